@@ -1,0 +1,259 @@
+//! The engine's core: the event queue, node metadata, and the actions a node or workload
+//! takes through its context (send, timers, replies, requests).
+//!
+//! The queue is one binary heap ordered by `(time, sequence number)`; the sequence number is
+//! assigned when an event is scheduled and strictly increases, so ties at the same instant are
+//! broken by scheduling order, never by heap internals. Events are stored inline (a message is
+//! moved into the heap, not boxed): the engine itself allocates nothing per delivered message
+//! beyond the heap's amortised growth.
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::network::{Fate, Network};
+use crate::protocol::{ClientId, Protocol, TimerId};
+use crate::trace::Trace;
+use crate::{NodeId, Time};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+/// Whether a node is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeStatus {
+    /// Running.
+    Up,
+    /// Crashed: no volatile state until restarted.
+    Crashed,
+    /// Frozen: state kept, nothing runs, events queue until resumed.
+    Paused,
+}
+
+/// Per-node bookkeeping the engine needs on every event.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeMeta {
+    pub status: NodeStatus,
+    /// Bumped on every crash; events scheduled for an earlier incarnation are dropped.
+    pub incarnation: u32,
+    pub clock: Clock,
+}
+
+/// One scheduled event.
+pub(crate) enum Ev<P: Protocol> {
+    Deliver {
+        to: NodeId,
+        from: NodeId,
+        inc: u32,
+        cut_gen: u32,
+        msg: P::Message,
+    },
+    Timer {
+        node: NodeId,
+        inc: u32,
+        timer: P::Timer,
+    },
+    Request {
+        node: NodeId,
+        inc: u32,
+        client: ClientId,
+        req: P::Request,
+    },
+    Reply {
+        node: NodeId,
+        client: ClientId,
+        reply: P::Reply,
+    },
+    WorkloadTimer {
+        token: u64,
+    },
+    Fault(Box<crate::fault::Fault>),
+    Tick,
+}
+
+pub(crate) struct Entry<P: Protocol> {
+    pub time: Time,
+    pub seq: u64,
+    pub ev: Ev<P>,
+}
+
+impl<P: Protocol> PartialEq for Entry<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+impl<P: Protocol> Eq for Entry<P> {}
+impl<P: Protocol> PartialOrd for Entry<P> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<P: Protocol> Ord for Entry<P> {
+    /// Reversed, so the max-heap pops the earliest `(time, seq)` first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// Network counters kept as plain fields on the hot path, folded into metrics at the end.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NetCounters {
+    pub sent: u64,
+    pub lost: u64,
+    pub cut: u64,
+    pub duplicated: u64,
+    pub delivered: u64,
+    pub dropped_in_flight: u64,
+    pub dropped_down: u64,
+}
+
+/// Everything but the nodes' own state: what a context borrows mutably.
+pub struct Core<P: Protocol> {
+    pub(crate) now: Time,
+    pub(crate) queue: BinaryHeap<Entry<P>>,
+    pub(crate) seq: u64,
+    pub(crate) meta: Vec<NodeMeta>,
+    pub(crate) net: Network,
+    /// Sequence numbers of timers that are pending and not cancelled.
+    pub(crate) live_timers: FxHashSet<u64>,
+    /// Events that reached a paused node, in arrival order, per node.
+    pub(crate) deferred: FxHashMap<u32, Vec<Entry<P>>>,
+    pub(crate) metrics: Metrics,
+    pub(crate) counters: NetCounters,
+    pub(crate) trace: Trace,
+    /// Processed events so far (the event number of the current one).
+    pub(crate) events: u64,
+}
+
+impl<P: Protocol> Core<P> {
+    pub(crate) fn push(&mut self, time: Time, ev: Ev<P>) -> u64 {
+        let seq = self.seq;
+        self.seq += 1;
+        self.queue.push(Entry { time, seq, ev });
+        seq
+    }
+
+    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
+        assert!(
+            to.index() < self.meta.len(),
+            "{from} sent to {to}, which does not exist"
+        );
+        self.counters.sent += 1;
+        let fate = self.net.send(self.now, from, to);
+        match fate {
+            Fate::Lost | Fate::Cut => {
+                let reason = if fate == Fate::Lost {
+                    self.counters.lost += 1;
+                    "lost"
+                } else {
+                    self.counters.cut += 1;
+                    "link cut"
+                };
+                self.trace_drop(from, to, reason, &msg);
+            }
+            Fate::Deliver(at, dup) => {
+                let inc = self.meta[to.index()].incarnation;
+                let cut_gen = self.net.partitions.generation();
+                if let Some(at2) = dup {
+                    self.counters.duplicated += 1;
+                    self.push(
+                        at2,
+                        Ev::Deliver {
+                            to,
+                            from,
+                            inc,
+                            cut_gen,
+                            msg: msg.clone(),
+                        },
+                    );
+                }
+                self.push(
+                    at,
+                    Ev::Deliver {
+                        to,
+                        from,
+                        inc,
+                        cut_gen,
+                        msg,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Records a message dropped at send time (it is not an event of its own).
+    fn trace_drop(&mut self, from: NodeId, to: NodeId, reason: &str, msg: &P::Message) {
+        let info = crate::monitor::EventInfo {
+            number: self.events,
+            time: self.now,
+            kind: crate::monitor::EventKind::Drop,
+            node: Some(to),
+            peer: Some(from),
+        };
+        self.trace.event(&info, || format!("{reason}: {msg:?}"));
+    }
+
+    pub(crate) fn set_timer(&mut self, node: NodeId, after: Duration, timer: P::Timer) -> TimerId {
+        let meta = &self.meta[node.index()];
+        let span = meta.clock.true_span(crate::time::nanos(after));
+        let inc = meta.incarnation;
+        let at = Time(self.now.0.saturating_add(span));
+        let seq = self.push(at, Ev::Timer { node, inc, timer });
+        self.live_timers.insert(seq);
+        TimerId(seq)
+    }
+
+    pub(crate) fn cancel_timer(&mut self, id: TimerId) {
+        self.live_timers.remove(&id.0);
+    }
+
+    pub(crate) fn reply(&mut self, node: NodeId, client: ClientId, reply: P::Reply) {
+        let at = Time(self.now.0.saturating_add(self.net.client_delay()));
+        self.push(
+            at,
+            Ev::Reply {
+                node,
+                client,
+                reply,
+            },
+        );
+    }
+
+    pub(crate) fn submit(&mut self, node: NodeId, client: ClientId, req: P::Request) {
+        assert!(
+            node.index() < self.meta.len(),
+            "request to {node}, which does not exist"
+        );
+        let at = Time(self.now.0.saturating_add(self.net.client_delay()));
+        let inc = self.meta[node.index()].incarnation;
+        self.push(
+            at,
+            Ev::Request {
+                node,
+                inc,
+                client,
+                req,
+            },
+        );
+    }
+
+    pub(crate) fn set_workload_timer(&mut self, after: Duration, token: u64) {
+        let at = self.now + after;
+        self.push(at, Ev::WorkloadTimer { token });
+    }
+
+    /// Folds the hot-path counters into the metrics.
+    pub(crate) fn flush_counters(&mut self) {
+        let c = self.counters;
+        for (name, v) in [
+            ("net.sent", c.sent),
+            ("net.lost", c.lost),
+            ("net.cut", c.cut),
+            ("net.duplicated", c.duplicated),
+            ("net.delivered", c.delivered),
+            ("net.dropped_in_flight", c.dropped_in_flight),
+            ("net.dropped_node_down", c.dropped_down),
+        ] {
+            self.metrics.counters.insert(name, v);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Applying faults: resolving targets at the moment a fault fires, then crashing, restarting,
+//! pausing, resuming, cutting, healing, slowing links and skewing clocks.
+//!
+//! Crash semantics (DESIGN.md): a crash drops the node's volatile state; its pending timers
+//! and the messages in flight to it are lost (their incarnation no longer matches); its durable
+//! storage is kept. Restart rebuilds the node with `Protocol::recover`. Pause freezes the node:
+//! its events are held in arrival order and handled the moment it resumes.
+
+use super::{NodeStatus, Simulation};
+use crate::NodeId;
+use crate::fault::{Fault, Target};
+use crate::monitor::{EventInfo, EventKind};
+use crate::network::Spike;
+use crate::partition::Cut;
+use crate::protocol::Protocol;
+use crate::rng;
+
+impl<P: Protocol> Simulation<P> {
+    /// Resolves a target to node ids, now.
+    pub(crate) fn resolve(&mut self, target: &Target) -> Vec<NodeId> {
+        let n = self.slots.len() as u32;
+        let all = (0..n).map(NodeId);
+        match target {
+            Target::Node(id) => vec![*id],
+            Target::Nodes(ids) => ids.clone(),
+            Target::All => all.collect(),
+            Target::Crashed => all
+                .filter(|id| self.core.meta[id.index()].status == NodeStatus::Crashed)
+                .collect(),
+            Target::Paused => all
+                .filter(|id| self.core.meta[id.index()].status == NodeStatus::Paused)
+                .collect(),
+            Target::Leader => {
+                // The highest term wins; ties (impossible when Election Safety holds) go to
+                // the lowest id, so resolution stays deterministic even in a buggy run.
+                let mut best: Option<(u64, NodeId)> = None;
+                for (i, s) in self.slots.iter().enumerate() {
+                    if let Some(term) = s.state.as_ref().and_then(P::leader_term)
+                        && best.is_none_or(|(t, _)| term > t)
+                    {
+                        best = Some((term, NodeId(i as u32)));
+                    }
+                }
+                best.map(|(_, id)| id).into_iter().collect()
+            }
+            Target::Follower | Target::Random => {
+                let followers_only = matches!(target, Target::Follower);
+                let candidates: Vec<NodeId> = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| match &s.state {
+                        None => false,
+                        Some(p) => !followers_only || p.leader_term().is_none(),
+                    })
+                    .map(|(i, _)| NodeId(i as u32))
+                    .collect();
+                if candidates.is_empty() {
+                    vec![]
+                } else {
+                    vec![candidates[rng::index(&mut self.fault_rng, candidates.len())]]
+                }
+            }
+        }
+    }
+
+    /// Applies one fault and returns its event.
+    pub(crate) fn apply_fault(&mut self, fault: Fault) -> EventInfo {
+        let n = self.slots.len();
+        let mut hit: Vec<NodeId> = Vec::new();
+        match &fault {
+            Fault::Crash(t) => {
+                for id in self.resolve(t) {
+                    let meta = &mut self.core.meta[id.index()];
+                    if meta.status != NodeStatus::Crashed {
+                        meta.status = NodeStatus::Crashed;
+                        meta.incarnation += 1;
+                        self.slots[id.index()].state = None;
+                        self.core.deferred.remove(&id.0);
+                        hit.push(id);
+                    }
+                }
+            }
+            Fault::Restart(t) => {
+                for id in self.resolve(t) {
+                    if self.core.meta[id.index()].status == NodeStatus::Crashed {
+                        hit.push(id);
+                    }
+                }
+            }
+            Fault::Pause(t) => {
+                for id in self.resolve(t) {
+                    let meta = &mut self.core.meta[id.index()];
+                    if meta.status == NodeStatus::Up {
+                        meta.status = NodeStatus::Paused;
+                        hit.push(id);
+                    }
+                }
+            }
+            Fault::Resume(t) => {
+                for id in self.resolve(t) {
+                    if self.core.meta[id.index()].status == NodeStatus::Paused {
+                        self.core.meta[id.index()].status = NodeStatus::Up;
+                        // Held events run now, in the order they arrived.
+                        // Held events keep their sequence numbers (so timer ids stay valid) and
+                        // run now, before anything else due now, in the order they arrived.
+                        let now = self.core.now;
+                        for mut e in self.core.deferred.remove(&id.0).unwrap_or_default() {
+                            e.time = now;
+                            self.core.queue.push(e);
+                        }
+                        hit.push(id);
+                    }
+                }
+            }
+            Fault::Partition(groups) => {
+                let groups: Vec<Vec<NodeId>> = groups
+                    .iter()
+                    .map(|g| g.iter().flat_map(|t| self.resolve(t)).collect())
+                    .collect();
+                hit = groups.concat();
+                self.core.net.partitions.cut(&Cut::Groups(groups), n);
+            }
+            Fault::Isolate(t) => {
+                hit = self.resolve(t);
+                self.core
+                    .net
+                    .partitions
+                    .cut(&Cut::Groups(vec![hit.clone()]), n);
+            }
+            Fault::OneWay { from, to } => {
+                let from = self.resolve(from);
+                let to = self.resolve(to);
+                hit = from.iter().chain(&to).copied().collect();
+                self.core.net.partitions.cut(&Cut::OneWay { from, to }, n);
+            }
+            Fault::CutLink(a, b) => {
+                hit = vec![*a, *b];
+                self.core.net.partitions.cut(&Cut::Link(*a, *b), n);
+            }
+            Fault::Heal => self.core.net.partitions.heal(),
+            Fault::DelaySpike {
+                target,
+                extra,
+                duration,
+            } => {
+                let nodes = if *target == Target::All {
+                    None
+                } else {
+                    Some(self.resolve(target))
+                };
+                hit = nodes.clone().unwrap_or_default();
+                let until = self.core.now + *duration;
+                self.core.net.add_spike(Spike {
+                    nodes,
+                    extra: *extra,
+                    until,
+                });
+            }
+            Fault::ClockJump { target, delta_ns } => {
+                hit = self.resolve(target);
+                for id in &hit {
+                    let now = self.core.now;
+                    self.core.meta[id.index()].clock.jump(now, *delta_ns);
+                }
+            }
+            Fault::SetDrift { target, drift_ppm } => {
+                hit = self.resolve(target);
+                for id in &hit {
+                    let now = self.core.now;
+                    self.core.meta[id.index()].clock.set_drift(now, *drift_ppm);
+                }
+            }
+        }
+        let node = (hit.len() == 1).then(|| hit[0]);
+        let info = self.next_event(EventKind::Fault, node, None);
+        self.core
+            .trace
+            .event(&info, || format!("{fault:?} -> {hit:?}"));
+        if let Fault::Restart(_) = fault {
+            for id in hit {
+                self.boot(id, true);
+            }
+        }
+        info
+    }
+}

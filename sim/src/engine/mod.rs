@@ -1,0 +1,550 @@
+//! The simulation: nodes, the run loop, guards and verdicts.
+//!
+//! ```text
+//!   faults ─┐      ┌──────────── event queue (time, seq) ─────────────┐
+//!  workload ┼─push─┤ Deliver · Timer · Request · Reply · Fault · Tick  ├─pop─► dispatch
+//!   nodes  ─┘      └───────────────────────────────────────────────────┘        │
+//!                                                                      node / workload code
+//!                                                                               │
+//!                          monitors ◄── EventInfo + View ── trace hash ◄────────┘
+//! ```
+//!
+//! One thread, one queue: the run is a pure function of the scenario and the seed. A run ends
+//! when the duration is reached, the queue empties, or a monitor reports `Done` (all
+//! `Completed`); when a monitor reports a violation; or when a guard trips (event budget,
+//! virtual-time limit, wall-time limit), each with its own verdict. A panic in protocol code
+//! is caught and becomes a `Panicked` verdict carrying the seed.
+
+mod core;
+mod faults;
+
+pub use self::core::NodeStatus;
+pub(crate) use self::core::{Core, Ev, NodeMeta};
+
+use crate::clock::Clock;
+use crate::fault::Fault;
+use crate::metrics::Metrics;
+use crate::monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
+use crate::network::{NetConfig, Network};
+use crate::protocol::{Context, Protocol};
+use crate::rng::{self, NodeRng, Purpose, StreamRng};
+use crate::trace::{Trace, TraceEvent};
+use crate::workload::{NoWorkload, Workload, WorkloadCtx};
+use crate::{NodeId, Time};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+/// A node's state and what survives it.
+pub(crate) struct Slot<P: Protocol> {
+    pub state: Option<P>,
+    pub durable: P::Durable,
+    pub rng: NodeRng,
+}
+
+/// Limits that end a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The planned length of the run: reaching it is a normal end (`Completed`).
+    pub duration: Option<Duration>,
+    /// A guard for runs without a fixed duration: reaching it ends the run as `TimeLimit`.
+    pub max_virtual_time: Option<Duration>,
+    /// A guard on processed events: reaching it ends the run as `EventLimit`.
+    pub max_events: Option<u64>,
+    /// A guard on real time spent: reaching it ends the run as `WallLimit`.
+    pub max_wall: Option<Duration>,
+}
+
+/// Everything a run is built from, except the protocol config, workload and monitors.
+#[derive(Clone, Debug, Default)]
+pub struct SimConfig {
+    /// Number of nodes (ids `0..nodes`).
+    pub nodes: usize,
+    /// The root seed.
+    pub seed: u64,
+    /// The network.
+    pub network: NetConfig,
+    /// Per-node clocks; missing entries are ideal clocks.
+    pub clocks: Vec<Clock>,
+    /// When the run ends.
+    pub limits: Limits,
+    /// Keep every event in memory (for `--trace`).
+    pub record_trace: bool,
+    /// Call monitors' `on_tick` this often.
+    pub tick: Option<Duration>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The run reached its end (duration, quiescence or a monitor's goal) with every check held.
+    Completed,
+    /// An invariant failed.
+    Violated(Violation),
+    /// The event budget ran out first.
+    EventLimit,
+    /// The virtual-time guard was reached first.
+    TimeLimit,
+    /// The wall-time guard was reached first.
+    WallLimit,
+    /// Protocol (or monitor) code panicked; the message is the panic's.
+    Panicked(String),
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    /// The root seed, so every failure can be replayed.
+    pub seed: u64,
+    /// How the run ended.
+    pub verdict: Verdict,
+    /// Processed events.
+    pub events: u64,
+    /// True time at the end.
+    pub end_time: Time,
+    /// The trace hash: same scenario and seed ⇒ same hash.
+    pub trace_hash: u64,
+    /// Metrics from nodes, the network, monitors and the workload.
+    pub metrics: Metrics,
+    /// Recorded events (empty unless `record_trace`).
+    pub trace: Vec<TraceEvent>,
+}
+
+/// A deterministic simulation of one protocol on one cluster.
+pub struct Simulation<P: Protocol> {
+    cfg: P::Config,
+    slots: Vec<Slot<P>>,
+    core: Core<P>,
+    monitors: Vec<Box<dyn Monitor<P>>>,
+    workload: Box<dyn Workload<P>>,
+    workload_rng: StreamRng,
+    fault_rng: StreamRng,
+    seed: u64,
+    limits: Limits,
+    tick: Option<Duration>,
+    started: bool,
+}
+
+impl<P: Protocol> Simulation<P> {
+    /// A cluster of `sim.nodes` nodes of protocol `P`, not yet started.
+    pub fn new(sim: SimConfig, cfg: P::Config) -> Simulation<P> {
+        assert!(sim.nodes > 0, "a cluster needs at least one node");
+        assert!(sim.nodes <= u32::MAX as usize, "node ids are u32");
+        let seed = sim.seed;
+        let meta = (0..sim.nodes)
+            .map(|i| NodeMeta {
+                status: NodeStatus::Crashed,
+                incarnation: 0,
+                clock: sim.clocks.get(i).copied().unwrap_or_default(),
+            })
+            .collect();
+        let slots = (0..sim.nodes)
+            .map(|i| Slot {
+                state: None,
+                durable: P::Durable::default(),
+                rng: rng::node_rng(seed, i as u32),
+            })
+            .collect();
+        Simulation {
+            cfg,
+            slots,
+            core: Core {
+                now: Time::ZERO,
+                queue: Default::default(),
+                seq: 0,
+                meta,
+                net: Network::new(sim.network, rng::stream(seed, Purpose::Network)),
+                live_timers: Default::default(),
+                deferred: Default::default(),
+                metrics: Metrics::default(),
+                counters: Default::default(),
+                trace: Trace::new(sim.record_trace),
+                events: 0,
+            },
+            monitors: Vec::new(),
+            workload: Box::new(NoWorkload),
+            workload_rng: rng::stream(seed, Purpose::Workload),
+            fault_rng: rng::stream(seed, Purpose::Faults),
+            seed,
+            limits: sim.limits,
+            tick: sim.tick,
+            started: false,
+        }
+    }
+
+    /// Attaches a checker or observer.
+    pub fn add_monitor(&mut self, m: Box<dyn Monitor<P>>) {
+        self.monitors.push(m);
+    }
+
+    /// Sets the clients.
+    pub fn set_workload(&mut self, w: Box<dyn Workload<P>>) {
+        self.workload = w;
+    }
+
+    /// Schedules a fault at a true time.
+    pub fn schedule_fault(&mut self, at: Time, fault: Fault) {
+        self.core.push(at, Ev::Fault(Box::new(fault)));
+    }
+
+    /// The current true time.
+    pub fn now(&self) -> Time {
+        self.core.now
+    }
+
+    /// A read-only view of the cluster.
+    pub fn view(&self) -> View<'_, P> {
+        View {
+            core: &self.core,
+            slots: &self.slots,
+            cfg: &self.cfg,
+        }
+    }
+
+    /// Runs until an end condition; see the module docs. Can be called once.
+    pub fn run(&mut self) -> RunReport {
+        assert!(!self.started, "a simulation runs once");
+        let verdict = match catch_unwind(AssertUnwindSafe(|| self.run_loop())) {
+            Ok(v) => v,
+            Err(payload) => Verdict::Panicked(panic_message(&*payload)),
+        };
+        let verdict = if verdict == Verdict::Completed {
+            self.finish()
+        } else {
+            verdict
+        };
+        self.core.flush_counters();
+        for m in &self.monitors {
+            m.report(&mut self.core.metrics);
+        }
+        self.workload.report(&mut self.core.metrics);
+        RunReport {
+            seed: self.seed,
+            verdict,
+            events: self.core.events,
+            end_time: self.core.now,
+            trace_hash: self.core.trace.hash(),
+            metrics: self.core.metrics.clone(),
+            trace: std::mem::take(&mut self.core.trace.events),
+        }
+    }
+
+    /// End-of-run checks of monitors and the workload.
+    fn finish(&mut self) -> Verdict {
+        let view = View {
+            core: &self.core,
+            slots: &self.slots,
+            cfg: &self.cfg,
+        };
+        let checks = catch_unwind(AssertUnwindSafe(|| {
+            let mut found = self
+                .monitors
+                .iter_mut()
+                .map(|m| m.finish(&view))
+                .find(|c| matches!(c, Check::Violated(_)));
+            if found.is_none() {
+                found = Some(self.workload.finish(&view));
+            }
+            found
+        }));
+        match checks {
+            Ok(Some(Check::Violated(mut v))) => {
+                v.time = self.core.now;
+                v.event = self.core.events;
+                Verdict::Violated(v)
+            }
+            Ok(_) => Verdict::Completed,
+            Err(payload) => Verdict::Panicked(panic_message(&*payload)),
+        }
+    }
+
+    fn run_loop(&mut self) -> Verdict {
+        self.started = true;
+        self.start_nodes();
+        if let Some(p) = self.tick {
+            self.core.push(Time::ZERO + p, Ev::Tick);
+        }
+        let end = self.limits.duration.map(|d| Time::ZERO + d);
+        let guard = self.limits.max_virtual_time.map(|d| Time::ZERO + d);
+        let max_events = self.limits.max_events.unwrap_or(u64::MAX);
+        #[allow(clippy::disallowed_methods)]
+        // The wall guard only stops a run; it never steers one.
+        let wall_start = self.limits.max_wall.map(|w| (std::time::Instant::now(), w));
+        loop {
+            let Some(next) = self.core.queue.peek().map(|e| e.time) else {
+                return Verdict::Completed;
+            };
+            if let Some(end) = end.filter(|&e| next > e) {
+                self.core.now = end;
+                return Verdict::Completed;
+            }
+            if let Some(g) = guard.filter(|&g| next > g) {
+                self.core.now = g;
+                return Verdict::TimeLimit;
+            }
+            if self.core.events >= max_events {
+                return Verdict::EventLimit;
+            }
+            if let Some((start, max)) = wall_start
+                && self.core.events & 0x3fff == 0
+                && start.elapsed() > max
+            {
+                return Verdict::WallLimit;
+            }
+            let entry = self.core.queue.pop().expect("peeked an entry");
+            self.core.now = entry.time;
+            let Some(info) = self.dispatch(entry) else {
+                continue;
+            };
+            if let Some(v) = self.check(&info) {
+                return v;
+            }
+        }
+    }
+
+    /// Runs the monitors after an event; `Some` ends the run.
+    fn check(&mut self, info: &EventInfo) -> Option<Verdict> {
+        if self.monitors.is_empty() {
+            return None;
+        }
+        let view = View {
+            core: &self.core,
+            slots: &self.slots,
+            cfg: &self.cfg,
+        };
+        let mut done = false;
+        for m in &mut self.monitors {
+            let c = if info.kind == EventKind::Tick {
+                m.on_tick(&view)
+            } else {
+                m.on_event(&view, info)
+            };
+            match c {
+                Check::Ok => {}
+                Check::Done => done = true,
+                Check::Violated(mut v) => {
+                    v.time = info.time;
+                    v.event = info.number;
+                    return Some(Verdict::Violated(v));
+                }
+            }
+        }
+        done.then_some(Verdict::Completed)
+    }
+
+    fn start_nodes(&mut self) {
+        for i in 0..self.slots.len() {
+            self.boot(NodeId(i as u32), false);
+        }
+        let mut ctx = WorkloadCtx {
+            core: &mut self.core,
+            rng: &mut self.workload_rng,
+        };
+        self.workload.start(&mut ctx);
+    }
+
+    /// Starts (or, with `recover`, restarts) a node and records a `Start` event.
+    fn boot(&mut self, id: NodeId, recover: bool) {
+        self.core.meta[id.index()].status = NodeStatus::Up;
+        let info = self.next_event(EventKind::Start, Some(id), None);
+        self.core.trace.event(&info, || {
+            if recover {
+                "recover".into()
+            } else {
+                "start".into()
+            }
+        });
+        let slot = &mut self.slots[id.index()];
+        let mut ctx = Context {
+            core: &mut self.core,
+            cfg: &self.cfg,
+            me: id,
+            durable: &mut slot.durable,
+            rng: &mut slot.rng,
+        };
+        let node = if recover {
+            P::recover(&mut ctx)
+        } else {
+            P::start(&mut ctx)
+        };
+        slot.state = Some(node);
+    }
+
+    /// Counts an event and returns its description.
+    fn next_event(
+        &mut self,
+        kind: EventKind,
+        node: Option<NodeId>,
+        peer: Option<NodeId>,
+    ) -> EventInfo {
+        self.core.events += 1;
+        EventInfo {
+            number: self.core.events,
+            time: self.core.now,
+            kind,
+            node,
+            peer,
+        }
+    }
+
+    /// Holds an event for a paused node until it resumes.
+    fn defer(&mut self, node: NodeId, entry: core::Entry<P>) {
+        self.core.deferred.entry(node.0).or_default().push(entry);
+    }
+
+    /// Processes one event; `None` if it was silently discarded (a cancelled or stale timer,
+    /// or an event held for a paused node).
+    fn dispatch(&mut self, entry: core::Entry<P>) -> Option<EventInfo> {
+        match entry.ev {
+            Ev::Deliver {
+                to,
+                from,
+                inc,
+                cut_gen,
+                ref msg,
+            } => {
+                let meta = &self.core.meta[to.index()];
+                let reason = if meta.status == NodeStatus::Crashed || meta.incarnation != inc {
+                    self.core.counters.dropped_down += 1;
+                    Some("receiver crashed")
+                } else if cut_gen != self.core.net.partitions.generation()
+                    && self.core.net.partitions.cut_since(cut_gen, from, to)
+                {
+                    self.core.counters.dropped_in_flight += 1;
+                    Some("link cut in flight")
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    let info = self.next_event(EventKind::Drop, Some(to), Some(from));
+                    self.core
+                        .trace
+                        .event(&info, || format!("{reason}: {msg:?}"));
+                    return Some(info);
+                }
+                if meta.status == NodeStatus::Paused {
+                    self.defer(to, entry);
+                    return None;
+                }
+                let Ev::Deliver { msg, .. } = entry.ev else {
+                    unreachable!()
+                };
+                self.core.counters.delivered += 1;
+                let info = self.next_event(EventKind::Deliver, Some(to), Some(from));
+                self.core.trace.event(&info, || format!("{msg:?}"));
+                self.with_node(to, |node, ctx| node.on_message(ctx, from, msg));
+                Some(info)
+            }
+            Ev::Timer { node, inc, .. } => {
+                if !self.core.live_timers.contains(&entry.seq)
+                    || self.core.meta[node.index()].incarnation != inc
+                {
+                    self.core.live_timers.remove(&entry.seq);
+                    return None;
+                }
+                if self.core.meta[node.index()].status == NodeStatus::Paused {
+                    self.defer(node, entry);
+                    return None;
+                }
+                self.core.live_timers.remove(&entry.seq);
+                let Ev::Timer { timer, .. } = entry.ev else {
+                    unreachable!()
+                };
+                let info = self.next_event(EventKind::Timer, Some(node), None);
+                self.core.trace.event(&info, || format!("{timer:?}"));
+                self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
+                Some(info)
+            }
+            Ev::Request {
+                node,
+                inc,
+                client,
+                ref req,
+            } => {
+                let meta = &self.core.meta[node.index()];
+                if meta.status == NodeStatus::Crashed || meta.incarnation != inc {
+                    let info = self.next_event(EventKind::Drop, Some(node), None);
+                    self.core.trace.event(&info, || {
+                        format!("request from client {client} to a crashed node: {req:?}")
+                    });
+                    return Some(info);
+                }
+                if meta.status == NodeStatus::Paused {
+                    self.defer(node, entry);
+                    return None;
+                }
+                let Ev::Request { req, .. } = entry.ev else {
+                    unreachable!()
+                };
+                let info = self.next_event(EventKind::Request, Some(node), None);
+                self.core
+                    .trace
+                    .event(&info, || format!("client {client}: {req:?}"));
+                self.with_node(node, |n, ctx| n.on_client_request(ctx, client, req));
+                Some(info)
+            }
+            Ev::Reply {
+                node,
+                client,
+                reply,
+            } => {
+                let info = self.next_event(EventKind::Reply, Some(node), None);
+                self.core
+                    .trace
+                    .event(&info, || format!("to client {client}: {reply:?}"));
+                let mut ctx = WorkloadCtx {
+                    core: &mut self.core,
+                    rng: &mut self.workload_rng,
+                };
+                self.workload.on_reply(&mut ctx, node, client, reply);
+                Some(info)
+            }
+            Ev::WorkloadTimer { token } => {
+                let info = self.next_event(EventKind::Workload, None, None);
+                self.core
+                    .trace
+                    .event(&info, || format!("workload timer {token}"));
+                let mut ctx = WorkloadCtx {
+                    core: &mut self.core,
+                    rng: &mut self.workload_rng,
+                };
+                self.workload.on_timer(&mut ctx, token);
+                Some(info)
+            }
+            Ev::Fault(fault) => Some(self.apply_fault(*fault)),
+            Ev::Tick => {
+                let info = self.next_event(EventKind::Tick, None, None);
+                self.core.trace.event(&info, String::new);
+                if let Some(p) = self.tick {
+                    let at = self.core.now + p;
+                    self.core.push(at, Ev::Tick);
+                }
+                Some(info)
+            }
+        }
+    }
+
+    /// Calls into a running node with a fresh context.
+    fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut P, &mut Context<'_, P>)) {
+        let slot = &mut self.slots[id.index()];
+        let node = slot.state.as_mut().expect("a running node has state");
+        let mut ctx = Context {
+            core: &mut self.core,
+            cfg: &self.cfg,
+            me: id,
+            durable: &mut slot.durable,
+            rng: &mut slot.rng,
+        };
+        f(node, &mut ctx);
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}

@@ -1,0 +1,91 @@
+//! Metrics recorded during a run: named counters and timestamped samples.
+//!
+//! Names are `&'static str` so recording never allocates a key. Maps are `BTreeMap`, so any
+//! output built from them is in a fixed order.
+
+use crate::Time;
+use std::collections::BTreeMap;
+
+/// Counters and samples of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Metrics {
+    /// Named counters.
+    pub counters: BTreeMap<&'static str, u64>,
+    /// Named samples, each with the true time it was recorded at.
+    pub samples: BTreeMap<&'static str, Vec<(Time, f64)>>,
+}
+
+impl Metrics {
+    /// Adds `n` to a counter.
+    pub fn count(&mut self, name: &'static str, n: u64) {
+        *self.counters.entry(name).or_insert(0) += n;
+    }
+
+    /// Records one sample.
+    pub fn sample(&mut self, name: &'static str, at: Time, value: f64) {
+        self.samples.entry(name).or_default().push((at, value));
+    }
+
+    /// A counter's value (0 if never counted).
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters.get(name).copied().unwrap_or(0)
+    }
+
+    /// A sample series' values, in recording order.
+    pub fn values(&self, name: &str) -> Vec<f64> {
+        self.samples
+            .get(name)
+            .map(|s| s.iter().map(|&(_, v)| v).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Summary statistics of a series, for reports.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub count: usize,
+    pub mean: f64,
+    pub min: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Summary {
+    /// Summarises a series; `None` when it is empty. Quantiles are nearest-rank.
+    pub fn of(values: &[f64]) -> Option<Summary> {
+        if values.is_empty() {
+            return None;
+        }
+        let mut v = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Some(Summary {
+            count: v.len(),
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            min: v[0],
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            max: v[v.len() - 1],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_uses_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        let s = Summary::of(&v).unwrap();
+        assert_eq!(
+            (s.min, s.p50, s.p90, s.p99, s.max),
+            (1.0, 50.0, 90.0, 99.0, 100.0)
+        );
+        assert_eq!(s.mean, 50.5);
+        assert!(Summary::of(&[]).is_none());
+    }
+}

@@ -1,0 +1,197 @@
+//! Checking hooks: monitors see every event and can read every node's state.
+//!
+//! A [`Monitor`] is called after every processed event with a read-only [`View`] of the
+//! cluster. It answers [`Check::Ok`], [`Check::Done`] (the run has reached its goal and may
+//! stop, e.g. a rumor reached everyone) or [`Check::Violated`]; a violation stops the run and
+//! is reported with the invariant, the virtual time, the event number and its message.
+
+use crate::engine::{Core, NodeStatus, Slot};
+use crate::metrics::Metrics;
+use crate::protocol::Protocol;
+use crate::{NodeId, Time};
+use std::fmt;
+
+/// What a processed event was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// A message was delivered (`peer` is the sender).
+    Deliver,
+    /// A message was dropped (`peer` is the sender; see the trace summary for why).
+    Drop,
+    /// A node's timer fired.
+    Timer,
+    /// A client request reached a node.
+    Request,
+    /// A node's reply reached its client (`node` is the replying node).
+    Reply,
+    /// A workload timer fired.
+    Workload,
+    /// A fault was applied (`node` is set when it hit one node).
+    Fault,
+    /// A node started or restarted.
+    Start,
+    /// A periodic observation tick.
+    Tick,
+}
+
+impl EventKind {
+    /// The lower-case name used in traces.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Deliver => "deliver",
+            EventKind::Drop => "drop",
+            EventKind::Timer => "timer",
+            EventKind::Request => "request",
+            EventKind::Reply => "reply",
+            EventKind::Workload => "workload",
+            EventKind::Fault => "fault",
+            EventKind::Start => "start",
+            EventKind::Tick => "tick",
+        }
+    }
+}
+
+/// One processed event, as monitors see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventInfo {
+    /// The event number (1-based count of processed events).
+    pub number: u64,
+    /// True simulation time.
+    pub time: Time,
+    /// What happened.
+    pub kind: EventKind,
+    /// The node it happened at, if any.
+    pub node: Option<NodeId>,
+    /// The other node involved (a message's sender), if any.
+    pub peer: Option<NodeId>,
+}
+
+/// An invariant that failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// The invariant's name, as scenarios spell it (e.g. `ElectionSafety`).
+    pub invariant: String,
+    /// A readable explanation: which nodes, which values.
+    pub message: String,
+    /// When it was detected (filled by the engine).
+    pub time: Time,
+    /// The event number at detection (filled by the engine; 0 when found after the run).
+    pub event: u64,
+}
+
+impl Violation {
+    /// A violation of `invariant`; the engine stamps the time and event number.
+    pub fn new(invariant: impl Into<String>, message: impl Into<String>) -> Violation {
+        Violation {
+            invariant: invariant.into(),
+            message: message.into(),
+            time: Time::ZERO,
+            event: 0,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} violated at {} (event {}): {}",
+            self.invariant, self.time, self.event, self.message
+        )
+    }
+}
+
+/// A monitor's answer after an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing wrong.
+    Ok,
+    /// The run reached its goal; stop with a completed verdict.
+    Done,
+    /// An invariant failed; stop and report.
+    Violated(Violation),
+}
+
+/// A read-only view of the cluster for monitors and end-of-run checks.
+pub struct View<'a, P: Protocol> {
+    pub(crate) core: &'a Core<P>,
+    pub(crate) slots: &'a [Slot<P>],
+    pub(crate) cfg: &'a P::Config,
+}
+
+impl<P: Protocol> View<'_, P> {
+    /// True simulation time.
+    pub fn now(&self) -> Time {
+        self.core.now
+    }
+
+    /// The number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// A node's state, or `None` if it is crashed.
+    pub fn node(&self, id: NodeId) -> Option<&P> {
+        self.slots[id.index()].state.as_ref()
+    }
+
+    /// A node's durable storage (present even while it is crashed).
+    pub fn durable(&self, id: NodeId) -> &P::Durable {
+        &self.slots[id.index()].durable
+    }
+
+    /// Whether a node is up, crashed or paused.
+    pub fn status(&self, id: NodeId) -> NodeStatus {
+        self.core.meta[id.index()].status
+    }
+
+    /// A node's local clock reading now.
+    pub fn local_time(&self, id: NodeId) -> Time {
+        self.core.meta[id.index()].clock.local(self.core.now)
+    }
+
+    /// The protocol configuration.
+    pub fn config(&self) -> &P::Config {
+        self.cfg
+    }
+
+    /// Metrics recorded so far.
+    pub fn metrics(&self) -> &Metrics {
+        &self.core.metrics
+    }
+
+    /// Whether any partition is in force right now.
+    pub fn partitioned(&self) -> bool {
+        self.core.net.partitions.any_active()
+    }
+
+    /// Iterates over `(id, state)` of every live node.
+    pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &P)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.state.as_ref().map(|p| (NodeId(i as u32), p)))
+    }
+}
+
+/// A checker or observer attached to a run.
+pub trait Monitor<P: Protocol> {
+    /// The monitor's name, for reports.
+    fn name(&self) -> &str;
+
+    /// Called after every processed event.
+    fn on_event(&mut self, view: &View<'_, P>, event: &EventInfo) -> Check;
+
+    /// Called on each observation tick, if the run has a tick period.
+    fn on_tick(&mut self, _view: &View<'_, P>) -> Check {
+        Check::Ok
+    }
+
+    /// Called once when the run ends without a violation (end-of-run and liveness checks).
+    fn finish(&mut self, _view: &View<'_, P>) -> Check {
+        Check::Ok
+    }
+
+    /// Adds this monitor's measurements to the run's metrics.
+    fn report(&self, _metrics: &mut Metrics) {}
+}

@@ -1,0 +1,174 @@
+//! The sans-IO protocol contract: what a node is, and the [`Context`] it acts through.
+//!
+//! A protocol node is a plain state machine. The engine calls it when it starts (or restarts
+//! from durable state), when a message arrives, when one of its timers fires, and when a client
+//! request reaches it. The node acts only through the context: its own local clock (`now`),
+//! `send`, `set_timer` / `cancel_timer`, its random stream, its durable storage, `reply` to a
+//! client, and metrics. No threads, no async, no I/O, no globals, no wall clock: a node given
+//! the same inputs in the same order does the same thing (stateright's actor model and
+//! quinn-proto's "time is passed in, never read" are the models).
+
+use crate::engine::Core;
+use crate::rng::NodeRng;
+use crate::{NodeId, Time};
+use std::fmt::Debug;
+use std::time::Duration;
+
+/// Identifies a client of the system under test (a workload process).
+pub type ClientId = u64;
+
+/// A handle to a pending timer, for `cancel_timer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(pub u64);
+
+/// A distributed protocol, as one node's state machine.
+///
+/// Durable state (`Durable`) survives crashes; the node itself (`Self`) is volatile and is
+/// rebuilt by [`Protocol::recover`] on restart.
+pub trait Protocol: Sized + 'static {
+    /// Immutable configuration shared by every node (from the scenario).
+    type Config;
+    /// Messages between nodes.
+    type Message: Clone + Debug;
+    /// Timer payloads: what the node wants to be reminded of.
+    type Timer: Clone + Debug;
+    /// Requests from clients.
+    type Request: Clone + Debug;
+    /// Replies to clients.
+    type Reply: Clone + Debug;
+    /// What survives a crash. Writes through `Context::durable_mut` are durable at once.
+    type Durable: Clone + Debug + Default;
+
+    /// Builds a node on its first start; its durable storage is `Default`.
+    fn start(ctx: &mut Context<'_, Self>) -> Self;
+
+    /// Rebuilds a node after a crash from what `ctx.durable()` holds. By default the same as a
+    /// first start, which is right for a protocol that reads its durable state in `start`.
+    fn recover(ctx: &mut Context<'_, Self>) -> Self {
+        Self::start(ctx)
+    }
+
+    /// A message from `from` arrived.
+    fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Self::Message);
+
+    /// A timer set by this node fired (by its local clock).
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, timer: Self::Timer);
+
+    /// A client request arrived. Reply with `ctx.reply`, now or later (or never: the client
+    /// times out).
+    fn on_client_request(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        client: ClientId,
+        request: Self::Request,
+    );
+
+    /// `Some(term)` if this node believes it leads (Raft leader, failover primary), with the
+    /// term or epoch it leads in. Faults aimed at `Leader` pick the live node with the highest
+    /// term. The default is a leaderless protocol.
+    fn leader_term(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Everything a node can do, handed to each call into the protocol.
+pub struct Context<'a, P: Protocol> {
+    pub(crate) core: &'a mut Core<P>,
+    pub(crate) cfg: &'a P::Config,
+    pub(crate) me: NodeId,
+    pub(crate) durable: &'a mut P::Durable,
+    pub(crate) rng: &'a mut NodeRng,
+}
+
+impl<P: Protocol> Context<'_, P> {
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.me
+    }
+
+    /// The number of nodes in the cluster (ids are `0..node_count`).
+    pub fn node_count(&self) -> usize {
+        self.core.meta.len()
+    }
+
+    /// Every node id but this one, in order.
+    pub fn peers(&self) -> impl Iterator<Item = NodeId> + 'static {
+        let me = self.me;
+        (0..self.core.meta.len() as u32)
+            .map(NodeId)
+            .filter(move |&p| p != me)
+    }
+
+    /// The protocol configuration.
+    pub fn config(&self) -> &P::Config {
+        self.cfg
+    }
+
+    /// This node's local clock reading (offset and drift applied).
+    pub fn now(&self) -> Time {
+        self.core.meta[self.me.index()].clock.local(self.core.now)
+    }
+
+    /// Sends a message; the network decides its fate.
+    pub fn send(&mut self, to: NodeId, msg: P::Message) {
+        self.core.send(self.me, to, msg);
+    }
+
+    /// Sends a copy of the message to every other node.
+    pub fn broadcast(&mut self, msg: &P::Message) {
+        for p in 0..self.core.meta.len() as u32 {
+            if p != self.me.0 {
+                self.core.send(self.me, NodeId(p), msg.clone());
+            }
+        }
+    }
+
+    /// Sets a timer that fires after `after` has elapsed on this node's local clock.
+    pub fn set_timer(&mut self, after: Duration, timer: P::Timer) -> TimerId {
+        self.core.set_timer(self.me, after, timer)
+    }
+
+    /// Cancels a pending timer (a no-op if it already fired or was cancelled).
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.core.cancel_timer(id);
+    }
+
+    /// This node's random stream.
+    pub fn rng(&mut self) -> &mut NodeRng {
+        self.rng
+    }
+
+    /// This node's durable storage, as it survives a crash.
+    pub fn durable(&self) -> &P::Durable {
+        self.durable
+    }
+
+    /// Writable durable storage: a write is durable when the call returns (a synchronous
+    /// fsync model), so persist before sending any reply that depends on it.
+    pub fn durable_mut(&mut self) -> &mut P::Durable {
+        self.core.metrics.count("storage.writes", 1);
+        self.durable
+    }
+
+    /// Replies to a client; the reply travels back with the client latency.
+    pub fn reply(&mut self, client: ClientId, reply: P::Reply) {
+        self.core.reply(self.me, client, reply);
+    }
+
+    /// Adds `n` to a named counter.
+    pub fn count(&mut self, name: &'static str, n: u64) {
+        self.core.metrics.count(name, n);
+    }
+
+    /// Records a named sample (for example a latency in milliseconds) at the current time.
+    pub fn sample(&mut self, name: &'static str, value: f64) {
+        let now = self.core.now;
+        self.core.metrics.sample(name, now, value);
+    }
+
+    /// The true simulation time. Protocol logic must use `now()`; this exists for metrics that
+    /// must be measured on the true timeline.
+    pub fn true_time(&self) -> Time {
+        self.core.now
+    }
+}
