@@ -59,6 +59,7 @@
 //!   [`Simulation::run`]);
 //! - a trace hash for every run, and recorded traces on demand ([`trace`]).
 
+pub mod bench;
 pub mod clock;
 mod engine;
 pub mod fault;

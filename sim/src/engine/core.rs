@@ -15,7 +15,7 @@ use crate::trace::Trace;
 use crate::{NodeId, Time};
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Duration;
 
 /// Whether a node is running.
@@ -88,9 +88,12 @@ impl<P: Protocol> PartialOrd for Entry<P> {
     }
 }
 impl<P: Protocol> Ord for Entry<P> {
-    /// Reversed, so the max-heap pops the earliest `(time, seq)` first.
+    /// Reversed, so the max-heap pops the earliest `(time, seq)` first. The pair is compared
+    /// as one 128-bit key: a single branch-free comparison on the hottest path of the engine.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        let key = |e: &Self| (u128::from(e.time.0) << 64) | u128::from(e.seq);
+        key(other).cmp(&key(self))
     }
 }
 
@@ -117,6 +120,9 @@ pub struct Core<P: Protocol> {
     pub(crate) live_timers: FxHashSet<u64>,
     /// Events that reached a paused node, in arrival order, per node.
     pub(crate) deferred: FxHashMap<u32, Vec<Entry<P>>>,
+    /// Held events released by a resume: they run before anything in the queue, in the order
+    /// they arrived (their sequence numbers are scheduling order, not arrival order).
+    pub(crate) ready: VecDeque<Entry<P>>,
     pub(crate) metrics: Metrics,
     pub(crate) counters: NetCounters,
     pub(crate) trace: Trace,

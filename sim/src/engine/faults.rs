@@ -101,13 +101,19 @@ impl<P: Protocol> Simulation<P> {
                 for id in self.resolve(t) {
                     if self.core.meta[id.index()].status == NodeStatus::Paused {
                         self.core.meta[id.index()].status = NodeStatus::Up;
-                        // Held events run now, in the order they arrived.
                         // Held events keep their sequence numbers (so timer ids stay valid) and
-                        // run now, before anything else due now, in the order they arrived.
+                        // run now, before anything else due now, in the order they arrived: the
+                        // ready queue, not the heap, which would order them by sequence number.
+                        // A held message already arrived, so cuts made while it waited must
+                        // not drop it: it is stamped with the current cut generation.
                         let now = self.core.now;
+                        let generation = self.core.net.partitions.generation();
                         for mut e in self.core.deferred.remove(&id.0).unwrap_or_default() {
                             e.time = now;
-                            self.core.queue.push(e);
+                            if let super::Ev::Deliver { cut_gen, .. } = &mut e.ev {
+                                *cut_gen = generation;
+                            }
+                            self.core.ready.push_back(e);
                         }
                         hit.push(id);
                     }

@@ -155,6 +155,7 @@ impl<P: Protocol> Simulation<P> {
                 net: Network::new(sim.network, rng::stream(seed, Purpose::Network)),
                 live_timers: Default::default(),
                 deferred: Default::default(),
+                ready: Default::default(),
                 metrics: Metrics::default(),
                 counters: Default::default(),
                 trace: Trace::new(sim.record_trace),
@@ -270,7 +271,8 @@ impl<P: Protocol> Simulation<P> {
         // The wall guard only stops a run; it never steers one.
         let wall_start = self.limits.max_wall.map(|w| (std::time::Instant::now(), w));
         loop {
-            let Some(next) = self.core.queue.peek().map(|e| e.time) else {
+            let front = self.core.ready.front().or_else(|| self.core.queue.peek());
+            let Some(next) = front.map(|e| e.time) else {
                 return Verdict::Completed;
             };
             if let Some(end) = end.filter(|&e| next > e) {
@@ -290,7 +292,10 @@ impl<P: Protocol> Simulation<P> {
             {
                 return Verdict::WallLimit;
             }
-            let entry = self.core.queue.pop().expect("peeked an entry");
+            let entry = match self.core.ready.pop_front() {
+                Some(e) => e,
+                None => self.core.queue.pop().expect("peeked an entry"),
+            };
             self.core.now = entry.time;
             let Some(info) = self.dispatch(entry) else {
                 continue;
