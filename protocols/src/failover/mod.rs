@@ -1,0 +1,256 @@
+//! Primary/backup failover: one primary serves the KV clients and replicates to its backups;
+//! backups detect a silent primary by missed heartbeats and promote one of themselves.
+//!
+//! ```text
+//!   KvWorkload ──KvRequest──► primary ──Append{epoch, entries}──► backups (store, ack)
+//!        ▲                       │  ◄──AppendResponse / Stale──────┘
+//!        └──KvReply (at commit)──┘
+//!   backup: no Append for `timeout` (+ rank delay) ──► promote (Naive, Fencing)
+//!                                                 └──► RequestPromotion to all (Lease, Quorum)
+//! ```
+//!
+//! Four variants ([`Mode`]), from the textbook bug to the safe design (DESIGN.md, failover;
+//! REFERENCES.md §5):
+//! - `Naive`: a backup promotes after missed heartbeats; nothing is fenced and a primary that
+//!   lost its backups keeps serving alone. Split brain under partition or pause, by design.
+//! - `Fencing`: promotion increments an epoch (a fencing token, Kleppmann 2016); replicas
+//!   reject anything carrying a lower epoch (equal epochs pass), and a write needs at least
+//!   one backup's copy, so a stale primary cannot get writes accepted. Its limit: tokens are
+//!   only as unique as their issuer, and here each backup issues its own, so backups that
+//!   cannot hear each other can both promote into the same epoch (OnePrimaryPerEpoch
+//!   catches it; so does NoSplitBrain once both have served).
+//! - `Lease`: the primary acts only while its lease holds on its own clock; a backup grants a
+//!   promotion only after hearing no primary for the lease stretched by the drift bound
+//!   (`lease·(1+ρ)/(1−ρ)`, the lease rule of REFERENCES.md §5). Safe while every clock drifts
+//!   less than ρ, unsafe beyond: nothing else fences the old primary.
+//! - `Quorum`: promotion needs a majority of grants in a new epoch (one grant per epoch, the
+//!   candidate's log at least as up to date), writes need a majority of copies, and replicas
+//!   fence lower epochs (Raft's election restriction and commitment rule, without the timing
+//!   assumption).
+//!
+//! Files: `node.rs` (state, messages, roles, detection and promotion), `replication.rs`
+//! (client requests, the log, acks, commitment), `monitor.rs` (NoSplitBrain,
+//! OnePrimaryPerEpoch, PrimaryWithin and the failover metrics).
+
+mod monitor;
+mod node;
+mod replication;
+
+pub use monitor::{FailoverMonitor, MonitorOptions, metric};
+pub use node::{Durable, Entry, FailoverNode, Message, Role, Timer};
+
+use crate::checks::{Check, Invariant};
+use crate::family::{Built, InvariantInfo, Setup, ensure_offered};
+use crate::kv::{KvWorkload, KvWorkloadConfig};
+use crate::units::Dur;
+use serde::{Deserialize, Serialize};
+
+/// Which failover design runs (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Promote after missed heartbeats; no fencing (the textbook split-brain design).
+    Naive,
+    /// Epochs as fencing tokens: replicas reject lower epochs.
+    Fencing,
+    /// Timing only: the primary acts under a lease; backups wait it out, with a drift margin.
+    Lease,
+    /// Majority promotion and majority writes, fenced by epoch.
+    #[default]
+    Quorum,
+}
+
+impl Mode {
+    /// Whether replicas reject messages carrying a lower epoch.
+    pub fn fenced(self) -> bool {
+        matches!(self, Mode::Fencing | Mode::Quorum)
+    }
+
+    /// Whether promotion and commitment count a majority.
+    pub fn majority(self) -> bool {
+        matches!(self, Mode::Lease | Mode::Quorum)
+    }
+}
+
+/// The `protocol: Failover((...))` section of a scenario. Immutable during a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailoverConfig {
+    /// The variant.
+    pub mode: Mode,
+    /// How often the primary sends heartbeats (and backups check for silence).
+    pub heartbeat: Dur,
+    /// Silence after which a backup suspects the primary (and a primary drops a backup from
+    /// its replica set, in Naive and Fencing).
+    pub timeout: Dur,
+    /// Extra wait per rank: the backup with the lowest id (rank 0) tries first, the next one
+    /// `rank_delay` later, so the choice of new primary is deterministic in a healthy network.
+    pub rank_delay: Dur,
+    /// Synchronous replication: the client is answered only once the backups the mode requires
+    /// hold the write. `false` answers at the primary's local append (acknowledged writes can
+    /// be lost on failover: a known-bug switch).
+    pub sync: bool,
+    /// The primary's lease, on its own clock, counted from when it sent the heartbeat that a
+    /// majority acknowledged (Lease mode).
+    pub lease: Dur,
+    /// The clock drift bound ρ the lease margin assumes, in parts per million (Lease mode).
+    pub drift_bound_ppm: u64,
+    /// At most this many log entries per Append message.
+    pub max_batch: usize,
+}
+
+impl Default for FailoverConfig {
+    fn default() -> Self {
+        FailoverConfig {
+            mode: Mode::default(),
+            heartbeat: Dur::ms(50),
+            timeout: Dur::ms(300),
+            rank_delay: Dur::ms(150),
+            sync: true,
+            lease: Dur::ms(1000),
+            drift_bound_ppm: 10_000,
+            max_batch: 64,
+        }
+    }
+}
+
+impl FailoverConfig {
+    /// Checks the values; the message says which field is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.heartbeat.0.is_zero() {
+            return Err("failover: heartbeat must be positive".into());
+        }
+        if self.timeout <= self.heartbeat {
+            return Err(format!(
+                "failover: timeout ({}) must exceed heartbeat ({})",
+                self.timeout, self.heartbeat
+            ));
+        }
+        if self.drift_bound_ppm >= 1_000_000 {
+            return Err("failover: drift_bound_ppm must be below 1000000".into());
+        }
+        if self.mode == Mode::Lease && self.lease.0.is_zero() {
+            return Err("failover: Lease mode needs a positive lease".into());
+        }
+        if self.max_batch == 0 {
+            return Err("failover: max_batch must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// How long a backup waits in silence before it suspects the primary: `timeout`, and in
+    /// Lease mode at least the lease stretched by the drift margin, `lease·(1+ρ)/(1−ρ)`
+    /// (rounded up), so the old primary's lease has run out on the true timeline.
+    pub fn suspect_after(&self) -> std::time::Duration {
+        let timeout = self.timeout.0;
+        if self.mode != Mode::Lease {
+            return timeout;
+        }
+        let rho = u128::from(self.drift_bound_ppm);
+        let lease = self.lease.0.as_nanos();
+        let wait = (lease * (1_000_000 + rho)).div_ceil(1_000_000 - rho);
+        timeout.max(std::time::Duration::from_nanos(wait as u64))
+    }
+}
+
+/// The `workload: Kv((...))` section a failover scenario uses: the shared KV clients.
+pub type FailoverWorkloadConfig = KvWorkloadConfig;
+
+/// What the failover family offers.
+pub fn invariants() -> Vec<InvariantInfo> {
+    vec![
+        InvariantInfo {
+            invariant: Invariant::NoSplitBrain,
+            about: "no primary gets a write accepted after a newer primary has had writes accepted",
+        },
+        InvariantInfo {
+            invariant: Invariant::OnePrimaryPerEpoch,
+            about: "at most one node becomes primary in each epoch",
+        },
+        InvariantInfo {
+            invariant: Invariant::PrimaryWithin,
+            about: "after the last fault, a primary serves writes within the deadline",
+        },
+        InvariantInfo {
+            invariant: Invariant::Linearizable,
+            about: "the KV client history is linearizable: no acknowledged write is lost",
+        },
+        InvariantInfo {
+            invariant: Invariant::OpsCompleteWithin,
+            about: "after the last fault, every client operation completes within the deadline",
+        },
+    ]
+}
+
+/// Builds a failover run: validates the config, the KV clients and one monitor covering the
+/// asked-for failover checks (it always records the failover metrics).
+pub fn build(
+    setup: &Setup,
+    config: &FailoverConfig,
+    workload: &FailoverWorkloadConfig,
+    checks: &[Check],
+) -> Result<Built<FailoverNode>, String> {
+    let offered: Vec<Invariant> = invariants().iter().map(|i| i.invariant).collect();
+    ensure_offered("failover", &offered, checks)?;
+    config.validate()?;
+    if setup.nodes > 64 {
+        return Err("failover: at most 64 nodes (replica sets are bit masks)".into());
+    }
+    let options = MonitorOptions::from_checks(checks, setup.quiet_from);
+    Ok(Built {
+        config: config.clone(),
+        workload: Box::new(KvWorkload::new(workload.clone(), checks, setup.quiet_from)),
+        monitors: vec![Box::new(FailoverMonitor::new(options))],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_wait_out_the_lease_stretched_by_the_drift_bound() {
+        let lease = FailoverConfig {
+            mode: Mode::Lease,
+            lease: Dur::secs(1),
+            drift_bound_ppm: 10_000,
+            ..FailoverConfig::default()
+        };
+        // 1 s · 1.01 / 0.99, rounded up to the nanosecond.
+        assert_eq!(lease.suspect_after().as_nanos(), 1_020_202_021);
+        let short = FailoverConfig {
+            lease: Dur::ms(100),
+            ..lease.clone()
+        };
+        assert_eq!(
+            short.suspect_after(),
+            short.timeout.0,
+            "never below the timeout"
+        );
+        let quorum = FailoverConfig {
+            mode: Mode::Quorum,
+            ..lease
+        };
+        assert_eq!(quorum.suspect_after(), quorum.timeout.0);
+    }
+
+    #[test]
+    fn configs_are_validated() {
+        assert!(FailoverConfig::default().validate().is_ok());
+        for bad in [
+            FailoverConfig {
+                heartbeat: Dur::ms(0),
+                ..FailoverConfig::default()
+            },
+            FailoverConfig {
+                drift_bound_ppm: 1_000_000,
+                ..FailoverConfig::default()
+            },
+            FailoverConfig {
+                max_batch: 0,
+                ..FailoverConfig::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+}
