@@ -1,1 +1,5 @@
-fn main() {}
+//! The `faultline` binary: see `faultline --help`.
+
+fn main() {
+    std::process::exit(faultline::cli::main());
+}

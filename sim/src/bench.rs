@@ -35,7 +35,7 @@ pub const LATENCY: Latency = Latency::Uniform {
 };
 
 /// The result of one [`compare`] call.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct BenchResult {
     /// Best events per second of the engine over the repetitions.
     pub engine_events_per_sec: f64,

@@ -1,0 +1,30 @@
+# faultline's everyday commands. `just --list` shows them all.
+# Nothing here is required: the README's commands and .ci/run use cargo directly.
+
+# Run one scenario (or a directory of them): just run scenarios/raft/leader_crash.ron
+run +ARGS:
+    cargo run --release -- run {{ARGS}}
+
+# Run the whole scenario library and check every expectation
+library:
+    cargo run --release -- run scenarios/
+
+# Validate scenario files without running them
+check +FILES="scenarios/":
+    cargo run --release -- check {{FILES}}
+
+# The whole test suite (as CI runs it)
+test:
+    cargo test --workspace
+
+# Format, lint, test: what CI checks
+ci:
+    bash .ci/run
+
+# Engine benchmark: engine vs a bare binary-heap loop, events per second and their ratio
+bench:
+    cargo bench -p sim
+
+# List protocols, invariants, fault kinds and latency distributions
+list:
+    cargo run --release -- list

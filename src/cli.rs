@@ -1,0 +1,452 @@
+//! The command line: `run`, `check`, `list`, `bench`.
+//!
+//! Exit codes: 0 when every run matched its scenario's expectation (or every file is valid);
+//! 1 when a run did not; 2 for bad input or usage (a scenario that does not parse or validate,
+//! a missing file, an unknown flag).
+
+use crate::output;
+use crate::runner::{self, RunOptions};
+use crate::scenario::nemesis::NemesisKind;
+use crate::scenario::{self, ProtocolSpec, Scenario};
+use clap::{Parser, Subcommand};
+use protocols::units::Dur;
+use std::path::{Path, PathBuf};
+
+/// Every run matched its expectation.
+pub const EXIT_OK: i32 = 0;
+/// A run did not match its expectation.
+pub const EXIT_MISMATCH: i32 = 1;
+/// Bad input or usage.
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "faultline",
+    version,
+    about = "Deterministic simulation testbed for distributed protocols",
+    long_about = "Deterministic simulation testbed for distributed protocols.\n\n\
+        faultline runs Raft, gossip and primary/backup failover in a single-threaded \
+        discrete-event simulator with a virtual network and virtual clocks, injects \
+        partitions, delays, crashes and clock faults from replayable scenario files (RON), \
+        and checks the invariants each protocol must hold. Same scenario + same seed = same \
+        trace hash, always.",
+    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenario files (or every .ron file under a directory) and judge each run.
+    #[command(
+        after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/raft/leader_crash.ron --seed 42 --trace out.jsonl\n  faultline run scenarios/ --json > results.jsonl\n\nHuman output starts with a seed banner: SEED=<seed> scenario=\"<name>\" config=<hash>.\nTo replay a run exactly, pass the same file and --seed."
+    )]
+    Run {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Use this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the trace as JSON lines (with several files, the scenario's file stem is
+        /// inserted: out.jsonl -> out.<stem>.jsonl).
+        #[arg(long, value_name = "OUT.jsonl")]
+        trace: Option<PathBuf>,
+        /// Print one JSON object per run instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Stop any run that takes longer than this in real time ("30s"); it is reported as stalled.
+        #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+        max_wall: Option<Dur>,
+    },
+    /// Validate scenario files without running them.
+    #[command(
+        after_help = "Examples:\n  faultline check scenarios/raft/leader_crash.ron\n  faultline check scenarios/\n\nEach error names the file, line and column and what was expected; exit code 2 if any file is invalid."
+    )]
+    Check {
+        /// Scenario files or directories.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List protocols (with their config fields and defaults), invariants, fault kinds,
+    /// targets, latency distributions and nemesis fault kinds.
+    #[command(after_help = "Example:\n  faultline list")]
+    List,
+    /// Measure the engine: events per second against a bare binary-heap event loop doing the
+    /// same work (same run, best of several), and optionally gossip at scale.
+    #[command(
+        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory."
+    )]
+    Bench {
+        /// Events per run.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Runs per side; the best is kept (the machine may be noisy).
+        #[arg(long, default_value_t = 7)]
+        repeats: u32,
+        /// Also spread a gossip update to this many nodes (repeatable).
+        #[arg(long, value_name = "N")]
+        gossip_nodes: Vec<usize>,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_dur(s: &str) -> Result<Dur, String> {
+    protocols::units::parse_duration(s).map(Dur)
+}
+
+/// Runs the command line; returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
+        }
+    };
+    match cli.command {
+        Command::Run {
+            files,
+            seed,
+            trace,
+            json,
+            max_wall,
+        } => cmd_run(&files, seed, trace.as_deref(), json, max_wall),
+        Command::Check { files } => cmd_check(&files),
+        Command::Bench {
+            events,
+            repeats,
+            gossip_nodes,
+            json,
+        } => cmd_bench(events, repeats, &gossip_nodes, json),
+        Command::List => {
+            print!("{}", list_text());
+            EXIT_OK
+        }
+    }
+}
+
+/// Expands directories into the `.ron` files under them, sorted; files are kept as given.
+pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = vec![];
+    for p in paths {
+        if p.is_dir() {
+            let mut found = vec![];
+            collect_ron(p, &mut found)
+                .map_err(|e| format!("{}: cannot read the directory: {e}", p.display()))?;
+            found.sort();
+            if found.is_empty() {
+                return Err(format!("{}: no .ron files in this directory", p.display()));
+            }
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn collect_ron(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_ron(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "ron") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads every file, reporting every invalid one; `None` if any failed.
+fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
+    let paths = match expand(files) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return None;
+        }
+    };
+    let mut ok = true;
+    let mut out = vec![];
+    for p in paths {
+        match scenario::load(&p) {
+            Ok(s) => out.push((p, s)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+fn cmd_check(files: &[PathBuf]) -> i32 {
+    match load_all(files) {
+        Some(all) => {
+            for (p, s) in &all {
+                println!("ok: {} ({})", p.display(), s.name);
+            }
+            EXIT_OK
+        }
+        None => EXIT_BAD_INPUT,
+    }
+}
+
+/// The trace path for one of several scenarios: `out.jsonl` → `out.<stem>.jsonl`.
+fn trace_path(base: &Path, scenario_file: &Path, many: bool) -> PathBuf {
+    if !many {
+        return base.to_path_buf();
+    }
+    let stem = scenario_file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base_stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = base
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "jsonl".into());
+    base.with_file_name(format!("{base_stem}.{stem}.{ext}"))
+}
+
+fn cmd_run(
+    files: &[PathBuf],
+    seed: Option<u64>,
+    trace: Option<&Path>,
+    json: bool,
+    max_wall: Option<Dur>,
+) -> i32 {
+    let Some(all) = load_all(files) else {
+        return EXIT_BAD_INPUT;
+    };
+    let opts = RunOptions {
+        seed,
+        record_trace: trace.is_some(),
+        max_wall,
+    };
+    let many = all.len() > 1;
+    let mut mismatches = 0;
+    for (path, s) in &all {
+        let file = path.display().to_string();
+        if !json {
+            // The banner goes out before the run, so a run that hangs or crashes still says
+            // which seed to replay.
+            println!(
+                "SEED={} scenario=\"{}\" config={:016x} file={file}",
+                seed.unwrap_or(s.seed),
+                s.name,
+                s.config_hash()
+            );
+        }
+        let outcome = runner::run(&file, s, &opts);
+        if !outcome.matched {
+            mismatches += 1;
+        }
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string(&outcome).expect("outcomes serialize")
+            );
+        } else {
+            let text = output::human(&outcome);
+            // Skip the banner line already printed.
+            print!("{}", text.split_once('\n').map_or("", |(_, rest)| rest));
+        }
+        if let Some(base) = trace {
+            let out = trace_path(base, path, many);
+            if let Err(e) = output::write_trace(&out, &outcome.trace) {
+                eprintln!("error: cannot write the trace to {}: {e}", out.display());
+                return EXIT_BAD_INPUT;
+            }
+            if !json {
+                println!(
+                    "  trace: {} ({} events)",
+                    out.display(),
+                    outcome.trace.len()
+                );
+            }
+        }
+    }
+    if !json && many {
+        println!(
+            "{} scenario(s), {} matched, {} did not",
+            all.len(),
+            all.len() - mismatches,
+            mismatches
+        );
+    }
+    if mismatches > 0 {
+        EXIT_MISMATCH
+    } else {
+        EXIT_OK
+    }
+}
+
+fn cmd_bench(events: u64, repeats: u32, gossip_nodes: &[usize], json: bool) -> i32 {
+    if events == 0 || repeats == 0 {
+        eprintln!("error: --events and --repeats must be at least 1");
+        return EXIT_BAD_INPUT;
+    }
+    if let Some(n) = gossip_nodes
+        .iter()
+        .find(|&&n| n == 0 || n > scenario::MAX_NODES)
+    {
+        eprintln!(
+            "error: --gossip-nodes {n}: expected 1 to {}",
+            scenario::MAX_NODES
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let r = sim::bench::compare(events, 1, repeats);
+    if !json {
+        println!(
+            "engine:   {:>12.0} events/s  ({} events, best of {repeats})",
+            r.engine_events_per_sec, r.engine_events
+        );
+        println!(
+            "baseline: {:>12.0} events/s  (a bare BinaryHeap loop doing the same work)",
+            r.baseline_events_per_sec
+        );
+        println!(
+            "ratio:    {:>12.3}  (engine / baseline; target >= 0.5)",
+            r.ratio
+        );
+    }
+    let mut scales = vec![];
+    for &n in gossip_nodes {
+        let g = crate::bench::gossip_scale(n);
+        if !json {
+            println!(
+                "gossip push-pull to {} nodes: {} rounds, {} events in {:.2} s ({:.0} events/s), peak RSS {}",
+                g.nodes,
+                g.rounds_to_100.map_or("?".into(), |r| format!("{r:.0}")),
+                g.events,
+                g.wall_secs,
+                g.events_per_sec,
+                g.peak_rss_mib
+                    .map_or("unknown".into(), |m| format!("{m:.0} MiB"))
+            );
+        }
+        scales.push(g);
+    }
+    if json {
+        let out = serde_json::json!({
+            "engine_events_per_sec": r.engine_events_per_sec,
+            "baseline_events_per_sec": r.baseline_events_per_sec,
+            "ratio": r.ratio,
+            "engine": r,
+            "gossip": scales,
+        });
+        println!("{out}");
+    }
+    EXIT_OK
+}
+
+/// The text of `faultline list`.
+pub fn list_text() -> String {
+    let mut s = String::new();
+    s += "PROTOCOLS (every config field, with its default)\n";
+    let pretty = ron::ser::PrettyConfig::new()
+        .depth_limit(3)
+        .struct_names(false);
+    for p in ProtocolSpec::all_defaults() {
+        let cfg = ron::ser::to_string_pretty(&p, pretty.clone()).unwrap_or_default();
+        s += &format!("\n  protocol: {}\n", indent(&cfg, "    "));
+        s += "    invariants:\n";
+        for i in p.invariants() {
+            s += &format!("      {:<22} {}\n", i.invariant.name(), i.about);
+        }
+    }
+    s += "\nWORKLOADS (with defaults)\n";
+    for w in [
+        scenario::WorkloadSpec::Kv(Default::default()),
+        scenario::WorkloadSpec::Updates(Default::default()),
+    ] {
+        let text = ron::ser::to_string_pretty(&w, pretty.clone()).unwrap_or_default();
+        s += &format!("  workload: {}\n", indent(&text, "    "));
+    }
+    s += "\nFAULTS (faults: [(at: \"5s\", do: <fault>)])\n";
+    for (f, what) in FAULT_KINDS {
+        s += &format!("  {f:<52} {what}\n");
+    }
+    s += "\nTARGETS (resolved when the fault fires)\n";
+    s += "  Node(2)  Nodes([0, 1])  Range(0, 499)  Leader  Primary  Follower  Random  All  Crashed  Paused\n";
+    s += "\nLATENCY DISTRIBUTIONS (network: (latency: ...))\n";
+    for (l, what) in LATENCIES {
+        s += &format!("  {l:<44} {what}\n");
+    }
+    s += "\nNEMESIS FAULT KINDS (nemesis: (faults: [...]))\n  ";
+    s += &NemesisKind::ALL
+        .iter()
+        .map(|k| format!("{k:?}"))
+        .collect::<Vec<_>>()
+        .join("  ");
+    s += "\n";
+    s
+}
+
+fn indent(text: &str, pad: &str) -> String {
+    text.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
+}
+
+const FAULT_KINDS: &[(&str, &str)] = &[
+    (
+        "Crash(target)",
+        "lose volatile state, timers and in-flight messages",
+    ),
+    (
+        "Restart(target)",
+        "rebuild crashed nodes from durable state",
+    ),
+    (
+        "Pause(target)",
+        "freeze (a GC stall); the clock keeps going",
+    ),
+    ("Resume(target)", "unfreeze; queued events run at once"),
+    (
+        "Partition([[targets], ...])",
+        "split into groups; unlisted nodes form one more",
+    ),
+    ("Isolate(target)", "cut off from everyone else, both ways"),
+    (
+        "OneWay(from: target, to: target)",
+        "drop messages in one direction only",
+    ),
+    ("CutLink(a, b)", "cut one link both ways (bridge shapes)"),
+    ("Heal", "remove every cut"),
+    (
+        "DelaySpike(target: t, extra: latency, duration: d)",
+        "extra latency for a while",
+    ),
+    ("ClockJump(target: t, by: \"-2s\")", "move clock readings"),
+    ("SetDrift(target: t, ppm: 5000)", "change clock drift rates"),
+];
+
+const LATENCIES: &[(&str, &str)] = &[
+    ("Constant(\"2ms\")", "always the same"),
+    ("Uniform(\"1ms\", \"10ms\")", "uniform between bounds"),
+    (
+        "Normal(mean: \"10ms\", std_dev: \"2ms\")",
+        "normal, truncated at zero",
+    ),
+    ("Exponential(mean: \"5ms\")", "memoryless"),
+    ("LogNormal(median: \"5ms\", sigma: 0.5)", "right-skewed"),
+    (
+        "Pareto(scale: \"1ms\", shape: 2.5)",
+        "heavy tail, never below scale",
+    ),
+];

@@ -1,0 +1,309 @@
+//! The nemesis: random faults drawn from the seed, materialized into an explicit timed list
+//! before the run starts.
+//!
+//! Faults come one at a time: a fault, its recovery after a random length, then a random quiet
+//! gap. Materializing first (rather than injecting on the fly) means a fuzzing failure can be
+//! written back as a plain scenario with an explicit `faults:` list that replays exactly, and
+//! that the time of the last fault (where liveness deadlines start) is known in advance. The
+//! draws come from their own stream, so changing the nemesis never changes network or
+//! workload randomness.
+
+use super::spec::{FaultSpec, LatencySpec, TargetSpec, TimedFault};
+use super::validate::{FaultTime, NodeRef, SignedDur};
+use protocols::units::Dur;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sim::rng::{self, Purpose};
+
+/// The kinds of fault a nemesis may draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NemesisKind {
+    /// Crash a random node, restart it later.
+    Crash,
+    /// Crash the leader (or primary), restart it later.
+    CrashLeader,
+    /// Pause a random node, resume it later.
+    Pause,
+    /// Pause the leader, resume it later.
+    PauseLeader,
+    /// Isolate a random node, then heal.
+    Isolate,
+    /// Isolate the leader, then heal.
+    IsolateLeader,
+    /// Split the cluster into two random groups, then heal.
+    Partition,
+    /// Drop everything one random node sends, then heal.
+    OneWay,
+    /// Split into two sides that only a bridge node connects, then heal.
+    Bridge,
+    /// Slow a random node's links for a while.
+    DelaySpike,
+    /// Jump a random node's clock by up to `max_clock_jump` either way.
+    ClockJump,
+    /// Make a random node's clock drift by up to `max_drift_ppm`, then restore it.
+    Drift,
+}
+
+impl NemesisKind {
+    /// Every kind, for `faultline list`.
+    pub const ALL: &'static [NemesisKind] = &[
+        NemesisKind::Crash,
+        NemesisKind::CrashLeader,
+        NemesisKind::Pause,
+        NemesisKind::PauseLeader,
+        NemesisKind::Isolate,
+        NemesisKind::IsolateLeader,
+        NemesisKind::Partition,
+        NemesisKind::OneWay,
+        NemesisKind::Bridge,
+        NemesisKind::DelaySpike,
+        NemesisKind::ClockJump,
+        NemesisKind::Drift,
+    ];
+}
+
+/// Random faults drawn from the seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NemesisSpec {
+    /// Which kinds to draw from (uniformly).
+    pub faults: Vec<NemesisKind>,
+    /// When the first fault may start.
+    pub start: Dur,
+    /// When the last recovery happens at the latest (default: two thirds of the run, leaving
+    /// the rest for liveness checks).
+    pub stop: Option<Dur>,
+    /// How long each fault lasts before its recovery: uniform in [min, max].
+    pub length: (Dur, Dur),
+    /// Quiet time between a recovery and the next fault: uniform in [min, max].
+    pub gap: (Dur, Dur),
+    /// The largest drift a `Drift` fault sets.
+    pub max_drift_ppm: u32,
+    /// The largest jump a `ClockJump` fault makes.
+    pub max_clock_jump: Dur,
+}
+
+impl Default for NemesisSpec {
+    fn default() -> Self {
+        NemesisSpec {
+            faults: vec![
+                NemesisKind::Crash,
+                NemesisKind::CrashLeader,
+                NemesisKind::Isolate,
+                NemesisKind::Partition,
+                NemesisKind::Pause,
+            ],
+            start: Dur::secs(1),
+            stop: None,
+            length: (Dur::ms(500), Dur::secs(3)),
+            gap: (Dur::ms(500), Dur::secs(2)),
+            max_drift_ppm: 100_000,
+            max_clock_jump: Dur::secs(1),
+        }
+    }
+}
+
+/// A label for the nemesis's random stream.
+const NEMESIS_STREAM: u64 = 0x6e65_6d65_7369_73;
+
+impl NemesisSpec {
+    /// Checks the parameters against the run.
+    pub fn validate(&self, duration: Dur) -> Result<(), String> {
+        if self.faults.is_empty() {
+            return Err("nemesis.faults is empty: list at least one fault kind".into());
+        }
+        let stop = self.stop_at(duration);
+        if self.start >= stop {
+            return Err(format!(
+                "nemesis.start ({}) must be before nemesis.stop ({stop})",
+                self.start
+            ));
+        }
+        if stop > duration {
+            return Err(format!(
+                "nemesis.stop ({stop}) is after the end of the run ({duration})"
+            ));
+        }
+        for (name, (lo, hi)) in [("length", self.length), ("gap", self.gap)] {
+            if lo > hi {
+                return Err(format!("nemesis.{name} needs min <= max, got ({lo}, {hi})"));
+            }
+        }
+        if self.length.0.0.is_zero() {
+            return Err("nemesis.length must be above zero".into());
+        }
+        if self.max_drift_ppm >= 1_000_000 {
+            return Err("nemesis.max_drift_ppm must be below 1000000".into());
+        }
+        Ok(())
+    }
+
+    /// When the nemesis stops.
+    pub fn stop_at(&self, duration: Dur) -> Dur {
+        self.stop.unwrap_or(Dur(duration.0 * 2 / 3))
+    }
+
+    /// Draws the fault list for a seed on a cluster of `nodes`.
+    pub fn materialize(&self, seed: u64, nodes: usize, duration: Dur) -> Vec<TimedFault> {
+        let mut rng = rng::stream(seed, Purpose::Other(NEMESIS_STREAM));
+        let stop = self.stop_at(duration).nanos();
+        let mut out = Vec::new();
+        let mut t = self.start.nanos();
+        while t < stop {
+            let kind = self.faults[rng::index(&mut rng, self.faults.len())];
+            let len = rng::uniform_u64(&mut rng, self.length.0.nanos(), self.length.1.nanos());
+            let end = (t + len).min(stop);
+            let (faults, recovery) = self.draw(kind, &mut rng, nodes, end - t);
+            for f in faults {
+                out.push(timed(t, f));
+            }
+            for f in recovery {
+                out.push(timed(end, f));
+            }
+            t = end + rng::uniform_u64(&mut rng, self.gap.0.nanos(), self.gap.1.nanos()).max(1);
+        }
+        out
+    }
+
+    /// One fault of a kind and its recovery.
+    fn draw(
+        &self,
+        kind: NemesisKind,
+        rng: &mut impl Rng,
+        nodes: usize,
+        len_ns: u64,
+    ) -> (Vec<FaultSpec>, Vec<FaultSpec>) {
+        let random_node = |rng: &mut dyn Rng| NodeRef(rng::index(rng, nodes) as u32);
+        match kind {
+            NemesisKind::Crash => {
+                let n = random_node(rng);
+                (
+                    vec![FaultSpec::Crash(TargetSpec::Node(n))],
+                    vec![FaultSpec::Restart(TargetSpec::Node(n))],
+                )
+            }
+            NemesisKind::CrashLeader => (
+                vec![FaultSpec::Crash(TargetSpec::Leader)],
+                vec![FaultSpec::Restart(TargetSpec::Crashed)],
+            ),
+            NemesisKind::Pause => {
+                let n = random_node(rng);
+                (
+                    vec![FaultSpec::Pause(TargetSpec::Node(n))],
+                    vec![FaultSpec::Resume(TargetSpec::Node(n))],
+                )
+            }
+            NemesisKind::PauseLeader => (
+                vec![FaultSpec::Pause(TargetSpec::Leader)],
+                vec![FaultSpec::Resume(TargetSpec::Paused)],
+            ),
+            NemesisKind::Isolate => (
+                vec![FaultSpec::Isolate(TargetSpec::Node(random_node(rng)))],
+                vec![FaultSpec::Heal],
+            ),
+            NemesisKind::IsolateLeader => (
+                vec![FaultSpec::Isolate(TargetSpec::Leader)],
+                vec![FaultSpec::Heal],
+            ),
+            NemesisKind::Partition => {
+                let order = shuffled(rng, nodes);
+                let cut = 1 + rng::index(rng, nodes.saturating_sub(1).max(1));
+                let side = order[..cut.min(nodes)]
+                    .iter()
+                    .map(|&n| TargetSpec::Node(NodeRef(n)))
+                    .collect();
+                (
+                    vec![FaultSpec::Partition(vec![side])],
+                    vec![FaultSpec::Heal],
+                )
+            }
+            NemesisKind::OneWay => {
+                let n = random_node(rng);
+                let rest = (0..nodes as u32)
+                    .filter(|&i| i != n.0)
+                    .map(NodeRef)
+                    .collect();
+                (
+                    vec![FaultSpec::OneWay {
+                        from: TargetSpec::Node(n),
+                        to: TargetSpec::Nodes(rest),
+                    }],
+                    vec![FaultSpec::Heal],
+                )
+            }
+            NemesisKind::Bridge => {
+                let order = shuffled(rng, nodes);
+                if nodes < 3 {
+                    return (vec![], vec![]);
+                }
+                // order[0] is the bridge; the rest split into two sides that only it joins.
+                let rest = &order[1..];
+                let cut = 1 + rng::index(rng, rest.len() - 1);
+                let (a, b) = rest.split_at(cut);
+                let mut cuts = vec![];
+                for &x in a {
+                    for &y in b {
+                        cuts.push(FaultSpec::CutLink(NodeRef(x), NodeRef(y)));
+                    }
+                }
+                (cuts, vec![FaultSpec::Heal])
+            }
+            NemesisKind::DelaySpike => {
+                let n = random_node(rng);
+                let extra = LatencySpec::Uniform(Dur::ms(50), Dur::ms(500));
+                (
+                    vec![FaultSpec::DelaySpike {
+                        target: TargetSpec::Node(n),
+                        extra,
+                        duration: Dur(std::time::Duration::from_nanos(len_ns)),
+                    }],
+                    vec![],
+                )
+            }
+            NemesisKind::ClockJump => {
+                let n = random_node(rng);
+                let max = self.max_clock_jump.nanos().min(i64::MAX as u64 / 2) as i64;
+                let by = rng::uniform_u64(rng, 0, 2 * max as u64) as i64 - max;
+                (
+                    vec![FaultSpec::ClockJump {
+                        target: TargetSpec::Node(n),
+                        by: SignedDur(by),
+                    }],
+                    vec![],
+                )
+            }
+            NemesisKind::Drift => {
+                let n = random_node(rng);
+                let max = i64::from(self.max_drift_ppm);
+                let ppm = rng::uniform_u64(rng, 0, 2 * max as u64) as i64 - max;
+                (
+                    vec![FaultSpec::SetDrift {
+                        target: TargetSpec::Node(n),
+                        ppm,
+                    }],
+                    vec![FaultSpec::SetDrift {
+                        target: TargetSpec::Node(n),
+                        ppm: 0,
+                    }],
+                )
+            }
+        }
+    }
+}
+
+fn timed(ns: u64, action: FaultSpec) -> TimedFault {
+    TimedFault {
+        at: FaultTime(Dur(std::time::Duration::from_nanos(ns))),
+        action,
+    }
+}
+
+/// A random permutation of `0..n` (Fisher–Yates).
+fn shuffled(rng: &mut impl Rng, n: usize) -> Vec<u32> {
+    let mut v: Vec<u32> = (0..n as u32).collect();
+    for i in (1..n).rev() {
+        let j = rng::index(rng, i + 1);
+        v.swap(i, j);
+    }
+    v
+}

@@ -1,0 +1,368 @@
+//! Fuzz campaigns end to end: each known-bug Raft variant is found within a fixed seed budget,
+//! the saved failure file replays to the same violation and trace hash, the shrunk file keeps
+//! only a few faults; the correct protocol under the same campaign finds nothing; a restarted
+//! campaign neither loses nor duplicates failures; shards cover the range exactly once.
+
+use faultline::fuzz::campaign::{CampaignConfig, CampaignReport, Shard, run_campaign};
+use faultline::runner::{RunOptions, run};
+use faultline::scenario::{self, load};
+use std::path::{Path, PathBuf};
+
+/// A 5-node Raft cluster under a churn-heavy nemesis; `BUG` is replaced by the variant.
+const RAFT_NEMESIS: &str = r#"Scenario(
+    name: "raft: nemesis",
+    protocol: Raft((bug: BUG)),
+    nodes: 5,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
+    nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
+              length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+)"#;
+
+/// A 3-node primary/backup cluster under a nemesis; `BUG` is replaced by the mode.
+const FAILOVER_NEMESIS: &str = r#"Scenario(
+    name: "failover: nemesis",
+    protocol: Failover((mode: BUG)),
+    nodes: 3,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "5ms")),
+    workload: Kv((clients: 3, rate: 50.0)),
+    nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+)"#;
+
+/// A fresh directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-fuzz-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Writes the scenario with `bug` into `dir` and returns its path.
+fn scenario_file(dir: &Path, template: &str, bug: &str) -> PathBuf {
+    let path = dir.join(format!("case_{}.ron", bug.to_lowercase()));
+    std::fs::write(&path, template.replace("BUG", bug)).unwrap();
+    path
+}
+
+fn campaign(
+    file: &Path,
+    seeds: u64,
+    out: Option<&Path>,
+    shrink: usize,
+    shard: Shard,
+) -> CampaignReport {
+    let cfg = CampaignConfig {
+        file: file.to_path_buf(),
+        scenario: load(file).unwrap_or_else(|e| panic!("{e}")),
+        start: 0,
+        end: seeds,
+        shard,
+        jobs: 2,
+        out: out.map(Path::to_path_buf),
+        budget: None,
+        shrink,
+        shrink_runs: 200,
+        progress: false,
+    };
+    run_campaign(&cfg).unwrap()
+}
+
+/// Finds `bug` within `seeds`, checks the saved and shrunk files, and that correct Raft under
+/// the same campaign finds nothing.
+fn finds_replays_and_shrinks(
+    template: &str,
+    bug: &str,
+    correct: &str,
+    seeds: u64,
+    invariants: &[&str],
+) {
+    let dir = scratch(bug);
+    let file = scenario_file(&dir, template, bug);
+    let out = dir.join("failures");
+    let report = campaign(&file, seeds, Some(&out), 1, Shard::ALL);
+    assert_eq!(report.seeds_run, seeds);
+    let first = report
+        .failures
+        .first()
+        .unwrap_or_else(|| panic!("{bug}: no failure in {seeds} seeds"));
+    assert!(
+        invariants.contains(&first.key.as_str()),
+        "{bug} caught as {}",
+        first.key
+    );
+
+    // The saved file is a valid scenario without a nemesis that replays exactly.
+    let saved_path = first.file.clone().expect("saved");
+    assert_eq!(
+        saved_path,
+        out.join(format!(
+            "case_{}.seed{}.ron",
+            bug.to_lowercase(),
+            first.seed
+        ))
+    );
+    let saved = load(&saved_path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(saved.nemesis.is_none() && !saved.faults.is_empty());
+    let replay = run(
+        &saved_path.display().to_string(),
+        &saved,
+        &RunOptions::default(),
+    );
+    assert!(!replay.matched);
+    assert_eq!(
+        replay.violations.first().map(|v| v.invariant.as_str()),
+        Some(first.key.as_str())
+    );
+    assert_eq!(
+        replay.trace_hash, first.trace_hash,
+        "{bug}: the saved file replays to another trace"
+    );
+
+    // The shrunk file fails the same way with only a few faults.
+    let shrunk = first.shrunk.clone().expect("the first failure is shrunk");
+    let small = load(&shrunk.file).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(small.faults.len(), shrunk.faults_after);
+    assert!(
+        shrunk.faults_after <= 4,
+        "{bug}: shrunk to {} faults",
+        shrunk.faults_after
+    );
+    assert!(shrunk.faults_after < shrunk.faults_before || shrunk.faults_before <= 4);
+    let text = std::fs::read_to_string(&shrunk.file).unwrap();
+    assert!(
+        text.starts_with("// Shrunk by `faultline shrink`"),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "Faults {} -> {}",
+        shrunk.faults_before, shrunk.faults_after
+    )));
+    let again = run("shrunk", &small, &RunOptions::default());
+    assert_eq!(
+        again.violations.first().map(|v| v.invariant.as_str()),
+        Some(first.key.as_str())
+    );
+
+    // The correct variant under the same campaign finds nothing.
+    let correct_file = scenario_file(&dir, template, correct);
+    let clean = campaign(&correct_file, seeds, None, 0, Shard::ALL);
+    assert!(
+        clean.failures.is_empty(),
+        "correct {correct} failed: {:?}",
+        clean.by_invariant
+    );
+    assert_eq!(clean.seeds_run, seeds);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn finds_vote_without_log_check() {
+    finds_replays_and_shrinks(
+        RAFT_NEMESIS,
+        "VoteWithoutLogCheck",
+        "None",
+        10,
+        &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
+    );
+}
+
+#[test]
+fn finds_no_truncate() {
+    finds_replays_and_shrinks(
+        RAFT_NEMESIS,
+        "NoTruncate",
+        "None",
+        40,
+        &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
+    );
+}
+
+#[test]
+fn finds_local_reads() {
+    finds_replays_and_shrinks(RAFT_NEMESIS, "LocalReads", "None", 120, &["Linearizable"]);
+}
+
+#[test]
+fn finds_naive_failover_split_brain() {
+    // Naive promotion has no fencing: a backup that misses heartbeats promotes while the old
+    // primary still accepts writes. Quorum promotion under the same campaign is the correct one.
+    finds_replays_and_shrinks(FAILOVER_NEMESIS, "Naive", "Quorum", 10, &["NoSplitBrain"]);
+}
+
+#[test]
+fn a_restarted_campaign_neither_loses_nor_duplicates_failures() {
+    let dir = scratch("restart");
+    let file = scenario_file(&dir, RAFT_NEMESIS, "NoTruncate");
+    let out = dir.join("failures");
+    let listing = |out: &Path| {
+        let mut v: Vec<(String, String)> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| {
+                let p = e.unwrap().path();
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let a = campaign(&file, 40, Some(&out), 0, Shard::ALL);
+    let first = listing(&out);
+    assert_eq!(first.len(), a.failures.len());
+    assert!(!first.is_empty());
+    // A second run of a part of the range (as if the first was killed), then the whole range.
+    campaign(&file, 20, Some(&out), 0, Shard::ALL);
+    let b = campaign(&file, 40, Some(&out), 0, Shard::ALL);
+    assert_eq!(
+        listing(&out),
+        first,
+        "same files, same bytes, nothing extra"
+    );
+    assert_eq!(a.by_invariant, b.by_invariant);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shards_together_find_exactly_what_the_whole_range_finds() {
+    let dir = scratch("shards");
+    let file = scenario_file(&dir, RAFT_NEMESIS, "VoteWithoutLogCheck");
+    let whole = campaign(&file, 12, None, 0, Shard::ALL);
+    let mut seeds = vec![];
+    let mut run_total = 0;
+    for index in 0..3 {
+        let part = campaign(&file, 12, None, 0, Shard { index, count: 3 });
+        run_total += part.seeds_run;
+        seeds.extend(part.failures.iter().map(|f| (f.seed, f.trace_hash.clone())));
+    }
+    seeds.sort();
+    let want: Vec<(u64, String)> = whole
+        .failures
+        .iter()
+        .map(|f| (f.seed, f.trace_hash.clone()))
+        .collect();
+    assert_eq!(run_total, 12);
+    assert!(!want.is_empty());
+    assert_eq!(seeds, want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn swarm_failures_are_saved_with_the_drawn_knobs_and_replay() {
+    let dir = scratch("swarm");
+    let template = RAFT_NEMESIS.replace(
+        "network: (latency: Uniform(\"1ms\", \"10ms\")),",
+        "network: (links: Datagram),\n    swarm: (latency: [Constant(\"2ms\"), Uniform(\"1ms\", \"20ms\")], loss: (0.0, 0.05), \
+         faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader]),",
+    );
+    let file = scenario_file(&dir, &template, "NoTruncate");
+    let out = dir.join("failures");
+    let report = campaign(&file, 60, Some(&out), 0, Shard::ALL);
+    let f = report
+        .failures
+        .first()
+        .expect("swarm finds NoTruncate within 60 seeds");
+    let path = f.file.clone().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("swarm:"), "{text}");
+    assert!(text.contains("// Swarm knobs drawn for this seed"));
+    let saved = scenario::parse("saved", &text).unwrap_or_else(|e| panic!("{e}"));
+    let replay = run("saved", &saved, &RunOptions::default());
+    assert_eq!(replay.trace_hash, f.trace_hash);
+    // Knobs vary between seeds: not every saved file has the same network.
+    let networks: std::collections::BTreeSet<String> = (0..8)
+        .map(|seed| {
+            format!(
+                "{:?}",
+                faultline::fuzz::campaign::materialize(&load(&file).unwrap(), seed).network
+            )
+        })
+        .collect();
+    assert!(networks.len() > 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes() {
+    use faultline::fuzz::{FuzzArgs, ShrinkArgs, cmd_fuzz, cmd_shrink};
+    let dir = scratch("cli");
+    let buggy = scenario_file(&dir, RAFT_NEMESIS, "NoTruncate");
+    let out = dir.join("failures");
+    let junit = dir.join("fuzz.xml");
+    let args = FuzzArgs {
+        file: buggy.clone(),
+        seeds: (0, 40),
+        jobs: 2,
+        shard: None,
+        out: Some(out.clone()),
+        budget: None,
+        shrink: 0,
+        shrink_runs: 100,
+        junit: Some(junit.clone()),
+        json: true,
+        quiet: true,
+    };
+    assert_eq!(cmd_fuzz(&args), 1, "failures found");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let saved: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!saved.is_empty());
+    assert_eq!(xml.matches("<failure ").count(), saved.len());
+    assert!(xml.contains("replay: faultline run "));
+
+    // `faultline shrink` on a saved failure writes `<name>.shrunk.ron` beside it.
+    let failure = saved.iter().min().unwrap().clone();
+    let shrink = ShrinkArgs {
+        file: failure.clone(),
+        out: None,
+        max_runs: 100,
+        json: false,
+    };
+    assert_eq!(cmd_shrink(&shrink), 0);
+    let shrunk = failure.with_file_name(format!(
+        "{}.shrunk.ron",
+        failure.file_stem().unwrap().to_string_lossy()
+    ));
+    let text = std::fs::read_to_string(&shrunk).unwrap();
+    scenario::parse("shrunk", &text).unwrap_or_else(|e| panic!("{e}"));
+
+    // The correct protocol: no failure, exit 0; a file that does not fail cannot be shrunk.
+    let correct = scenario_file(&dir, RAFT_NEMESIS, "None");
+    let clean = FuzzArgs {
+        file: correct.clone(),
+        out: None,
+        junit: None,
+        ..args.clone()
+    };
+    assert_eq!(cmd_fuzz(&clean), 0);
+    assert_eq!(
+        cmd_shrink(&ShrinkArgs {
+            file: correct,
+            ..shrink.clone()
+        }),
+        1
+    );
+    // A file that does not parse is bad input.
+    let bad = dir.join("bad.ron");
+    std::fs::write(&bad, "Scenario(name: \"x\", protocol: Raft(()), nodez: 3)").unwrap();
+    assert_eq!(
+        cmd_fuzz(&FuzzArgs {
+            file: bad.clone(),
+            ..clean
+        }),
+        2
+    );
+    assert_eq!(
+        cmd_shrink(&ShrinkArgs {
+            file: bad,
+            ..shrink
+        }),
+        2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

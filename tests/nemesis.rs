@@ -1,0 +1,95 @@
+//! The nemesis: drawn from the seed, reproducible, inside its window, every fault recovered.
+
+use faultline::scenario::parse;
+use faultline::scenario::spec::FaultSpec;
+
+fn scenario(nemesis: &str) -> faultline::scenario::Scenario {
+    let text = format!(
+        "Scenario(name: \"n\", protocol: Raft(()), nodes: 5, duration: \"30s\", nemesis: {nemesis})"
+    );
+    parse("n.ron", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn same_seed_same_faults_different_seed_different_faults() {
+    let s =
+        scenario("(faults: [Crash, Isolate, Partition, Pause, Bridge, Drift, ClockJump, OneWay])");
+    let a = s.fault_list(1);
+    assert_eq!(a, s.fault_list(1));
+    assert_ne!(a, s.fault_list(2));
+    assert!(
+        a.len() >= 6,
+        "a 20 s window with 0.5-3 s faults and gaps holds several faults: {}",
+        a.len()
+    );
+}
+
+#[test]
+fn faults_stay_in_the_window_and_are_recovered() {
+    let s = scenario("(faults: [Crash, Pause, Isolate, Partition], start: \"2s\", stop: \"12s\")");
+    for seed in 0..50 {
+        let faults = s.fault_list(seed);
+        let mut crashed = 0i32;
+        let mut paused = 0i32;
+        let mut cut = false;
+        for f in &faults {
+            let t = f.at.0.0.as_secs_f64();
+            assert!(
+                (2.0..=12.0).contains(&t),
+                "seed {seed}: fault at {t}s outside [2s, 12s]"
+            );
+            match &f.action {
+                FaultSpec::Crash(_) => crashed += 1,
+                FaultSpec::Restart(_) => crashed -= 1,
+                FaultSpec::Pause(_) => paused += 1,
+                FaultSpec::Resume(_) => paused -= 1,
+                FaultSpec::Isolate(_) | FaultSpec::Partition(_) => cut = true,
+                FaultSpec::Heal => cut = false,
+                other => panic!("unexpected fault {other:?}"),
+            }
+            assert!(
+                (0..=1).contains(&crashed) && (0..=1).contains(&paused),
+                "seed {seed}: faults overlap"
+            );
+        }
+        assert_eq!(
+            (crashed, paused, cut),
+            (0, 0, false),
+            "seed {seed}: a fault was not recovered"
+        );
+    }
+}
+
+#[test]
+fn nemesis_faults_merge_with_timed_faults_in_time_order() {
+    let text = "Scenario(name: \"n\", protocol: Raft(()), nodes: 5, duration: \"30s\",
+        faults: [(at: \"25s\", do: Crash(Node(0))), (at: \"0s\", do: Pause(Node(1)))],
+        nemesis: (faults: [Isolate]))";
+    let s = parse("n.ron", text).unwrap();
+    let all = s.fault_list(3);
+    assert!(all.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(
+        all.first().unwrap().action,
+        FaultSpec::Pause(faultline::scenario::spec::TargetSpec::Node(
+            faultline::scenario::validate::NodeRef(1)
+        ))
+    );
+    assert!(matches!(all.last().unwrap().action, FaultSpec::Crash(_)));
+}
+
+#[test]
+fn a_bad_nemesis_is_rejected_with_its_position() {
+    let text =
+        "Scenario(name: \"n\", protocol: Raft(()), duration: \"10s\",\n  nemesis: (faults: []))";
+    let e = parse("n.ron", text).unwrap_err();
+    assert_eq!(e.line, 2);
+    assert!(e.message.contains("nemesis.faults is empty"), "{e}");
+    let text =
+        "Scenario(name: \"n\", protocol: Raft(()), duration: \"10s\",\n  nemesis: (stop: \"20s\"))";
+    assert!(
+        parse("n.ron", text)
+            .unwrap_err()
+            .message
+            .contains("after the end")
+    );
+}
