@@ -11,5 +11,10 @@
 //! checker).
 
 pub mod checks;
+pub mod failover;
 pub mod family;
+pub mod gossip;
+pub mod kv;
+pub mod raft;
+pub mod linearizability;
 pub mod units;

@@ -1,0 +1,148 @@
+//! Raft's scenario configuration (`protocol: Raft((...))`) and its known-bug switches.
+//!
+//! Config is immutable for a run; every field is optional with the defaults of the Raft
+//! paper (election timeout 150–300 ms, §5.2; heartbeat well below the timeout, §5.6).
+
+use crate::units::Dur;
+use serde::{Deserialize, Serialize};
+
+/// How a leader serves reads (Raft thesis §6.4).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadMode {
+    /// Reads go through the log like writes.
+    Log,
+    /// ReadIndex: confirm leadership with a heartbeat round, wait for the commit index.
+    #[default]
+    ReadIndex,
+    /// Lease reads: serve locally while a majority-acked heartbeat round's lease lasts.
+    /// Safe only while clock rates differ by less than `clock_drift_bound` (thesis §6.4.1).
+    Lease,
+}
+
+/// Known bugs from the literature, re-created on purpose so tests prove the checkers fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RaftBug {
+    /// Commit an entry of an earlier term by counting replicas (paper Fig. 8).
+    CommitPreviousTerm,
+    /// Grant votes without the election restriction's log comparison (§5.4.1).
+    VoteWithoutLogCheck,
+    /// Never persist `votedFor`: a restarted server can vote twice in one term.
+    ForgetVote,
+    /// A leader answers reads from its local state without confirming leadership.
+    LocalReads,
+    /// A follower overwrites a conflicting entry in place instead of truncating the suffix.
+    NoTruncate,
+    /// A follower acknowledges AppendEntries before its new entries are durable (they are
+    /// written when the next AppendEntries arrives), so a crash loses acknowledged entries.
+    AckBeforePersist,
+}
+
+/// The `protocol: Raft((...))` section of a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RaftConfig {
+    /// Election timeouts are drawn uniformly from `[min, max]` (paper §5.2).
+    pub election_timeout: (Dur, Dur),
+    /// The leader's heartbeat period.
+    pub heartbeat: Dur,
+    /// PreVote (thesis §9.6): campaign only after a majority says it would vote.
+    pub pre_vote: bool,
+    /// CheckQuorum (thesis §6.2 and etcd): a leader without a quorum for an election timeout
+    /// steps down, and servers ignore vote requests while they hear from a leader.
+    pub check_quorum: bool,
+    /// How reads are served.
+    pub reads: ReadMode,
+    /// Lease reads assume no clock runs faster than this factor times another over an
+    /// election timeout (e.g. 1.1); the lease is `electionTimeoutMin / clock_drift_bound`.
+    pub clock_drift_bound: f64,
+    /// At most this many entries per AppendEntries message.
+    pub max_entries_per_message: u64,
+    /// At most this many AppendEntries carrying entries un-acknowledged per follower (reset
+    /// each heartbeat, as a probe would).
+    pub max_inflight: u32,
+    /// Take a snapshot and compact the log every this many applied entries (0: never).
+    /// Followers too far behind get the snapshot with InstallSnapshot (paper §7).
+    pub snapshot_every: u64,
+    /// A known-bug variant, or `None` for correct Raft.
+    pub bug: Option<RaftBug>,
+}
+
+impl Default for RaftConfig {
+    fn default() -> Self {
+        RaftConfig {
+            election_timeout: (Dur::ms(150), Dur::ms(300)),
+            heartbeat: Dur::ms(50),
+            pre_vote: false,
+            check_quorum: false,
+            reads: ReadMode::ReadIndex,
+            clock_drift_bound: 1.1,
+            max_entries_per_message: 64,
+            max_inflight: 4,
+            snapshot_every: 0,
+            bug: None,
+        }
+    }
+}
+
+impl RaftConfig {
+    /// Whether a known bug is switched on.
+    pub fn has_bug(&self, bug: RaftBug) -> bool {
+        self.bug == Some(bug)
+    }
+
+    /// Whether servers ignore vote requests while they recently heard from a leader (needed
+    /// by CheckQuorum and by lease reads).
+    pub fn leader_stickiness(&self) -> bool {
+        self.check_quorum || self.reads == ReadMode::Lease
+    }
+
+    /// Checks the values, with a message saying what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        let (lo, hi) = self.election_timeout;
+        if lo.0.is_zero() || lo > hi {
+            return Err(format!(
+                "election_timeout must be a non-empty range (min > 0, min <= max), got ({lo}, {hi})"
+            ));
+        }
+        if self.heartbeat.0.is_zero() || self.heartbeat >= lo {
+            return Err(format!(
+                "heartbeat must be positive and below the minimum election timeout, got {}",
+                self.heartbeat
+            ));
+        }
+        if self.clock_drift_bound.is_nan() || self.clock_drift_bound < 1.0 {
+            return Err(format!(
+                "clock_drift_bound must be >= 1, got {}",
+                self.clock_drift_bound
+            ));
+        }
+        if self.max_entries_per_message == 0 || self.max_inflight == 0 {
+            return Err("max_entries_per_message and max_inflight must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_is_optional_and_unknown_fields_are_refused() {
+        let c: RaftConfig = serde_json::from_str(
+            r#"{"election_timeout": ["150ms", "300ms"], "pre_vote": true, "bug": "ForgetVote"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.election_timeout, (Dur::ms(150), Dur::ms(300)));
+        assert!(c.pre_vote && !c.check_quorum);
+        assert_eq!(c.bug, Some(RaftBug::ForgetVote));
+        assert_eq!(c.validate(), Ok(()));
+        let e = serde_json::from_str::<RaftConfig>(r#"{"prevote": true}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+        let bad = RaftConfig {
+            heartbeat: Dur::ms(200),
+            ..RaftConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("heartbeat"));
+    }
+}

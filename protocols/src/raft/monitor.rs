@@ -1,0 +1,401 @@
+//! The Raft checker: reads every server's state after every event and enforces the paper's
+//! Figure 3 properties, monotonic terms and commit indices, and leader-within-T; it also
+//! measures election times and messages per committed entry.
+//!
+//! How each property is checked (REFERENCES.md §1.1):
+//! - Election Safety: a map term → the first server seen leading it.
+//! - Leader Append-Only: a server leading the same term in two observations never loses or
+//!   changes an entry it held.
+//! - Log Matching: entries carry a chained digest of their prefix ([`super::log`]); a global
+//!   map `(index, term) → digest` must never see two digests.
+//! - Leader Completeness: every entry seen committed (with the term in which it was seen
+//!   committed) must be in the log of every leader of a later term — checked when a server
+//!   becomes leader and when an entry is first seen committed.
+//! - State Machine Safety: a global map index → applied entry must never see two entries.
+//!
+//! With snapshots, compacted entries are no longer visible: a snapshot's prefix digest is
+//! checked against the `(index, term) → digest` map when it appears, and the entry-level
+//! checks cover the entries each server still holds.
+//!
+//! Cost: a server whose log did not change costs O(1) per event; a change costs a binary
+//! search plus the new entries.
+
+use super::log::Command;
+use super::node::{Raft, Role};
+use crate::checks::{Check, Invariant};
+use sim::{EventInfo, Metrics, Monitor, NodeId, Time, View, Violation};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One monitor for every Raft invariant asked for.
+pub struct RaftMonitor {
+    enabled: BTreeSet<Invariant>,
+    leader_within: Option<Time>,
+    quiet_from: Time,
+    leader_ok: bool,
+    leaders: BTreeMap<u64, NodeId>,
+    shadow: Vec<Vec<(u64, u64)>>,
+    /// Per server, the log offset its shadow starts after.
+    shadow_base: Vec<u64>,
+    seen_role: Vec<Option<(Role, u64)>>,
+    chains: BTreeMap<(u64, u64), u64>,
+    committed: BTreeMap<u64, (u64, u64)>,
+    applied: BTreeMap<u64, (u64, Command)>,
+    last_term: Vec<u64>,
+    last_commit: Vec<Option<u64>>,
+    last_applied: Vec<u64>,
+    had_leader: Option<(NodeId, u64)>,
+    lost_at: Option<(Time, u64)>,
+    election_ms: Vec<(Time, f64)>,
+    first_leader_ms: Option<f64>,
+}
+
+impl RaftMonitor {
+    /// A monitor for `checks` on `nodes` servers; liveness deadlines count from `quiet_from`.
+    pub fn new(nodes: usize, checks: &[Check], quiet_from: Time) -> RaftMonitor {
+        let leader_within = checks.iter().find_map(|c| match c {
+            Check::LeaderWithin(d) => Some(Time(quiet_from.as_nanos() + d.nanos())),
+            _ => None,
+        });
+        RaftMonitor {
+            enabled: checks.iter().map(|c| c.invariant()).collect(),
+            leader_within,
+            quiet_from,
+            leader_ok: false,
+            leaders: BTreeMap::new(),
+            shadow: vec![Vec::new(); nodes],
+            shadow_base: vec![0; nodes],
+            seen_role: vec![None; nodes],
+            chains: BTreeMap::new(),
+            committed: BTreeMap::new(),
+            applied: BTreeMap::new(),
+            last_term: vec![0; nodes],
+            last_commit: vec![None; nodes],
+            last_applied: vec![0; nodes],
+            had_leader: None,
+            lost_at: Some((Time::ZERO, 0)),
+            election_ms: Vec::new(),
+            first_leader_ms: None,
+        }
+    }
+
+    /// Election times measured so far (ms), from losing a leader to the first server
+    /// hearing from a leader of a later term.
+    pub fn election_times_ms(&self) -> Vec<f64> {
+        self.election_ms.iter().map(|&(_, v)| v).collect()
+    }
+
+    fn fail(&self, inv: Invariant, msg: String) -> Result<(), Violation> {
+        if self.enabled.contains(&inv) {
+            Err(Violation::new(inv.name(), msg))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_node(&mut self, id: NodeId, r: &Raft, view: &View<'_, Raft>) -> Result<(), Violation> {
+        let i = id.index();
+        if r.term < self.last_term[i] {
+            self.fail(
+                Invariant::MonotonicTerm,
+                format!("{id} went from term {} to {}", self.last_term[i], r.term),
+            )?;
+        }
+        self.last_term[i] = r.term;
+        let leading = r.role == Role::Leader;
+        if leading {
+            let first = *self.leaders.entry(r.term).or_insert(id);
+            if first != id {
+                self.fail(
+                    Invariant::ElectionSafety,
+                    format!("{first} and {id} both led term {}", r.term),
+                )?;
+            }
+        }
+        let same_reign = leading && self.seen_role[i] == Some((Role::Leader, r.term));
+        self.check_log(id, r, same_reign)?;
+        if leading && !same_reign {
+            self.check_new_leader(id, r)?;
+        }
+        self.seen_role[i] = Some((r.role, r.term));
+        self.check_commit(id, r, view)?;
+        self.check_applied(id, r)
+    }
+
+    fn check_log(&mut self, id: NodeId, r: &Raft, same_reign: bool) -> Result<(), Violation> {
+        let i = id.index();
+        let log = &r.log;
+        let base = log.offset();
+        if base != self.shadow_base[i] {
+            // Compaction or an installed snapshot: re-base the shadow on the new offset, and
+            // check the snapshot's prefix digest against everyone else's at that index.
+            let old = self.shadow_base[i];
+            let shadow = &mut self.shadow[i];
+            let cut = base.saturating_sub(old) as usize;
+            let keep = base > old && cut <= shadow.len() && shadow[cut - 1].1 == log.offset_chain();
+            if keep {
+                shadow.drain(..cut);
+            } else {
+                shadow.clear();
+            }
+            self.shadow_base[i] = base;
+            let term = log.term_at(base).expect("the offset has a term");
+            let first = *self
+                .chains
+                .entry((base, term))
+                .or_insert(log.offset_chain());
+            if first != log.offset_chain() {
+                return self.fail(
+                    Invariant::LogMatching,
+                    format!("{id}'s snapshot at index {base} (term {term}) covers a prefix that differs from another server's"),
+                );
+            }
+        }
+        let len = (log.last_index() - base) as usize;
+        let held = |k: usize| log.get(base + k as u64 + 1).expect("in range");
+        let shadow = &self.shadow[i];
+        let unchanged =
+            shadow.len() == len && (len == 0 || shadow[len - 1].1 == held(len - 1).chain);
+        if unchanged {
+            return Ok(());
+        }
+        // The first position where the shadow and the log differ: chains make "equal at k"
+        // monotone, so binary search applies.
+        let common = shadow.len().min(len);
+        let (mut lo, mut hi) = (0usize, common);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if shadow[mid].1 == held(mid).chain {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if same_reign && lo < shadow.len() {
+            self.fail(
+                Invariant::LeaderAppendOnly,
+                format!(
+                    "leader {id} of term {} changed its entry {} (log {} -> {} entries)",
+                    r.term,
+                    base + lo as u64 + 1,
+                    base + shadow.len() as u64,
+                    base + len as u64
+                ),
+            )?;
+        }
+        let shadow = &mut self.shadow[i];
+        shadow.truncate(lo);
+        for k in lo..len {
+            let e = held(k);
+            let idx = base + k as u64 + 1;
+            shadow.push((e.term, e.chain));
+            let first = *self.chains.entry((idx, e.term)).or_insert(e.chain);
+            if first != e.chain {
+                return self.fail(
+                    Invariant::LogMatching,
+                    format!("{id} holds entry {idx} of term {} after a prefix that differs from another server's", e.term),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check_new_leader(&self, id: NodeId, r: &Raft) -> Result<(), Violation> {
+        for (&idx, &(term, seen_in)) in &self.committed {
+            // Entries inside the leader's snapshot are applied there; the snapshot's digest
+            // was checked against the other servers' logs when it was taken or installed.
+            if seen_in < r.term && idx >= r.log.offset() && r.log.term_at(idx) != Some(term) {
+                return self.fail(
+                    Invariant::LeaderCompleteness,
+                    format!(
+                        "{id} leads term {} without entry {idx} of term {term}, committed in term {seen_in} (it holds term {:?})",
+                        r.term,
+                        r.log.term_at(idx)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check_commit(
+        &mut self,
+        id: NodeId,
+        r: &Raft,
+        view: &View<'_, Raft>,
+    ) -> Result<(), Violation> {
+        let i = id.index();
+        let prev = self.last_commit[i];
+        if let Some(p) = prev
+            && r.commit < p
+        {
+            self.fail(
+                Invariant::MonotonicCommit,
+                format!("{id}'s commit index went from {p} to {}", r.commit),
+            )?;
+        }
+        let from = prev.unwrap_or(0) + 1;
+        for idx in from..=r.commit {
+            if self.committed.contains_key(&idx) {
+                continue;
+            }
+            if idx < r.log.offset() {
+                continue; // Inside a snapshot this server installed.
+            }
+            let Some(term) = r.log.term_at(idx) else {
+                break;
+            };
+            self.committed.insert(idx, (term, r.term));
+            for (lid, l) in view.live_nodes() {
+                if l.role == Role::Leader
+                    && l.term > r.term
+                    && idx >= l.log.offset()
+                    && l.log.term_at(idx) != Some(term)
+                {
+                    return self.fail(
+                        Invariant::LeaderCompleteness,
+                        format!("entry {idx} of term {term} committed (seen by {id} in term {}) is missing from leader {lid} of term {}", r.term, l.term),
+                    );
+                }
+            }
+        }
+        self.last_commit[i] = Some(r.commit.max(prev.unwrap_or(0)));
+        Ok(())
+    }
+
+    fn check_applied(&mut self, id: NodeId, r: &Raft) -> Result<(), Violation> {
+        let i = id.index();
+        if r.applied < self.last_applied[i] {
+            self.last_applied[i] = 0; // Restarted: it re-applies from the start.
+        }
+        for idx in self.last_applied[i] + 1..=r.applied {
+            // Entries that arrived inside an installed snapshot are not seen one by one.
+            let Some(e) = r.log.get(idx) else { continue };
+            let first = *self.applied.entry(idx).or_insert((e.term, e.command));
+            if first != (e.term, e.command) {
+                return self.fail(
+                    Invariant::StateMachineSafety,
+                    format!("{id} applied {:?} (term {}) at index {idx}, another server applied {:?} (term {})", e.command, e.term, first.1, first.0),
+                );
+            }
+        }
+        self.last_applied[i] = r.applied;
+        Ok(())
+    }
+
+    fn observe_leadership(&mut self, view: &View<'_, Raft>) {
+        let now = view.now();
+        let lead = view
+            .live_nodes()
+            .filter(|(_, r)| r.role == Role::Leader)
+            .max_by_key(|(_, r)| r.term)
+            .map(|(id, r)| (id, r.term));
+        if let Some(had) = self.had_leader
+            && lead != Some(had)
+            && self.lost_at.is_none()
+        {
+            self.lost_at = Some((now, had.1));
+        }
+        self.had_leader = lead;
+        if let Some((at, term)) = self.lost_at {
+            let heard = view
+                .live_nodes()
+                .any(|(_, r)| r.role != Role::Leader && r.leader.is_some() && r.term > term);
+            if heard {
+                let ms = (now.as_nanos() - at.as_nanos()) as f64 / 1e6;
+                if term == 0 && self.first_leader_ms.is_none() {
+                    self.first_leader_ms = Some(ms);
+                } else {
+                    self.election_ms.push((now, ms));
+                }
+                self.lost_at = None;
+            }
+        }
+        if !self.leader_ok && now >= self.quiet_from && self.leader_within.is_some() {
+            self.leader_ok = stable_leader(view);
+        }
+    }
+}
+
+/// Whether a live leader has a majority of servers following it in its term.
+fn stable_leader(view: &View<'_, Raft>) -> bool {
+    let quorum = view.node_count() / 2 + 1;
+    view.live_nodes().any(|(id, l)| {
+        l.role == Role::Leader
+            && view
+                .live_nodes()
+                .filter(|(_, r)| r.term == l.term && r.leader == Some(id))
+                .count()
+                >= quorum
+    })
+}
+
+impl Monitor<Raft> for RaftMonitor {
+    fn name(&self) -> &str {
+        "raft"
+    }
+
+    fn on_event(&mut self, view: &View<'_, Raft>, _event: &EventInfo) -> sim::Check {
+        for i in 0..view.node_count() {
+            let id = NodeId(i as u32);
+            match view.node(id) {
+                Some(r) => {
+                    if let Err(v) = self.check_node(id, r, view) {
+                        return sim::Check::Violated(v);
+                    }
+                }
+                None => {
+                    self.last_commit[i] = None;
+                    self.seen_role[i] = None;
+                }
+            }
+        }
+        self.observe_leadership(view);
+        if let Some(deadline) = self.leader_within
+            && !self.leader_ok
+            && view.now() > deadline
+        {
+            return sim::Check::Violated(self.leader_violation(deadline));
+        }
+        sim::Check::Ok
+    }
+
+    fn finish(&mut self, view: &View<'_, Raft>) -> sim::Check {
+        match self.leader_within {
+            Some(deadline) if !self.leader_ok && view.now() >= deadline => {
+                sim::Check::Violated(self.leader_violation(deadline))
+            }
+            _ => sim::Check::Ok,
+        }
+    }
+
+    fn report(&self, metrics: &mut Metrics) {
+        for &(at, ms) in &self.election_ms {
+            metrics.sample("raft.election_time_ms", at, ms);
+        }
+        if let Some(ms) = self.first_leader_ms {
+            metrics.sample("raft.first_leader_ms", Time::ZERO, ms);
+        }
+        let committed = self.committed.len() as u64;
+        metrics.count("raft.committed_entries", committed);
+        if committed > 0 {
+            let per = metrics.counter("net.sent") as f64 / committed as f64;
+            metrics.sample("raft.msgs_per_commit", Time::ZERO, per);
+        }
+        metrics.count(
+            "raft.terms",
+            self.last_term.iter().copied().max().unwrap_or(0),
+        );
+    }
+}
+
+impl RaftMonitor {
+    fn leader_violation(&self, deadline: Time) -> Violation {
+        Violation::new(
+            Invariant::LeaderWithin.name(),
+            format!(
+                "no leader followed by a majority between the last fault at {} and the deadline {}",
+                self.quiet_from, deadline
+            ),
+        )
+    }
+}

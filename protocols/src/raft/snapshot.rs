@@ -1,0 +1,98 @@
+//! Snapshots and log compaction (paper §7; thesis chapter 5): a server snapshots its state
+//! machine every `snapshot_every` applied entries and drops the compacted entries; a leader
+//! whose follower needs a compacted entry sends its snapshot with InstallSnapshot instead.
+//!
+//! Invariants: only applied (so committed) entries are compacted; a snapshot is written to
+//! durable storage before the log that depends on it, and before the acknowledgement that
+//! tells the leader the follower holds it. The snapshot travels in one message (the paper's
+//! chunking by `offset` is not modelled: the network has no message sizes yet).
+
+use super::node::{Message, Raft, Snapshot};
+use crate::kv::KvStore;
+use sim::{Context, NodeId};
+
+impl Raft {
+    /// Compacts the log up to `applied` when `snapshot_every` entries were applied since the
+    /// last snapshot; returns whether it did.
+    pub(super) fn maybe_snapshot(&mut self, ctx: &mut Context<'_, Self>) -> bool {
+        let every = Self::cfg(ctx).snapshot_every;
+        if every == 0 || self.applied < self.log.offset() + every {
+            return false;
+        }
+        let index = self.applied;
+        let term = self.log.term_at(index).expect("applied entries are held");
+        ctx.durable_mut().snapshot = Some(Snapshot {
+            index,
+            term,
+            store: self.store.clone(),
+        });
+        self.log.compact(index);
+        self.persist_log(ctx, index + 1);
+        ctx.count("raft.snapshots_taken", 1);
+        true
+    }
+
+    /// Sends the current snapshot to a follower that needs compacted entries.
+    pub(super) fn send_snapshot(&mut self, ctx: &mut Context<'_, Self>, to: NodeId) {
+        let Some(s) = ctx.durable().snapshot.clone() else {
+            unreachable!("a compacted log always has a snapshot");
+        };
+        ctx.count("raft.snapshots_sent", 1);
+        let msg = Message::InstallSnapshot {
+            term: self.term,
+            index: s.index,
+            snapshot_term: s.term,
+            chain: self.log.offset_chain(),
+            store: s.store,
+        };
+        ctx.send(to, msg);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn on_install_snapshot(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        from: NodeId,
+        term: u64,
+        index: u64,
+        snapshot_term: u64,
+        chain: u64,
+        store: KvStore,
+    ) {
+        let reply = |success, match_index, t| Message::AppendEntriesResponse {
+            term: t,
+            success,
+            match_index,
+            conflict_term: None,
+            conflict_index: 0,
+            round: 0,
+        };
+        if term < self.term {
+            ctx.send(from, reply(false, 0, self.term));
+            return;
+        }
+        if self.role != super::node::Role::Follower || self.leader != Some(from) {
+            self.become_follower(ctx, term, Some(from));
+        } else {
+            self.reset_election_timer(ctx);
+        }
+        self.last_heard = Some(ctx.now());
+        if index <= self.commit {
+            // Already past it: the committed prefix matches the leader's.
+            ctx.send(from, reply(true, index, self.term));
+            return;
+        }
+        ctx.durable_mut().snapshot = Some(Snapshot {
+            index,
+            term: snapshot_term,
+            store: store.clone(),
+        });
+        self.log.install(index, snapshot_term, chain);
+        self.persist_log(ctx, index + 1);
+        self.store = store;
+        self.commit = index;
+        self.applied = index;
+        ctx.count("raft.snapshots_installed", 1);
+        ctx.send(from, reply(true, index, self.term));
+    }
+}
