@@ -49,7 +49,7 @@
 //!
 //! What the engine promises, and where:
 //! - virtual time in integer nanoseconds ([`Time`]); no wall clock reaches behaviour;
-//! - one queue ordered by `(time, sequence number)` (`engine/core.rs`);
+//! - one queue ordered by `(time, sequence number)` (`engine/queue.rs`);
 //! - independent seeded streams per purpose ([`rng`]);
 //! - the network model: latency distributions, loss, duplication, reordering, stream and
 //!   datagram links, partitions of any shape, delay spikes ([`network`], [`partition`],

@@ -1,21 +1,22 @@
 //! The engine's core: the event queue, node metadata, and the actions a node or workload
 //! takes through its context (send, timers, replies, requests).
 //!
-//! The queue is one binary heap ordered by `(time, sequence number)`; the sequence number is
+//! The queue (`queue.rs`) is ordered by `(time, sequence number)`; the sequence number is
 //! assigned when an event is scheduled and strictly increases, so ties at the same instant are
-//! broken by scheduling order, never by heap internals. Events are stored inline (a message is
-//! moved into the heap, not boxed): the engine itself allocates nothing per delivered message
-//! beyond the heap's amortised growth.
+//! broken by scheduling order, never by queue internals. Events are stored inline in the
+//! queue's slab (a message is moved in, not boxed), and slab slots are reused: the engine
+//! itself allocates nothing per delivered message beyond the queue's amortised growth.
 
+use super::queue::EventQueue;
+use super::timers::LiveTimers;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::network::{Fate, Network};
 use crate::protocol::{ClientId, Protocol, TimerId};
 use crate::trace::Trace;
 use crate::{NodeId, Time};
-use rustc_hash::{FxHashMap, FxHashSet};
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// Whether a node is running.
@@ -70,31 +71,11 @@ pub(crate) enum Ev<P: Protocol> {
     Tick,
 }
 
+/// An event taken out of the queue (or held for a paused node): its key and payload.
 pub(crate) struct Entry<P: Protocol> {
     pub time: Time,
     pub seq: u64,
     pub ev: Ev<P>,
-}
-
-impl<P: Protocol> PartialEq for Entry<P> {
-    fn eq(&self, other: &Self) -> bool {
-        self.seq == other.seq
-    }
-}
-impl<P: Protocol> Eq for Entry<P> {}
-impl<P: Protocol> PartialOrd for Entry<P> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<P: Protocol> Ord for Entry<P> {
-    /// Reversed, so the max-heap pops the earliest `(time, seq)` first. The pair is compared
-    /// as one 128-bit key: a single branch-free comparison on the hottest path of the engine.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        let key = |e: &Self| (u128::from(e.time.0) << 64) | u128::from(e.seq);
-        key(other).cmp(&key(self))
-    }
 }
 
 /// Network counters kept as plain fields on the hot path, folded into metrics at the end.
@@ -112,12 +93,12 @@ pub(crate) struct NetCounters {
 /// Everything but the nodes' own state: what a context borrows mutably.
 pub struct Core<P: Protocol> {
     pub(crate) now: Time,
-    pub(crate) queue: BinaryHeap<Entry<P>>,
+    pub(crate) queue: EventQueue<Ev<P>>,
     pub(crate) seq: u64,
     pub(crate) meta: Vec<NodeMeta>,
     pub(crate) net: Network,
     /// Sequence numbers of timers that are pending and not cancelled.
-    pub(crate) live_timers: FxHashSet<u64>,
+    pub(crate) live_timers: LiveTimers,
     /// Events that reached a paused node, in arrival order, per node.
     pub(crate) deferred: FxHashMap<u32, Vec<Entry<P>>>,
     /// Held events released by a resume: they run before anything in the queue, in the order
@@ -134,8 +115,15 @@ impl<P: Protocol> Core<P> {
     pub(crate) fn push(&mut self, time: Time, ev: Ev<P>) -> u64 {
         let seq = self.seq;
         self.seq += 1;
-        self.queue.push(Entry { time, seq, ev });
+        self.queue.push(time, seq, ev);
         seq
+    }
+
+    /// Removes the earliest queued event.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<Entry<P>> {
+        let (time, seq, ev) = self.queue.pop()?;
+        Some(Entry { time, seq, ev })
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
@@ -209,7 +197,7 @@ impl<P: Protocol> Core<P> {
     }
 
     pub(crate) fn cancel_timer(&mut self, id: TimerId) {
-        self.live_timers.remove(&id.0);
+        self.live_timers.remove(id.0);
     }
 
     pub(crate) fn reply(&mut self, node: NodeId, client: ClientId, reply: P::Reply) {

@@ -17,6 +17,9 @@
 
 mod core;
 mod faults;
+mod queue;
+mod radix;
+mod timers;
 
 pub use self::core::NodeStatus;
 pub(crate) use self::core::{Core, Ev, NodeMeta};
@@ -271,8 +274,8 @@ impl<P: Protocol> Simulation<P> {
         // The wall guard only stops a run; it never steers one.
         let wall_start = self.limits.max_wall.map(|w| (std::time::Instant::now(), w));
         loop {
-            let front = self.core.ready.front().or_else(|| self.core.queue.peek());
-            let Some(next) = front.map(|e| e.time) else {
+            let front = self.core.ready.front().map(|e| e.time);
+            let Some(next) = front.or_else(|| self.core.queue.peek_time()) else {
                 return Verdict::Completed;
             };
             if let Some(end) = end.filter(|&e| next > e) {
@@ -294,7 +297,7 @@ impl<P: Protocol> Simulation<P> {
             }
             let entry = match self.core.ready.pop_front() {
                 Some(e) => e,
-                None => self.core.queue.pop().expect("peeked an entry"),
+                None => self.core.pop().expect("peeked an entry"),
             };
             self.core.now = entry.time;
             let Some(info) = self.dispatch(entry) else {
@@ -440,17 +443,17 @@ impl<P: Protocol> Simulation<P> {
                 Some(info)
             }
             Ev::Timer { node, inc, .. } => {
-                if !self.core.live_timers.contains(&entry.seq)
+                if !self.core.live_timers.contains(entry.seq)
                     || self.core.meta[node.index()].incarnation != inc
                 {
-                    self.core.live_timers.remove(&entry.seq);
+                    self.core.live_timers.remove(entry.seq);
                     return None;
                 }
                 if self.core.meta[node.index()].status == NodeStatus::Paused {
                     self.defer(node, entry);
                     return None;
                 }
-                self.core.live_timers.remove(&entry.seq);
+                self.core.live_timers.remove(entry.seq);
                 let Ev::Timer { timer, .. } = entry.ev else {
                     unreachable!()
                 };
