@@ -1,4 +1,4 @@
-//! The command line: `run`, `check`, `list`, `bench`.
+//! The command line: `run`, `check`, `fuzz`, `shrink`, `list`, `bench` (and `sweep`).
 //!
 //! Exit codes: 0 when every run matched its scenario's expectation (or every file is valid);
 //! 1 when a run did not; 2 for bad input or usage (a scenario that does not parse or validate,
@@ -30,7 +30,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
         partitions, delays, crashes and clock faults from replayable scenario files (RON), \
         and checks the invariants each protocol must hold. Same scenario + same seed = same \
         trace hash, always.",
-    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
+    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,6 +61,10 @@ enum Command {
         #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
         max_wall: Option<Dur>,
     },
+    /// Run a scenario's nemesis over many seeds in parallel; save, shrink and report failures.
+    Fuzz(crate::fuzz::FuzzArgs),
+    /// Shrink a failing scenario file: fewer faults, nodes, run time and client operations.
+    Shrink(crate::fuzz::ShrinkArgs),
     /// Validate scenario files without running them.
     #[command(
         after_help = "Examples:\n  faultline check scenarios/raft/leader_crash.ron\n  faultline check scenarios/\n\nEach error names the file, line and column and what was expected; exit code 2 if any file is invalid."
@@ -121,6 +125,8 @@ pub fn main() -> i32 {
             max_wall,
         } => cmd_run(&files, seed, trace.as_deref(), json, max_wall),
         Command::Check { files } => cmd_check(&files),
+        Command::Fuzz(a) => crate::fuzz::cmd_fuzz(&a),
+        Command::Shrink(a) => crate::fuzz::cmd_shrink(&a),
         Command::Bench {
             events,
             repeats,

@@ -104,7 +104,7 @@ impl Default for NemesisSpec {
 }
 
 /// A label for the nemesis's random stream.
-const NEMESIS_STREAM: u64 = 0x6e65_6d65_7369_73;
+const NEMESIS_STREAM: u64 = 0x006e_656d_6573_6973; // "nemesis" in ASCII
 
 impl NemesisSpec {
     /// Checks the parameters against the run.

@@ -1,0 +1,431 @@
+//! A fuzzing campaign: one scenario, many seeds, run in parallel across cores; every failure
+//! saved as a scenario file that replays exactly, then shrunk.
+//!
+//! Parallelism is across seeds only (rayon); each simulation stays on one thread, as
+//! DESIGN.md requires. Failure files have deterministic names (`<stem>.seed<N>.ron`) and are
+//! written atomically (temporary file, then rename), so a campaign that is killed and started
+//! again with the same arguments rewrites the same files with the same bytes: nothing is lost
+//! and nothing is duplicated. Which seeds a shard runs is fixed by the arguments alone, never by
+//! timing; only `--budget` (a wall-time limit) can end a campaign early.
+
+use super::progress::Progress;
+use super::shrink::{self, ShrinkOptions, one_line};
+use super::swarm::{self, SwarmSpec};
+use crate::runner::{self, Outcome, RunOptions};
+use crate::scenario::{self, Scenario};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Which part of a seed range this process runs: seeds whose offset from the range start is
+/// `index` modulo `count` (0-based, `0 <= index < count`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole range.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// The seeds of `start..end` this shard runs, in increasing order.
+    pub fn seeds(self, start: u64, end: u64) -> Vec<u64> {
+        (start..end)
+            .filter(|s| (s - start) % self.count == self.index)
+            .collect()
+    }
+}
+
+/// What a campaign runs.
+#[derive(Clone, Debug)]
+pub struct CampaignConfig {
+    /// The scenario file as given (for names and replay commands).
+    pub file: PathBuf,
+    /// Its parsed scenario.
+    pub scenario: Scenario,
+    /// Seeds `start..end` (end excluded).
+    pub start: u64,
+    pub end: u64,
+    pub shard: Shard,
+    /// Worker threads (0: one per core).
+    pub jobs: usize,
+    /// Where failures are saved (none: not saved, not shrunk).
+    pub out: Option<PathBuf>,
+    /// Stop starting new seeds after this much wall time.
+    pub budget: Option<Duration>,
+    /// Shrink at most this many saved failures (lowest seeds first).
+    pub shrink: usize,
+    /// Candidate runs per shrink.
+    pub shrink_runs: usize,
+    /// Draw a progress bar or print progress lines on stderr.
+    pub progress: bool,
+}
+
+/// One failing seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct Failure {
+    pub seed: u64,
+    /// The violated invariant, or `panicked` / `stalled (...)`.
+    pub key: String,
+    pub verdict: &'static str,
+    /// The violation or panic message.
+    pub message: String,
+    pub time_ns: u64,
+    pub trace_hash: String,
+    /// The saved scenario file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+    /// The command that replays it.
+    pub replay: String,
+    /// The shrunk file, with fault counts before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<ShrunkFile>,
+}
+
+/// A shrunk failure file.
+#[derive(Clone, Debug, Serialize)]
+pub struct ShrunkFile {
+    pub file: PathBuf,
+    pub faults_before: usize,
+    pub faults_after: usize,
+    pub nodes: usize,
+}
+
+/// What a campaign found; `faultline fuzz --json` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct CampaignReport {
+    pub scenario: String,
+    pub file: String,
+    pub seeds: String,
+    pub shard: String,
+    /// Seeds this shard was to run, and ran.
+    pub seeds_planned: u64,
+    pub seeds_run: u64,
+    /// Whether `--budget` ended the campaign before every planned seed ran.
+    pub budget_exhausted: bool,
+    pub wall_secs: f64,
+    pub seeds_per_sec: f64,
+    /// Failing seeds by failure key (invariant name), in seed order.
+    pub by_invariant: BTreeMap<String, Vec<u64>>,
+    pub failures: Vec<Failure>,
+}
+
+/// What a failure is "the same as" when shrinking and grouping: the violated invariant, or
+/// the kind of abnormal end.
+pub fn failure_key(o: &Outcome) -> String {
+    match (o.violations.first(), o.verdict) {
+        (Some(v), _) => v.invariant.clone(),
+        (None, "stalled") => format!("stalled ({})", o.detail.as_deref().unwrap_or("limit")),
+        (None, verdict) => verdict.to_string(),
+    }
+}
+
+/// The scenario as it runs with `seed`: swarm knobs drawn and written in, the nemesis's faults
+/// materialized into the explicit list, no `nemesis` and no `swarm` section.
+pub fn materialize(s: &Scenario, seed: u64) -> Scenario {
+    let mut out = swarm::apply(s, seed);
+    out.seed = seed;
+    out.faults = out.fault_list(seed);
+    out.nemesis = None;
+    out.swarm = None;
+    out
+}
+
+/// The scenario as RON text, in the format `scenario::parse` reads.
+pub fn to_text(s: &Scenario) -> String {
+    let pretty = ron::ser::PrettyConfig::new().struct_names(false);
+    // Serializing plain data into a String cannot fail.
+    let body = ron::ser::to_string_pretty(s, pretty).expect("scenarios serialize");
+    format!("Scenario{body}\n")
+}
+
+/// The file a failing seed is saved to.
+pub fn failure_path(out: &Path, source: &Path, seed: u64) -> PathBuf {
+    let stem = source
+        .file_stem()
+        .map_or_else(|| "scenario".into(), |s| s.to_string_lossy().into_owned());
+    out.join(format!("{stem}.seed{seed}.ron"))
+}
+
+/// The shrunk file beside a failure file: `x.seed7.ron` -> `x.seed7.shrunk.ron`.
+pub fn shrunk_path(failure: &Path) -> PathBuf {
+    let stem = failure
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    failure.with_file_name(format!("{stem}.shrunk.ron"))
+}
+
+/// Writes `text` to `path` atomically; an existing file with the same bytes is left alone.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// The failure file's text: a header saying how it was found, then the scenario.
+fn failure_text(
+    source: &Path,
+    original: &Scenario,
+    drawn: &Scenario,
+    o: &Outcome,
+    path: &Path,
+) -> String {
+    let mut h = format!(
+        "// Found by `faultline fuzz {}` with seed {}: {} ({}).\n",
+        source.display(),
+        drawn.seed,
+        o.verdict,
+        failure_key(o)
+    );
+    if let Some(v) = o.violations.first() {
+        h += &format!(
+            "// Violation at {:.6}s (event {}): {}\n",
+            v.time_ns as f64 / 1e9,
+            v.event,
+            one_line(&v.message)
+        );
+    } else if let Some(d) = &o.detail {
+        h += &format!("// Detail: {}\n", one_line(d));
+    }
+    if original.swarm.is_some() {
+        h += &format!(
+            "// Swarm knobs drawn for this seed: {}.\n",
+            SwarmSpec::describe(drawn)
+        );
+    }
+    h += &format!(
+        "// Trace hash {}. Replay: faultline run {}\n",
+        o.trace_hash,
+        path.display()
+    );
+    h + &to_text(drawn)
+}
+
+/// Runs one seed; a failure is saved when `out` is set.
+fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Failure>, String> {
+    let drawn = materialize(&cfg.scenario, seed);
+    let o = runner::run(name, &drawn, &RunOptions::default());
+    if o.matched {
+        return Ok(None);
+    }
+    let v = o.violations.first();
+    let mut f = Failure {
+        seed,
+        key: failure_key(&o),
+        verdict: o.verdict,
+        message: v
+            .map(|v| v.message.clone())
+            .or_else(|| o.detail.clone())
+            .unwrap_or_default(),
+        time_ns: v.map_or(o.virtual_time_ns, |v| v.time_ns),
+        trace_hash: o.trace_hash.clone(),
+        file: None,
+        // `run` ignores `swarm`, so only the saved file replays a swarm seed's knobs.
+        replay: if cfg.scenario.swarm.is_some() {
+            format!(
+                "faultline fuzz {name} --seeds {seed}..={seed} --out DIR, then faultline run the saved file"
+            )
+        } else {
+            format!("faultline run {name} --seed {seed}")
+        },
+        shrunk: None,
+    };
+    if let Some(dir) = &cfg.out {
+        let path = failure_path(dir, &cfg.file, seed);
+        let text = failure_text(&cfg.file, &cfg.scenario, &drawn, &o, &path);
+        // A saved file that does not parse back would be a useless bug report: check it now.
+        scenario::parse(&path.display().to_string(), &text)
+            .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
+        write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        f.replay = format!("faultline run {}", path.display());
+        f.file = Some(path);
+    }
+    Ok(Some(f))
+}
+
+/// Shrinks a saved failure into `<name>.shrunk.ron`, or reads the one a previous run of the
+/// same campaign left.
+fn shrink_saved(path: &Path, runs: usize) -> Result<ShrunkFile, String> {
+    let out = shrunk_path(path);
+    let original = scenario::load(path).map_err(|e| e.to_string())?;
+    if let Ok(done) = scenario::load(&out) {
+        return Ok(ShrunkFile {
+            file: out,
+            faults_before: original.faults.len(),
+            faults_after: done.faults.len(),
+            nodes: done.nodes,
+        });
+    }
+    let name = path.display().to_string();
+    let s = shrink::shrink(&name, &original, ShrinkOptions { max_runs: runs })?;
+    write_atomic(&out, &s.file_text(&name))
+        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    Ok(ShrunkFile {
+        file: out,
+        faults_before: s.faults_before,
+        faults_after: s.faults_after,
+        nodes: s.scenario.nodes,
+    })
+}
+
+/// Runs a campaign. `Err` only for I/O problems (an output directory that cannot be written).
+pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
+    let name = cfg.file.display().to_string();
+    if let Some(dir) = &cfg.out {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let seeds = cfg.shard.seeds(cfg.start, cfg.end);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.jobs)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let progress = Progress::new(seeds.len() as u64, cfg.progress);
+    let results: Vec<Option<Result<Option<Failure>, String>>> = pool.install(|| {
+        seeds
+            .par_iter()
+            .map(|&seed| {
+                if cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
+                    return None;
+                }
+                let r = run_seed(cfg, &name, seed);
+                progress.tick(matches!(r, Ok(Some(_))));
+                Some(r)
+            })
+            .collect()
+    });
+    let wall = progress.finish();
+    let seeds_run = results.iter().filter(|r| r.is_some()).count() as u64;
+    let mut failures = vec![];
+    for r in results.into_iter().flatten() {
+        if let Some(f) = r? {
+            failures.push(f);
+        }
+    }
+    if cfg.out.is_some() && cfg.shrink > 0 {
+        let shrunk: Vec<Result<ShrunkFile, String>> = pool.install(|| {
+            failures
+                .par_iter()
+                .take(cfg.shrink)
+                .map(|f| shrink_saved(f.file.as_deref().expect("saved"), cfg.shrink_runs))
+                .collect()
+        });
+        for (f, s) in failures.iter_mut().zip(shrunk) {
+            f.shrunk = Some(s?);
+        }
+    }
+    let mut by_invariant: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for f in &failures {
+        by_invariant.entry(f.key.clone()).or_default().push(f.seed);
+    }
+    let secs = wall.as_secs_f64();
+    Ok(CampaignReport {
+        scenario: cfg.scenario.name.clone(),
+        file: name,
+        seeds: format!("{}..{}", cfg.start, cfg.end),
+        shard: format!("{}/{}", cfg.shard.index, cfg.shard.count),
+        seeds_planned: seeds.len() as u64,
+        seeds_run,
+        budget_exhausted: seeds_run < seeds.len() as u64,
+        wall_secs: secs,
+        seeds_per_sec: if secs > 0.0 {
+            seeds_run as f64 / secs
+        } else {
+            0.0
+        },
+        by_invariant,
+        failures,
+    })
+}
+
+/// The summary for people.
+pub fn summary_text(r: &CampaignReport) -> String {
+    let mut s = format!(
+        "fuzz {}: seeds {} shard {}: {} of {} run in {:.1}s ({:.1} seeds/s){}, {} failure(s)\n",
+        r.file,
+        r.seeds,
+        r.shard,
+        r.seeds_run,
+        r.seeds_planned,
+        r.wall_secs,
+        r.seeds_per_sec,
+        if r.budget_exhausted {
+            ", stopped by --budget"
+        } else {
+            ""
+        },
+        r.failures.len()
+    );
+    for (key, seeds) in &r.by_invariant {
+        let shown: Vec<String> = seeds.iter().take(10).map(u64::to_string).collect();
+        let more = if seeds.len() > 10 {
+            format!(" and {} more", seeds.len() - 10)
+        } else {
+            String::new()
+        };
+        s += &format!(
+            "  {key}: {} seed(s): {}{more}\n",
+            seeds.len(),
+            shown.join(", ")
+        );
+    }
+    for f in &r.failures {
+        if let Some(sh) = &f.shrunk {
+            s += &format!(
+                "  seed {}: {} -> shrunk {} (faults {} -> {}, {} nodes)\n",
+                f.seed,
+                f.replay,
+                sh.file.display(),
+                sh.faults_before,
+                sh.faults_after,
+                sh.nodes
+            );
+        }
+    }
+    if let Some(f) = r.failures.first() {
+        s += &format!("  replay the first: {}\n", f.replay);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_range() {
+        let mut all: Vec<u64> = (0..3)
+            .flat_map(|i| Shard { index: i, count: 3 }.seeds(10, 21))
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (10..21).collect::<Vec<_>>());
+        assert_eq!(
+            Shard { index: 1, count: 3 }.seeds(10, 21),
+            vec![11, 14, 17, 20]
+        );
+        assert_eq!(Shard::ALL.seeds(5, 5), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn materialized_text_parses_back_without_nemesis_or_swarm() {
+        let text = r#"Scenario(name: "s", protocol: Gossip(()), nodes: 4, duration: "6s",
+            network: (links: Datagram), nemesis: (faults: [Crash, Partition]),
+            swarm: (loss: (0.0, 0.2), faults: [Crash, Partition]))"#;
+        let s = scenario::parse("t.ron", text).unwrap();
+        let m = materialize(&s, 9);
+        assert!(!m.faults.is_empty());
+        let back = scenario::parse("t.ron", &to_text(&m))
+            .unwrap_or_else(|e| panic!("{e}\n{}", to_text(&m)));
+        assert!(back.nemesis.is_none() && back.swarm.is_none());
+        assert_eq!(back.faults, m.faults);
+        assert_eq!(back.seed, 9);
+        assert_eq!(to_text(&back), to_text(&m));
+        assert!(!to_text(&m).contains("swarm"));
+    }
+}

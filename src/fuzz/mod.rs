@@ -1,0 +1,260 @@
+//! `faultline fuzz` and `faultline shrink`: many seeds of one scenario in parallel, failures
+//! saved as scenario files that replay exactly, then shrunk.
+//!
+//! - [`campaign`]: the seed loop (rayon across seeds), failure files, the summary;
+//! - [`shrink`]: ddmin over the fault list, then fewer nodes, a shorter run, fewer clients;
+//! - [`swarm`]: per-seed knobs drawn within the scenario's `swarm:` ranges;
+//! - [`junit`]: JUnit XML for CI; [`progress`]: the bar or progress lines.
+//!
+//! Exit codes follow `cli`: 0 no failure found (or shrink succeeded), 1 failures found,
+//! 2 bad input or usage. `docs/fuzzing.md` documents seed ranges and sharding.
+
+pub mod campaign;
+pub mod junit;
+pub mod progress;
+pub mod shrink;
+pub mod swarm;
+
+use crate::cli::{EXIT_BAD_INPUT, EXIT_MISMATCH, EXIT_OK};
+use crate::scenario;
+use campaign::{CampaignConfig, Shard};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `faultline fuzz`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..100000 --shard 3/8 --jobs 4 --budget 1h --junit fuzz.xml\n\nSeeds A..B run A up to B-1 (A..=B includes B). --shard i/n is 0-based (0 <= i < n): shard i runs the\nseeds whose offset from A is i modulo n, so shards 0/n .. n-1/n together run the range exactly once.\nFailures are saved as <stem>.seed<N>.ron in --out and shrunk into <stem>.seed<N>.shrunk.ron.\nExit codes: 0 no failure found, 1 failures found, 2 bad input or usage."
+)]
+pub struct FuzzArgs {
+    /// The scenario file (usually with a `nemesis:` section).
+    pub file: PathBuf,
+    /// Seed range: A..B (B excluded) or A..=B.
+    #[arg(long, value_name = "A..B", value_parser = parse_seeds)]
+    pub seeds: (u64, u64),
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Run only shard i of n (0-based): seeds whose offset from A is i modulo n.
+    #[arg(long, value_name = "i/n", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    /// Save failing seeds here as scenario files (and shrink them).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Stop starting new seeds after this much wall time ("10m").
+    #[arg(long, value_name = "TIME", value_parser = parse_wall)]
+    pub budget: Option<Duration>,
+    /// Shrink at most this many saved failures, lowest seeds first (0: do not shrink).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub shrink: usize,
+    /// Candidate runs per shrink.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub shrink_runs: usize,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print the summary as one JSON object (progress still goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `faultline shrink`.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  faultline shrink failures/nemesis.seed17.ron\n  faultline shrink failures/nemesis.seed17.ron --out small.ron --max-runs 1000\n\nThe file must fail when run with its own seed. Its nemesis is materialized, then faults are\nremoved (ddmin), then nodes, run length and client operations, keeping the same failure.\nThe result goes to <name>.shrunk.ron beside the file, with a // header saying what was removed.\nExit codes: 0 shrunk, 1 the file does not fail (nothing to shrink), 2 bad input or usage."
+)]
+pub struct ShrinkArgs {
+    /// A scenario file that fails with its own seed.
+    pub file: PathBuf,
+    /// Where to write the result (default: `<name>.shrunk.ron` beside the file).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Candidate runs at most.
+    #[arg(long, value_name = "N", default_value_t = 400)]
+    pub max_runs: usize,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses `A..B` or `A..=B` into a half-open range.
+pub fn parse_seeds(s: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("expected a seed range A..B or A..=B, such as 0..1000, got \"{s}\"");
+    let (a, b, inclusive) = if let Some((a, b)) = s.split_once("..=") {
+        (a, b, true)
+    } else if let Some((a, b)) = s.split_once("..") {
+        (a, b, false)
+    } else {
+        return Err(bad());
+    };
+    let a: u64 = a.trim().parse().map_err(|_| bad())?;
+    let b: u64 = b.trim().parse().map_err(|_| bad())?;
+    let end = if inclusive {
+        b.checked_add(1).ok_or_else(bad)?
+    } else {
+        b
+    };
+    if end <= a {
+        return Err(format!("the seed range {s} is empty"));
+    }
+    Ok((a, end))
+}
+
+/// Parses a 0-based `i/n` shard.
+pub fn parse_shard(s: &str) -> Result<Shard, String> {
+    let bad =
+        || format!("expected a shard i/n with 0 <= i < n (0-based), such as 0/4, got \"{s}\"");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let index: u64 = i.trim().parse().map_err(|_| bad())?;
+    let count: u64 = n.trim().parse().map_err(|_| bad())?;
+    if count == 0 || index >= count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+fn parse_wall(s: &str) -> Result<Duration, String> {
+    protocols::units::parse_duration(s)
+}
+
+/// Runs `faultline fuzz`; returns the exit code.
+pub fn cmd_fuzz(args: &FuzzArgs) -> i32 {
+    let scenario = match scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let cfg = CampaignConfig {
+        file: args.file.clone(),
+        scenario,
+        start: args.seeds.0,
+        end: args.seeds.1,
+        shard: args.shard.unwrap_or(Shard::ALL),
+        jobs: args.jobs,
+        out: args.out.clone(),
+        budget: args.budget,
+        shrink: args.shrink,
+        shrink_runs: args.shrink_runs,
+        progress: !args.quiet,
+    };
+    let report = match campaign::run_campaign(&cfg) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).expect("reports serialize")
+        );
+    } else {
+        print!("{}", campaign::summary_text(&report));
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = campaign::write_atomic(path, &junit::junit_xml(&report))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return EXIT_BAD_INPUT;
+    }
+    if report.failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_MISMATCH
+    }
+}
+
+/// Runs `faultline shrink`; returns the exit code.
+pub fn cmd_shrink(args: &ShrinkArgs) -> i32 {
+    let s = match scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let name = args.file.display().to_string();
+    let shrunk = match shrink::shrink(
+        &name,
+        &s,
+        shrink::ShrinkOptions {
+            max_runs: args.max_runs,
+        },
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_MISMATCH;
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| campaign::shrunk_path(&args.file));
+    if let Err(e) = campaign::write_atomic(&out, &shrunk.file_text(&name)) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        return EXIT_BAD_INPUT;
+    }
+    if args.json {
+        let v = serde_json::json!({
+            "file": name,
+            "shrunk": out.display().to_string(),
+            "fails_with": shrunk.key,
+            "faults_before": shrunk.faults_before,
+            "faults_after": shrunk.faults_after,
+            "nodes": shrunk.scenario.nodes,
+            "removed": shrunk.removed,
+            "runs": shrunk.runs,
+            "trace_hash": shrunk.outcome.trace_hash,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: faultline run {}",
+            out.display(),
+            shrunk.key,
+            shrunk.faults_before,
+            shrunk.faults_after,
+            shrunk
+                .removed
+                .iter()
+                .map(|r| format!("; {r}"))
+                .collect::<String>(),
+            shrunk.runs,
+            out.display()
+        );
+    }
+    EXIT_OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_and_shards_parse_and_reject_nonsense() {
+        assert_eq!(parse_seeds("0..1000"), Ok((0, 1000)));
+        assert_eq!(parse_seeds("5..=5"), Ok((5, 6)));
+        for bad in [
+            "",
+            "10..5",
+            "5..5",
+            "a..b",
+            "0-10",
+            "1..=18446744073709551615",
+        ] {
+            assert!(parse_seeds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_shard("0/4"), Ok(Shard { index: 0, count: 4 }));
+        assert_eq!(parse_shard("3/4"), Ok(Shard { index: 3, count: 4 }));
+        for bad in ["4/4", "1/0", "x/2", "2", "-1/3"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! Shrinking a failing scenario while it keeps failing the same way: fewer faults (ddmin),
+//! fewer nodes, a shorter run, fewer client operations.
+//!
+//! Follows Zeller and Hildebrandt, "Simplifying and Isolating Failure-Inducing Input" (TSE
+//! 2002) for the fault list, then the reductions Jepsen and TigerBeetle's VOPR apply by hand.
+//! Every candidate is serialized, re-validated with [`scenario::parse`] and re-run, so the
+//! result is always a valid file that fails when run; a candidate the parser refuses (a node
+//! count the protocol does not accept) is simply not taken. "The same way" means the same
+//! [`failure_key`]: the violated invariant, or the kind of abnormal end (panic, stall).
+//! Randomness comes from independent streams per purpose (DESIGN.md), so removing a fault
+//! does not reshuffle network or workload draws, which is what makes each step meaningful.
+
+use super::campaign::{failure_key, materialize, to_text};
+use crate::runner::{self, Outcome, RunOptions};
+use crate::scenario::spec::{FaultSpec, TargetSpec, TimedFault};
+use crate::scenario::validate::NodeRef;
+use crate::scenario::{self, Scenario, WorkloadSpec};
+use protocols::units::Dur;
+use std::time::Duration;
+
+/// Limits of one shrink.
+#[derive(Clone, Copy, Debug)]
+pub struct ShrinkOptions {
+    /// At most this many candidate runs.
+    pub max_runs: usize,
+}
+
+impl Default for ShrinkOptions {
+    fn default() -> Self {
+        ShrinkOptions { max_runs: 400 }
+    }
+}
+
+/// A shrunk failure and what was removed.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The smallest failing scenario found (no nemesis, no swarm).
+    pub scenario: Scenario,
+    /// Its run.
+    pub outcome: Outcome,
+    /// What it fails with.
+    pub key: String,
+    /// Faults before (nemesis materialized) and after.
+    pub faults_before: usize,
+    pub faults_after: usize,
+    /// Candidate runs spent.
+    pub runs: usize,
+    /// One phrase per reduction, e.g. "nodes 5 -> 3".
+    pub removed: Vec<String>,
+}
+
+impl Shrunk {
+    /// The shrunk file's text: a `//` header saying what was removed, then the scenario.
+    pub fn file_text(&self, source: &str) -> String {
+        let mut h = format!(
+            "// Shrunk by `faultline shrink` from {source} (seed {}): still fails with {}.\n",
+            self.scenario.seed, self.key
+        );
+        h += &format!("// Faults {} -> {}", self.faults_before, self.faults_after);
+        for r in &self.removed {
+            h += &format!("; {r}");
+        }
+        h += &format!(" ({} candidate runs).\n", self.runs);
+        if let Some(v) = self.outcome.violations.first() {
+            h += &format!(
+                "// Violation: {} at {:.6}s: {}\n",
+                v.invariant,
+                v.time_ns as f64 / 1e9,
+                one_line(&v.message)
+            );
+        }
+        h += &format!("// Trace hash {}.\n", self.outcome.trace_hash);
+        h + &to_text(&self.scenario)
+    }
+}
+
+/// Collapses a message onto one line for `//` comments.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The search state: the best scenario so far and the run budget.
+struct Search<'a> {
+    file: &'a str,
+    key: String,
+    best: Scenario,
+    best_outcome: Outcome,
+    runs: usize,
+    max_runs: usize,
+}
+
+impl Search<'_> {
+    /// Whether `cand` parses back from its text and fails the same way; if so it becomes best.
+    fn try_candidate(&mut self, cand: &Scenario) -> bool {
+        if self.runs >= self.max_runs {
+            return false;
+        }
+        let Ok(parsed) = scenario::parse(self.file, &to_text(cand)) else {
+            return false;
+        };
+        self.runs += 1;
+        let o = runner::run(self.file, &parsed, &RunOptions::default());
+        if o.matched || failure_key(&o) != self.key {
+            return false;
+        }
+        self.best = parsed;
+        self.best_outcome = o;
+        true
+    }
+
+    fn shrink_faults(&mut self) {
+        let base = self.best.clone();
+        let faults = base.faults.clone();
+        ddmin(faults, |subset| {
+            let mut c = base.clone();
+            c.faults = subset.to_vec();
+            self.try_candidate(&c)
+        });
+    }
+
+    fn shrink_nodes(&mut self) {
+        for n in 1..self.best.nodes {
+            if self.try_candidate(&restrict_nodes(&self.best, n)) {
+                return;
+            }
+        }
+    }
+
+    fn shrink_duration(&mut self) {
+        let end = self
+            .best_outcome
+            .violations
+            .first()
+            .map_or(self.best_outcome.virtual_time_ns, |v| v.time_ns);
+        let current = self.best.duration.nanos();
+        // Round up to 100 ms so the file reads well, and leave a little room after the
+        // violation; then try longer cuts in case liveness checks need their margin.
+        let step = 100_000_000u64;
+        let base = (end / step + 2) * step;
+        for factor in [4u64, 5, 6, 8] {
+            let d = base * factor / 4;
+            if d >= current {
+                return;
+            }
+            let mut c = self.best.clone();
+            c.duration = Dur(Duration::from_nanos(d));
+            c.faults.retain(|f| f.at.0.nanos() <= d);
+            if self.try_candidate(&c) {
+                return;
+            }
+        }
+    }
+
+    fn shrink_workload(&mut self) {
+        if matches!(self.best.workload, WorkloadSpec::Idle) {
+            return;
+        }
+        let mut none = self.best.clone();
+        none.workload = WorkloadSpec::Idle;
+        if self.try_candidate(&none) {
+            return;
+        }
+        if let WorkloadSpec::Kv(w) = &self.best.workload {
+            let clients = w.clients;
+            for c in [1, clients / 4, clients / 2] {
+                if c >= 1 && c < clients {
+                    let mut cand = self.best.clone();
+                    if let WorkloadSpec::Kv(w) = &mut cand.workload {
+                        w.clients = c;
+                    }
+                    if self.try_candidate(&cand) {
+                        break;
+                    }
+                }
+            }
+        }
+        let rate = match &self.best.workload {
+            WorkloadSpec::Kv(w) => w.rate,
+            WorkloadSpec::Updates(w) => w.rate,
+            WorkloadSpec::Idle | WorkloadSpec::Default => 0.0,
+        };
+        for div in [8.0, 4.0, 2.0] {
+            if rate <= 0.0 {
+                break;
+            }
+            let mut cand = self.best.clone();
+            match &mut cand.workload {
+                WorkloadSpec::Kv(w) => w.rate = rate / div,
+                WorkloadSpec::Updates(w) => w.rate = rate / div,
+                WorkloadSpec::Idle | WorkloadSpec::Default => {}
+            }
+            if self.try_candidate(&cand) {
+                break;
+            }
+        }
+    }
+}
+
+/// Shrinks a scenario that fails (does not match its expectation) when run with its own seed.
+/// `Err` when it does not fail.
+pub fn shrink(file: &str, original: &Scenario, opts: ShrinkOptions) -> Result<Shrunk, String> {
+    let start = materialize(original, original.seed);
+    let outcome = runner::run(file, &start, &RunOptions::default());
+    if outcome.matched {
+        return Err(format!(
+            "{file}: the scenario does not fail with seed {} (verdict {}, expected {}); nothing to shrink",
+            start.seed, outcome.verdict, outcome.expected
+        ));
+    }
+    let key = failure_key(&outcome);
+    let faults_before = start.faults.len();
+    let mut search = Search {
+        file,
+        key,
+        best: start.clone(),
+        best_outcome: outcome,
+        runs: 1,
+        max_runs: opts.max_runs,
+    };
+    // Reductions interact (fewer nodes can make faults redundant), so repeat until nothing
+    // changes; three rounds are plenty in practice and bound the cost.
+    for _ in 0..3 {
+        let before = to_text(&search.best);
+        search.shrink_faults();
+        search.shrink_nodes();
+        search.shrink_duration();
+        search.shrink_workload();
+        if to_text(&search.best) == before {
+            break;
+        }
+    }
+    let best = &search.best;
+    let mut removed = vec![];
+    if best.nodes != start.nodes {
+        removed.push(format!("nodes {} -> {}", start.nodes, best.nodes));
+    }
+    if best.duration != start.duration {
+        removed.push(format!("duration {} -> {}", start.duration, best.duration));
+    }
+    match (&start.workload, &best.workload) {
+        (WorkloadSpec::Kv(a), WorkloadSpec::Kv(b)) => {
+            if a.clients != b.clients {
+                removed.push(format!("clients {} -> {}", a.clients, b.clients));
+            }
+            if a.rate != b.rate {
+                removed.push(format!("rate {} -> {} ops/s per client", a.rate, b.rate));
+            }
+        }
+        (WorkloadSpec::Updates(a), WorkloadSpec::Updates(b)) if a.rate != b.rate => {
+            removed.push(format!("update rate {} -> {}", a.rate, b.rate));
+        }
+        (a, WorkloadSpec::Idle) if !matches!(a, WorkloadSpec::Idle) => {
+            removed.push("workload removed".into())
+        }
+        _ => {}
+    }
+    Ok(Shrunk {
+        faults_after: best.faults.len(),
+        scenario: search.best,
+        outcome: search.best_outcome,
+        key: search.key,
+        faults_before,
+        runs: search.runs,
+        removed,
+    })
+}
+
+/// ddmin: a 1-minimal subset of `items` for which `fails` holds, assuming it holds for all of
+/// them. Tries the empty list first, since "no faults at all" is the best possible answer.
+pub fn ddmin<T: Clone>(items: Vec<T>, mut fails: impl FnMut(&[T]) -> bool) -> Vec<T> {
+    if items.is_empty() || fails(&[]) {
+        return vec![];
+    }
+    let mut cur = items;
+    let mut n = 2usize;
+    while cur.len() >= 2 {
+        let len = cur.len();
+        let chunk = len.div_ceil(n);
+        let parts: Vec<(usize, usize)> = (0..len)
+            .step_by(chunk)
+            .map(|s| (s, (s + chunk).min(len)))
+            .collect();
+        let mut next = None;
+        for &(a, b) in &parts {
+            if fails(&cur[a..b]) {
+                next = Some((cur[a..b].to_vec(), 2));
+                break;
+            }
+        }
+        if next.is_none() && parts.len() > 2 {
+            for &(a, b) in &parts {
+                let complement: Vec<T> = cur[..a].iter().chain(&cur[b..]).cloned().collect();
+                if fails(&complement) {
+                    next = Some((complement, (n - 1).max(2)));
+                    break;
+                }
+            }
+        }
+        match next {
+            Some((smaller, new_n)) => {
+                cur = smaller;
+                n = new_n;
+            }
+            None if n >= len => break,
+            None => n = (n * 2).min(len),
+        }
+    }
+    cur
+}
+
+/// The scenario on `n` nodes: faults, clock settings and link overrides that name removed
+/// nodes are narrowed to the remaining ones, or dropped when nothing remains.
+pub fn restrict_nodes(s: &Scenario, n: usize) -> Scenario {
+    let mut c = s.clone();
+    c.nodes = n;
+    let keep = |r: &NodeRef| (r.0 as usize) < n;
+    c.faults = s
+        .faults
+        .iter()
+        .filter_map(|f| restrict_fault(f, n))
+        .collect();
+    c.clocks.nodes.retain(|clock| keep(&clock.node));
+    for o in &mut c.network.overrides {
+        o.from.retain(keep);
+        o.to.retain(keep);
+    }
+    c.network
+        .overrides
+        .retain(|o| !o.from.is_empty() && !o.to.is_empty());
+    c
+}
+
+fn restrict_target(t: &TargetSpec, n: usize) -> Option<TargetSpec> {
+    match t {
+        TargetSpec::Node(r) => ((r.0 as usize) < n).then(|| t.clone()),
+        TargetSpec::Nodes(rs) => {
+            let kept: Vec<NodeRef> = rs.iter().copied().filter(|r| (r.0 as usize) < n).collect();
+            (!kept.is_empty()).then_some(TargetSpec::Nodes(kept))
+        }
+        other => Some(other.clone()),
+    }
+}
+
+fn restrict_fault(f: &TimedFault, n: usize) -> Option<TimedFault> {
+    let t = |x: &TargetSpec| restrict_target(x, n);
+    let action = match &f.action {
+        FaultSpec::Crash(x) => FaultSpec::Crash(t(x)?),
+        FaultSpec::Restart(x) => FaultSpec::Restart(t(x)?),
+        FaultSpec::Pause(x) => FaultSpec::Pause(t(x)?),
+        FaultSpec::Resume(x) => FaultSpec::Resume(t(x)?),
+        FaultSpec::Isolate(x) => FaultSpec::Isolate(t(x)?),
+        FaultSpec::Partition(groups) => {
+            let kept: Vec<Vec<TargetSpec>> = groups
+                .iter()
+                .map(|g| g.iter().filter_map(t).collect::<Vec<_>>())
+                .filter(|g| !g.is_empty())
+                .collect();
+            if kept.is_empty() {
+                return None;
+            }
+            FaultSpec::Partition(kept)
+        }
+        FaultSpec::OneWay { from, to } => FaultSpec::OneWay {
+            from: t(from)?,
+            to: t(to)?,
+        },
+        FaultSpec::CutLink(a, b) => {
+            if (a.0 as usize) >= n || (b.0 as usize) >= n {
+                return None;
+            }
+            f.action.clone()
+        }
+        FaultSpec::Heal => FaultSpec::Heal,
+        FaultSpec::DelaySpike {
+            target,
+            extra,
+            duration,
+        } => FaultSpec::DelaySpike {
+            target: t(target)?,
+            extra: *extra,
+            duration: *duration,
+        },
+        FaultSpec::ClockJump { target, by } => FaultSpec::ClockJump {
+            target: t(target)?,
+            by: *by,
+        },
+        FaultSpec::SetDrift { target, ppm } => FaultSpec::SetDrift {
+            target: t(target)?,
+            ppm: *ppm,
+        },
+    };
+    Some(TimedFault { at: f.at, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddmin_finds_a_minimal_failing_subset() {
+        // (items, the elements whose joint presence makes the test fail, expected result)
+        let table: &[(usize, &[u32], &[u32])] = &[
+            (8, &[3], &[3]),
+            (8, &[1, 6], &[1, 6]),
+            (13, &[0, 5, 12], &[0, 5, 12]),
+            (5, &[], &[]),
+            (1, &[0], &[0]),
+        ];
+        for &(len, needed, want) in table {
+            let items: Vec<u32> = (0..len as u32).collect();
+            let mut calls = 0;
+            let got = ddmin(items, |s| {
+                calls += 1;
+                needed.iter().all(|x| s.contains(x))
+            });
+            assert_eq!(got, want, "len {len}, needed {needed:?}");
+            assert!(
+                calls <= len * len + 2,
+                "ddmin made {calls} calls on {len} items"
+            );
+        }
+    }
+
+    #[test]
+    fn restricting_nodes_drops_or_narrows_faults_naming_removed_nodes() {
+        let text = r#"Scenario(name: "s", protocol: Gossip(()), nodes: 5, faults: [
+            (at: "1s", do: Crash(Node(4))),
+            (at: "1s", do: Isolate(Nodes([1, 3]))),
+            (at: "1s", do: Partition([[Node(3), Node(4)], [Node(0)]])),
+            (at: "1s", do: CutLink(0, 3)),
+            (at: "1s", do: OneWay(from: Node(0), to: Node(4))),
+            (at: "2s", do: Heal),
+            (at: "2s", do: Restart(Crashed)),
+        ], clocks: (nodes: [(node: 4, drift_ppm: 100)]))"#;
+        let s = scenario::parse("t.ron", text).unwrap();
+        let r = restrict_nodes(&s, 3);
+        let got: Vec<String> = r.faults.iter().map(|f| format!("{:?}", f.action)).collect();
+        assert_eq!(
+            got,
+            vec![
+                "Isolate(Nodes([NodeRef(1)]))".to_string(),
+                "Partition([[Node(NodeRef(0))]])".to_string(),
+                "Heal".to_string(),
+                "Restart(Crashed)".to_string(),
+            ]
+        );
+        assert!(r.clocks.nodes.is_empty());
+        // The restricted scenario is a valid file.
+        scenario::parse("t.ron", &to_text(&r)).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
