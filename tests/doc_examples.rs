@@ -26,8 +26,8 @@ fn ron_blocks(doc: &str) -> Vec<(usize, String)> {
 fn wrap(fragment: &str) -> String {
     let t = fragment.trim().trim_end_matches(',');
     if t.starts_with("protocol:") {
-        let workload = if t.contains("Gossip") { "" } else { "" };
-        return format!("Scenario(name: \"doc\", nodes: 5, duration: \"30s\", {t}, {workload})");
+        // Gossip examples use partial views that need more nodes than the view's degree.
+        return format!("Scenario(name: \"doc\", nodes: 20, duration: \"30s\", {t})");
     }
     let protocol = if t.contains("NoSplitBrain") || t.contains("PrimaryWithin") {
         "Failover(())"
