@@ -28,3 +28,11 @@ bench:
 # List protocols, invariants, fault kinds and latency distributions
 list:
     cargo run --release -- list
+
+# Fuzz a nemesis scenario over 1000 seeds; failures (saved and shrunk) go to failures/
+fuzz FILE="scenarios/raft/nemesis.ron":
+    cargo run --release -- fuzz {{FILE}} --seeds 0..1000 --out failures/
+
+# Run every example sweep (charts, CSV and index.md into out/)
+plots:
+    for f in scenarios/sweeps/*.sweep; do cargo run --release -- sweep "$f" --out "out/$(basename "$f" .sweep)"; done

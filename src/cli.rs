@@ -30,7 +30,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
         partitions, delays, crashes and clock faults from replayable scenario files (RON), \
         and checks the invariants each protocol must hold. Same scenario + same seed = same \
         trace hash, always.",
-    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
+    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,7 +41,7 @@ struct Cli {
 enum Command {
     /// Run scenario files (or every .ron file under a directory) and judge each run.
     #[command(
-        after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/raft/leader_crash.ron --seed 42 --trace out.jsonl\n  faultline run scenarios/ --json > results.jsonl\n\nHuman output starts with a seed banner: SEED=<seed> scenario=\"<name>\" config=<hash>.\nTo replay a run exactly, pass the same file and --seed."
+        after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/raft/leader_crash.ron --seed 42 --trace out.jsonl\n  faultline run scenarios/raft/leader_crash.ron --plot out/plots\n  faultline run scenarios/ --json > results.jsonl\n\nHuman output starts with a seed banner: SEED=<seed> scenario=\"<name>\" config=<hash>.\nTo replay a run exactly, pass the same file and --seed."
     )]
     Run {
         /// Scenario files or directories.
@@ -57,6 +57,10 @@ enum Command {
         /// Print one JSON object per run instead of text.
         #[arg(long)]
         json: bool,
+        /// Draw each run's time series (metrics, leader over time, messages per second) as PNG
+        /// and SVG into DIR (with several files, one subdirectory per scenario).
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
         /// Stop any run that takes longer than this in real time ("30s"); it is reported as stalled.
         #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
         max_wall: Option<Dur>,
@@ -65,6 +69,11 @@ enum Command {
     Fuzz(crate::fuzz::FuzzArgs),
     /// Shrink a failing scenario file: fewer faults, nodes, run time and client operations.
     Shrink(crate::fuzz::ShrinkArgs),
+    /// Run a scenario over a grid of parameters and seeds: a CSV, charts (PNG, SVG) and index.md.
+    #[command(
+        after_help = "Example:\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n\nThe sweep file format is in docs/sweeps.md."
+    )]
+    Sweep(crate::sweep::SweepArgs),
     /// Validate scenario files without running them.
     #[command(
         after_help = "Examples:\n  faultline check scenarios/raft/leader_crash.ron\n  faultline check scenarios/\n\nEach error names the file, line and column and what was expected; exit code 2 if any file is invalid."
@@ -122,10 +131,19 @@ pub fn main() -> i32 {
             seed,
             trace,
             json,
+            plot,
             max_wall,
-        } => cmd_run(&files, seed, trace.as_deref(), json, max_wall),
+        } => cmd_run(
+            &files,
+            seed,
+            trace.as_deref(),
+            plot.as_deref(),
+            json,
+            max_wall,
+        ),
         Command::Check { files } => cmd_check(&files),
         Command::Fuzz(a) => crate::fuzz::cmd_fuzz(&a),
+        Command::Sweep(a) => crate::sweep::cmd_sweep(&a),
         Command::Shrink(a) => crate::fuzz::cmd_shrink(&a),
         Command::Bench {
             events,
@@ -233,15 +251,17 @@ fn cmd_run(
     files: &[PathBuf],
     seed: Option<u64>,
     trace: Option<&Path>,
+    plot: Option<&Path>,
     json: bool,
     max_wall: Option<Dur>,
 ) -> i32 {
     let Some(all) = load_all(files) else {
         return EXIT_BAD_INPUT;
     };
+    // The leader-over-time and message-rate charts are drawn from the recorded trace.
     let opts = RunOptions {
         seed,
-        record_trace: trace.is_some(),
+        record_trace: trace.is_some() || plot.is_some(),
         max_wall,
     };
     let many = all.len() > 1;
@@ -251,11 +271,10 @@ fn cmd_run(
         if !json {
             // The banner goes out before the run, so a run that hangs or crashes still says
             // which seed to replay.
+            let config = format!("{:016x}", s.config_hash());
             println!(
-                "SEED={} scenario=\"{}\" config={:016x} file={file}",
-                seed.unwrap_or(s.seed),
-                s.name,
-                s.config_hash()
+                "{}",
+                output::banner(seed.unwrap_or(s.seed), &s.name, &config, &file)
             );
         }
         let outcome = runner::run(&file, s, &opts);
@@ -268,9 +287,7 @@ fn cmd_run(
                 serde_json::to_string(&outcome).expect("outcomes serialize")
             );
         } else {
-            let text = output::human(&outcome);
-            // Skip the banner line already printed.
-            print!("{}", text.split_once('\n').map_or("", |(_, rest)| rest));
+            print!("{}", output::human(&outcome));
         }
         if let Some(base) = trace {
             let out = trace_path(base, path, many);
@@ -284,6 +301,20 @@ fn cmd_run(
                     out.display(),
                     outcome.trace.len()
                 );
+            }
+        }
+        if let Some(dir) = plot {
+            let dir = if many {
+                dir.join(path.file_stem().unwrap_or_default())
+            } else {
+                dir.to_path_buf()
+            };
+            if let Err(e) = crate::sweep::plot_run(&dir, s, &outcome) {
+                eprintln!("error: cannot draw the plots into {}: {e}", dir.display());
+                return EXIT_BAD_INPUT;
+            }
+            if !json {
+                println!("  plots: {}", dir.display());
             }
         }
     }

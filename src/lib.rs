@@ -10,3 +10,4 @@ pub mod fuzz;
 pub mod output;
 pub mod runner;
 pub mod scenario;
+pub mod sweep;

@@ -12,19 +12,16 @@ use sim::TraceEvent;
 use std::io::Write;
 use std::path::Path;
 
-/// The seed banner that starts every run's human output.
-pub fn banner(o: &Outcome) -> String {
-    format!(
-        "SEED={} scenario=\"{}\" config={} file={}",
-        o.seed, o.scenario, o.config_hash, o.file
-    )
+/// The seed banner that starts every run's human output, printed before the run starts so
+/// that a run which hangs or crashes has already said how to replay it.
+pub fn banner(seed: u64, scenario: &str, config_hash: &str, file: &str) -> String {
+    format!("SEED={seed} scenario=\"{scenario}\" config={config_hash} file={file}")
 }
 
-/// A few lines for people.
+/// The verdict, violations and metrics for people, after the banner.
 pub fn human(o: &Outcome) -> String {
     let mark = if o.matched { "ok" } else { "MISMATCH" };
-    let mut s = banner(o);
-    s.push('\n');
+    let mut s = String::new();
     let detail = o
         .detail
         .as_deref()

@@ -65,6 +65,9 @@ pub struct Outcome {
     /// The recorded trace (only with `--trace`; not part of the JSON).
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,
+    /// Every sample series in full, `(true time ns, value)`, for plots (not part of the JSON).
+    #[serde(skip)]
+    pub samples: BTreeMap<String, Vec<(u64, f64)>>,
 }
 
 /// Runs a built family on a prepared scenario.
@@ -132,6 +135,17 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
         virtual_time_ns: report.end_time.as_nanos(),
         wall_ms,
         metrics: metrics_json(&report.metrics),
+        samples: report
+            .metrics
+            .samples
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    v.iter().map(|&(t, x)| (t.as_nanos(), x)).collect(),
+                )
+            })
+            .collect(),
         trace: report.trace,
     }
 }

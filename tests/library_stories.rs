@@ -10,13 +10,20 @@ fn outcome(file: &str) -> Outcome {
     let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
     let s = load(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
     let o = run(&path, &s, &RunOptions::default());
-    assert!(o.matched, "{file}: {} (expected {}) {:?}", o.verdict, o.expected, o.violations);
+    assert!(
+        o.matched,
+        "{file}: {} (expected {}) {:?}",
+        o.verdict, o.expected, o.violations
+    );
     o
 }
 
 fn metric(o: &Outcome, name: &str) -> f64 {
     match o.metrics.get(name) {
-        Some(v) => v.as_f64().or_else(|| v.get("mean").and_then(|m| m.as_f64())).unwrap(),
+        Some(v) => v
+            .as_f64()
+            .or_else(|| v.get("mean").and_then(|m| m.as_f64()))
+            .unwrap(),
         None => 0.0,
     }
 }
@@ -25,10 +32,20 @@ fn metric(o: &Outcome, name: &str) -> f64 {
 fn pre_vote_prevents_term_inflation_and_disruption() {
     let without = outcome("raft/isolated_follower.ron");
     let with = outcome("raft/isolated_follower_pre_vote.ron");
-    assert!(metric(&without, "raft.terms") >= 8.0, "an isolated follower without PreVote inflates terms");
-    assert!(metric(&without, "raft.leaders") >= 2.0, "and forces a new election when it rejoins");
+    assert!(
+        metric(&without, "raft.terms") >= 8.0,
+        "an isolated follower without PreVote inflates terms"
+    );
+    assert!(
+        metric(&without, "raft.leaders") >= 2.0,
+        "and forces a new election when it rejoins"
+    );
     assert!(metric(&with, "raft.terms") <= 2.0, "PreVote keeps the term");
-    assert_eq!(metric(&with, "raft.leaders"), 1.0, "and the leader keeps its place");
+    assert_eq!(
+        metric(&with, "raft.leaders"),
+        1.0,
+        "and the leader keeps its place"
+    );
 }
 
 #[test]
@@ -41,11 +58,20 @@ fn check_quorum_makes_an_isolated_leader_step_down() {
 
 #[test]
 fn fencing_rejects_the_old_primarys_writes() {
-    for file in ["failover/fencing_partition.ron", "failover/fencing_pause.ron"] {
+    for file in [
+        "failover/fencing_partition.ron",
+        "failover/fencing_pause.ron",
+    ] {
         let o = outcome(file);
         let rejected = metric(&o, protocols::failover::metric::STALE_WRITES_REJECTED);
-        assert!(rejected > 0.0, "{file}: stale writes must be rejected, not silently absent");
-        assert!(metric(&o, protocols::failover::metric::DUAL_BELIEF_MS) > 0.0, "{file}: the old primary believed");
+        assert!(
+            rejected > 0.0,
+            "{file}: stale writes must be rejected, not silently absent"
+        );
+        assert!(
+            metric(&o, protocols::failover::metric::DUAL_BELIEF_MS) > 0.0,
+            "{file}: the old primary believed"
+        );
     }
 }
 
@@ -53,23 +79,38 @@ fn fencing_rejects_the_old_primarys_writes() {
 fn quorum_reports_its_unavailability_window() {
     let o = outcome("failover/quorum_minority.ron");
     let window = metric(&o, protocols::failover::metric::UNAVAILABLE_MS);
-    assert!((100.0..3000.0).contains(&window), "unavailability {window} ms");
+    assert!(
+        (100.0..3000.0).contains(&window),
+        "unavailability {window} ms"
+    );
 }
 
 #[test]
 fn rumor_mongering_leaves_a_residue_that_anti_entropy_repairs() {
     let rumor = outcome("gossip/partition_heal_rumor.ron");
     let residue = metric(&rumor, "gossip.residue");
-    assert!((0.4..0.6).contains(&residue), "rumor residue after a half/half partition: {residue}");
+    assert!(
+        (0.4..0.6).contains(&residue),
+        "rumor residue after a half/half partition: {residue}"
+    );
     let ae = outcome("gossip/partition_heal_anti_entropy.ron");
     assert_eq!(metric(&ae, "gossip.residue"), 0.0);
 }
 
 #[test]
 fn push_pull_beats_push_on_a_thousand_nodes() {
-    let push = metric(&outcome("gossip/anti_entropy_push.ron"), "gossip.update.rounds_to_100");
-    let push_pull = metric(&outcome("gossip/anti_entropy_push_pull.ron"), "gossip.update.rounds_to_100");
+    let push = metric(
+        &outcome("gossip/anti_entropy_push.ron"),
+        "gossip.update.rounds_to_100",
+    );
+    let push_pull = metric(
+        &outcome("gossip/anti_entropy_push_pull.ron"),
+        "gossip.update.rounds_to_100",
+    );
     // log2 n + ln n = 16.9 and log3 n = 6.3 (+ O(ln ln n)) for n = 1000.
     assert!((13.0..=24.0).contains(&push), "push rounds {push}");
-    assert!((7.0..=12.0).contains(&push_pull), "push-pull rounds {push_pull}");
+    assert!(
+        (7.0..=12.0).contains(&push_pull),
+        "push-pull rounds {push_pull}"
+    );
 }

@@ -99,7 +99,10 @@ fn csv_has_one_row_per_run_with_parameters_seed_verdict_and_metrics() {
         assert_eq!(r.len(), head.len(), "ragged row {r:?}");
         assert_eq!((r[4], r[5]), ("holds", "true"), "{r:?}");
         let n: f64 = r[rounds].parse().unwrap();
-        assert!(n >= 3.0 && n < 40.0, "rounds to full spread {n} in {r:?}");
+        assert!(
+            (3.0..40.0).contains(&n),
+            "rounds to full spread {n} in {r:?}"
+        );
     }
     // Different seeds are different runs.
     assert_ne!(

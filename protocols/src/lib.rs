@@ -15,6 +15,6 @@ pub mod failover;
 pub mod family;
 pub mod gossip;
 pub mod kv;
-pub mod raft;
 pub mod linearizability;
+pub mod raft;
 pub mod units;

@@ -1,0 +1,384 @@
+//! A chart as data, drawn by plotters into a PNG and an SVG of the same picture.
+//!
+//! Owns the look of every faultline chart: white background, a title naming what was run,
+//! axes labelled with units, one colour per series in a fixed order (so the same variant has
+//! the same colour in every chart of a sweep), translucent bands, dashed theory curves, and a
+//! legend. Log axes are drawn by plotting log10 of the values and labelling ticks with the
+//! values themselves, so linear and log charts share one code path.
+
+use crate::{FONT, ensure_fonts};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One axis.
+#[derive(Clone, Debug, Default)]
+pub struct Axis {
+    /// The label, with the unit: "time (rounds)".
+    pub label: String,
+    /// Logarithmic scale (non-positive values are left out).
+    pub log: bool,
+    /// Fixed bounds; `None` fits the data.
+    pub range: Option<(f64, f64)>,
+}
+
+impl Axis {
+    /// A linear axis fitted to the data.
+    pub fn new(label: &str) -> Axis {
+        Axis {
+            label: label.to_string(),
+            log: false,
+            range: None,
+        }
+    }
+
+    /// The same axis with fixed bounds.
+    pub fn range(mut self, low: f64, high: f64) -> Axis {
+        self.range = Some((low, high));
+        self
+    }
+
+    /// The same axis on a log scale.
+    pub fn log(mut self) -> Axis {
+        self.log = true;
+        self
+    }
+
+    fn map(&self, v: f64) -> Option<f64> {
+        match self.log {
+            true if v > 0.0 => Some(v.log10()),
+            true => None,
+            false => v.is_finite().then_some(v),
+        }
+    }
+}
+
+/// One named line.
+#[derive(Clone, Debug, Default)]
+pub struct Series {
+    /// The legend entry.
+    pub name: String,
+    /// The line, in x order.
+    pub points: Vec<(f64, f64)>,
+    /// A shaded band `(x, low, high)` around the line (empty: none).
+    pub band: Vec<(f64, f64, f64)>,
+    /// A theory curve: dashed, and drawn in grey when `colour` is not set.
+    pub dashed: bool,
+    /// Mark each point with a dot.
+    pub markers: bool,
+    /// Index into the palette; `None` takes the series' position among non-dashed series.
+    pub colour: Option<usize>,
+}
+
+impl Series {
+    /// A plain line.
+    pub fn line(name: &str, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            name: name.to_string(),
+            points,
+            ..Default::default()
+        }
+    }
+
+    /// A dashed theory curve.
+    pub fn theory(name: &str, points: Vec<(f64, f64)>) -> Series {
+        Series {
+            name: name.to_string(),
+            points,
+            dashed: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// Where the legend goes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Corner {
+    UpperLeft,
+    UpperRight,
+    LowerLeft,
+    #[default]
+    LowerRight,
+}
+
+/// A whole chart.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// What was run, in a line.
+    pub title: String,
+    pub x: Axis,
+    pub y: Axis,
+    pub series: Vec<Series>,
+    /// Pixel size of the PNG (and the SVG's view box).
+    pub size: (u32, u32),
+    /// The legend's corner, away from the data.
+    pub legend: Corner,
+}
+
+impl Chart {
+    /// An empty chart of the default size.
+    pub fn new(title: &str, x: Axis, y: Axis) -> Chart {
+        Chart {
+            title: title.to_string(),
+            x,
+            y,
+            series: vec![],
+            size: (1000, 600),
+            legend: Corner::LowerRight,
+        }
+    }
+}
+
+/// A chart that could not be drawn or written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlotError {
+    /// The file being written.
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for PlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for PlotError {}
+
+/// Colour-blind-friendly colours (Okabe & Ito 2008), in legend order.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(120, 120, 120),
+    RGBColor(0, 0, 0),
+];
+
+const THEORY_GREY: RGBColor = RGBColor(60, 60, 60);
+
+/// Draws `chart` into `<stem>.png` and `<stem>.svg` and returns both paths.
+pub fn render(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    ensure_fonts();
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    let fail = |path: &Path, e: String| PlotError {
+        path: path.to_path_buf(),
+        message: e,
+    };
+    {
+        let root = BitMapBackend::new(&png, chart.size).into_drawing_area();
+        draw(&root, chart).map_err(|e| fail(&png, e))?;
+        root.present().map_err(|e| fail(&png, e.to_string()))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, chart.size).into_drawing_area();
+        draw(&root, chart).map_err(|e| fail(&svg, e))?;
+        root.present().map_err(|e| fail(&svg, e.to_string()))?;
+    }
+    Ok(vec![png, svg])
+}
+
+/// The bounds of the mapped data on one axis, padded, or the axis's fixed range.
+fn bounds(axis: &Axis, values: impl Iterator<Item = f64>) -> (f64, f64) {
+    if let Some((lo, hi)) = axis.range {
+        let (lo, hi) = (axis.map(lo).unwrap_or(0.0), axis.map(hi).unwrap_or(1.0));
+        return if hi > lo { (lo, hi) } else { (lo, lo + 1.0) };
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter_map(|v| axis.map(v)) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-9 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = (hi - lo) * 0.04;
+    (lo - pad, hi + pad)
+}
+
+/// A tick label: the value itself, to three significant digits on log axes.
+fn tick(axis: &Axis, v: f64) -> String {
+    let v = if axis.log { 10f64.powf(v) } else { v };
+    let a = v.abs();
+    if a != 0.0 && !(1e-4..1e6).contains(&a) {
+        return format!("{v:.1e}");
+    }
+    let s = if axis.log && a > 0.0 {
+        // Three significant digits: 0.00316, 3.16, 316, 3160.
+        let mag = a.log10().floor() as i32;
+        let decimals = (2 - mag).max(0) as usize;
+        let scale = 10f64.powi(mag - 2);
+        format!("{:.*}", decimals, (v / scale).round() * scale)
+    } else {
+        format!("{v:.3}")
+    };
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String> {
+    let err = |e: &dyn fmt::Display| e.to_string();
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let xs = chart.series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.0)
+            .chain(s.band.iter().map(|b| b.0))
+    });
+    let ys = chart.series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+    });
+    let (x0, x1) = bounds(&chart.x, xs);
+    let (y0, y1) = bounds(&chart.y, ys);
+    let mut ctx = ChartBuilder::on(root)
+        // Long titles get a smaller font so they fit the width.
+        .caption(
+            &chart.title,
+            (
+                FONT,
+                if chart.title.chars().count() > 90 {
+                    15
+                } else {
+                    18
+                },
+            )
+                .into_font(),
+        )
+        .margin(14)
+        .x_label_area_size(48)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| err(&e))?;
+    let (fx, fy) = (|v: &f64| tick(&chart.x, *v), |v: &f64| tick(&chart.y, *v));
+    ctx.configure_mesh()
+        .x_desc(chart.x.label.as_str())
+        .y_desc(chart.y.label.as_str())
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| err(&e))?;
+    let map = |(x, y): (f64, f64)| Some((chart.x.map(x)?, chart.y.map(y)?));
+    let mut next_colour = 0;
+    for s in &chart.series {
+        let colour = match (s.colour, s.dashed) {
+            (Some(i), _) => PALETTE[i % PALETTE.len()],
+            (None, true) => THEORY_GREY,
+            (None, false) => {
+                next_colour += 1;
+                PALETTE[(next_colour - 1) % PALETTE.len()]
+            }
+        };
+        if !s.band.is_empty() {
+            let upper = s.band.iter().filter_map(|&(x, _, hi)| map((x, hi)));
+            let lower: Vec<(f64, f64)> = s
+                .band
+                .iter()
+                .filter_map(|&(x, lo, _)| map((x, lo)))
+                .collect();
+            let outline: Vec<(f64, f64)> = upper.chain(lower.into_iter().rev()).collect();
+            ctx.draw_series(std::iter::once(Polygon::new(
+                outline,
+                colour.mix(0.18).filled(),
+            )))
+            .map_err(|e| err(&e))?;
+        }
+        let pts: Vec<(f64, f64)> = s.points.iter().filter_map(|&p| map(p)).collect();
+        let style = colour.stroke_width(2);
+        let anno = if s.dashed {
+            ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
+                .map_err(|e| err(&e))?
+        } else {
+            ctx.draw_series(LineSeries::new(pts.clone(), style))
+                .map_err(|e| err(&e))?
+        };
+        // Unnamed series (pieces of a named one) stay out of the legend.
+        if !s.name.is_empty() {
+            anno.label(s.name.as_str()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+            });
+        }
+        if s.markers {
+            ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(|e| err(&e))?;
+        }
+    }
+    if chart.series.iter().any(|s| !s.name.is_empty()) {
+        ctx.configure_series_labels()
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .position(match chart.legend {
+                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Corner::UpperRight => SeriesLabelPosition::UpperRight,
+                Corner::LowerLeft => SeriesLabelPosition::LowerLeft,
+                Corner::LowerRight => SeriesLabelPosition::LowerRight,
+            })
+            .draw()
+            .map_err(|e| err(&e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_as_values() {
+        let lin = Axis::new("x");
+        let log = Axis::new("x").log();
+        assert_eq!(tick(&lin, 0.5), "0.5");
+        assert_eq!(tick(&lin, 2.0), "2");
+        assert_eq!(tick(&log, 3.0), "1000");
+        assert_eq!(tick(&log, 2.5), "316");
+        assert_eq!(tick(&log, -2.5), "0.00316");
+        assert_eq!(tick(&log, 0.0), "1");
+    }
+
+    #[test]
+    fn renders_png_and_svg_with_labels() {
+        let dir = std::env::temp_dir().join(format!("reports-chart-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = Chart::new(
+            "a test chart",
+            Axis::new("time (rounds)"),
+            Axis::new("informed fraction").range(0.0, 1.0),
+        );
+        let mut s = Series::line("push", vec![(0.0, 0.1), (1.0, 0.5), (2.0, 1.0)]);
+        s.band = vec![(0.0, 0.0, 0.2), (1.0, 0.4, 0.6), (2.0, 1.0, 1.0)];
+        c.series.push(s);
+        c.series
+            .push(Series::theory("theory", vec![(0.0, 0.0), (2.0, 1.0)]));
+        let files = render(&c, &dir.join("t")).unwrap();
+        for f in &files {
+            assert!(
+                std::fs::metadata(f).unwrap().len() > 1000,
+                "{} is too small",
+                f.display()
+            );
+        }
+        let svg = std::fs::read_to_string(&files[1]).unwrap();
+        assert!(
+            svg.contains("time (rounds)")
+                && svg.contains("informed fraction")
+                && svg.contains("a test chart")
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,90 @@
+//! `faultline run FILE --plot DIR` (`sweep::plot_run`): one run's charts, from its sample
+//! series and, with a recorded trace, the leader over time and messages per second.
+
+use faultline::runner::{self, RunOptions};
+use faultline::scenario;
+use faultline::sweep::plot_run;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn a_raft_run_with_a_trace_draws_the_leader_and_message_rate() {
+    let dir = std::env::temp_dir().join(format!("faultline-run-plot-raft-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = scenario::load(&root().join("scenarios/sweeps/base/raft_elections.ron")).unwrap();
+    let out = runner::run(
+        "raft",
+        &s,
+        &RunOptions {
+            record_trace: true,
+            ..Default::default()
+        },
+    );
+    let files = plot_run(&dir, &s, &out).unwrap();
+    let names = names(&files);
+    for want in [
+        "leader.png",
+        "leader.svg",
+        "messages_per_second.png",
+        "messages_per_second.svg",
+        "raft_election_time_ms.svg",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+    }
+    for f in &files {
+        assert!(
+            std::fs::metadata(f).unwrap().len() > 3000,
+            "{} is nearly empty",
+            f.display()
+        );
+    }
+    let svg = std::fs::read_to_string(dir.join("leader.svg")).unwrap();
+    assert!(
+        svg.contains("time (s)") && svg.contains("node sending AppendEntries"),
+        "leader.svg lacks its axis labels"
+    );
+    // The leader crashes five times, so at least two different nodes lead.
+    assert!(
+        svg.contains("node 0") as u8
+            + svg.contains("node 1") as u8
+            + svg.contains("node 2") as u8
+            + svg.contains("node 3") as u8
+            + svg.contains("node 4") as u8
+            >= 2
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_gossip_run_without_a_trace_draws_its_informed_fraction() {
+    let dir =
+        std::env::temp_dir().join(format!("faultline-run-plot-gossip-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = scenario::load(&root().join("scenarios/sweeps/base/gossip_spread.ron")).unwrap();
+    let out = runner::run("gossip", &s, &RunOptions::default());
+    let files = plot_run(&dir, &s, &out).unwrap();
+    let names = names(&files);
+    assert!(
+        names.contains(&"gossip_informed_fraction.png".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("leader") || n.starts_with("messages")),
+        "no trace, no trace charts: {names:?}"
+    );
+    let svg = std::fs::read_to_string(dir.join("gossip_informed_fraction.svg")).unwrap();
+    assert!(svg.contains("informed fraction of nodes") && svg.contains("time (s)"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
