@@ -40,6 +40,13 @@ pub enum Latency {
     Pareto { scale: u64, shape: f64 },
 }
 
+impl Default for Latency {
+    /// One millisecond, constant.
+    fn default() -> Self {
+        Latency::Constant(1_000_000)
+    }
+}
+
 impl Latency {
     /// A constant latency.
     pub fn constant(d: Duration) -> Latency {

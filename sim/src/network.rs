@@ -85,12 +85,6 @@ pub struct NetConfig {
     pub client_latency: Latency,
 }
 
-impl Default for Latency {
-    fn default() -> Self {
-        Latency::Constant(1_000_000)
-    }
-}
-
 /// A temporary extra delay on messages from or to some nodes.
 #[derive(Clone, Debug)]
 pub struct Spike {

@@ -15,14 +15,26 @@ use crate::partition::Cut;
 use crate::protocol::Protocol;
 use crate::rng;
 
+/// Checks named ids exist. Scenario files validate ids before a run; this catches a bad id
+/// from code that builds faults directly, with a message instead of an index panic later.
+fn existing(ids: Vec<NodeId>, n: u32) -> Vec<NodeId> {
+    if let Some(bad) = ids.iter().find(|id| id.0 >= n) {
+        panic!(
+            "a fault targets {bad}, but the cluster has nodes n0 to n{}",
+            n - 1
+        );
+    }
+    ids
+}
+
 impl<P: Protocol> Simulation<P> {
     /// Resolves a target to node ids, now.
     pub(crate) fn resolve(&mut self, target: &Target) -> Vec<NodeId> {
         let n = self.slots.len() as u32;
         let all = (0..n).map(NodeId);
         match target {
-            Target::Node(id) => vec![*id],
-            Target::Nodes(ids) => ids.clone(),
+            Target::Node(id) => existing(vec![*id], n),
+            Target::Nodes(ids) => existing(ids.clone(), n),
             Target::All => all.collect(),
             Target::Crashed => all
                 .filter(|id| self.core.meta[id.index()].status == NodeStatus::Crashed)
