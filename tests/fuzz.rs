@@ -20,6 +20,28 @@ const RAFT_NEMESIS: &str = r#"Scenario(
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
 )"#;
 
+/// Overlapping faults (several nodes down at once, nodes bouncing within one election), one
+/// entry per message: what the rarer Raft bugs need. `NODES` and `KINDS` vary per bug.
+const RAFT_OVERLAP_NEMESIS: &str = r#"Scenario(
+    name: "raft: overlapping nemesis",
+    protocol: Raft((bug: BUG, max_entries_per_message: 1, max_inflight: 1)),
+    nodes: NODES,
+    duration: "10s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 40.0, keys: 6, timeout: "300ms")),
+    nemesis: (faults: [KINDS], start: "300ms", stop: "8s", overlap: true, gap: (GAP)),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit],
+)"#;
+
+/// The overlapping nemesis for one bug's needs.
+fn overlap(nodes: &str, kinds: &str, gap: &str) -> String {
+    RAFT_OVERLAP_NEMESIS
+        .replace("NODES", nodes)
+        .replace("KINDS", kinds)
+        .replace("GAP", gap)
+}
+
 /// A 3-node primary/backup cluster under a nemesis; `BUG` is replaced by the mode.
 const FAILOVER_NEMESIS: &str = r#"Scenario(
     name: "failover: nemesis",
@@ -63,7 +85,7 @@ fn campaign(
         out: out.map(Path::to_path_buf),
         budget: None,
         shrink,
-        shrink_runs: 200,
+        shrink_runs: 600,
         progress: false,
     };
     run_campaign(&cfg).unwrap()
@@ -77,6 +99,20 @@ fn finds_replays_and_shrinks(
     correct: &str,
     seeds: u64,
     invariants: &[&str],
+) {
+    finds_replays_and_shrinks_to(template, bug, correct, seeds, invariants, 4);
+}
+
+/// As [`finds_replays_and_shrinks`], with the most faults the shrunk file may keep. Rare,
+/// timing-sensitive bugs found under overlapping faults shrink poorly (removing a fault moves
+/// every later election), so their tests only require that the shrinker removed something.
+fn finds_replays_and_shrinks_to(
+    template: &str,
+    bug: &str,
+    correct: &str,
+    seeds: u64,
+    invariants: &[&str],
+    max_faults_after: usize,
 ) {
     let dir = scratch(bug);
     let file = scenario_file(&dir, template, bug);
@@ -125,11 +161,15 @@ fn finds_replays_and_shrinks(
     let small = load(&shrunk.file).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(small.faults.len(), shrunk.faults_after);
     assert!(
-        shrunk.faults_after <= 4,
+        shrunk.faults_after <= max_faults_after,
         "{bug}: shrunk to {} faults",
         shrunk.faults_after
     );
-    assert!(shrunk.faults_after < shrunk.faults_before || shrunk.faults_before <= 4);
+    assert!(
+        shrunk.faults_after < shrunk.faults_before || shrunk.faults_before <= 4,
+        "{bug}: the shrinker removed nothing from {} faults",
+        shrunk.faults_before
+    );
     let text = std::fs::read_to_string(&shrunk.file).unwrap();
     assert!(
         text.starts_with("// Shrunk by `faultline shrink`"),
@@ -182,6 +222,58 @@ fn finds_no_truncate() {
 #[test]
 fn finds_local_reads() {
     finds_replays_and_shrinks(RAFT_NEMESIS, "LocalReads", "None", 120, &["Linearizable"]);
+}
+
+#[test]
+fn finds_forget_vote_with_overlapping_faults() {
+    // A double vote needs a voter to crash and restart inside one election: about one seed in
+    // a thousand of crash bounces 20-150 ms apart (seed 732 at the time of writing).
+    let t = overlap(
+        "5",
+        "Crash, CrashLeader, Partition, Isolate",
+        "\"20ms\", \"150ms\"",
+    );
+    finds_replays_and_shrinks_to(
+        &t,
+        "ForgetVote",
+        "None",
+        800,
+        &["ElectionSafety"],
+        usize::MAX,
+    );
+}
+
+#[test]
+fn finds_commit_previous_term_with_overlapping_faults() {
+    // The paper's Figure 8 needs three leadership changes in a row with divergent suffixes
+    // (seed 31 at the time of writing; about 5 seeds in 3000).
+    let kinds = "Crash, CrashLeader, IsolateLeader, Isolate, Partition, Bridge";
+    let t = overlap("3", kinds, "\"50ms\", \"300ms\"");
+    finds_replays_and_shrinks_to(
+        &t,
+        "CommitPreviousTerm",
+        "None",
+        40,
+        &["LeaderCompleteness"],
+        usize::MAX,
+    );
+}
+
+#[test]
+fn finds_ack_before_persist_with_overlapping_faults() {
+    let t = overlap(
+        "5",
+        "Crash, CrashLeader, Partition, Isolate",
+        "\"20ms\", \"150ms\"",
+    );
+    finds_replays_and_shrinks_to(
+        &t,
+        "AckBeforePersist",
+        "None",
+        10,
+        &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
+        usize::MAX,
+    );
 }
 
 #[test]

@@ -93,3 +93,52 @@ fn a_bad_nemesis_is_rejected_with_its_position() {
             .contains("after the end")
     );
 }
+
+#[test]
+fn overlapping_faults_overlap_and_all_recover_at_stop() {
+    let s = scenario(
+        "(faults: [Crash, Pause, Isolate], overlap: true, gap: (\"50ms\", \"200ms\"), stop: \"15s\")",
+    );
+    let mut most_down = 0;
+    let mut recovered_at_stop = 0;
+    for seed in 0..20 {
+        let faults = s.fault_list(seed);
+        let (mut crashed, mut paused) = (
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::new(),
+        );
+        for f in &faults {
+            assert!(
+                f.at.0.0.as_secs_f64() <= 15.0,
+                "seed {seed}: a fault after stop"
+            );
+            match &f.action {
+                FaultSpec::Crash(t) => {
+                    crashed.insert(format!("{t:?}"));
+                }
+                FaultSpec::Restart(t) => {
+                    crashed.remove(&format!("{t:?}"));
+                }
+                FaultSpec::Pause(t) => {
+                    paused.insert(format!("{t:?}"));
+                }
+                FaultSpec::Resume(t) => {
+                    paused.remove(&format!("{t:?}"));
+                }
+                _ => {}
+            }
+            most_down = most_down.max(crashed.len() + paused.len());
+        }
+        assert!(
+            crashed.is_empty() && paused.is_empty(),
+            "seed {seed}: not every fault recovered"
+        );
+        if faults.last().map(|f| f.at.0.0.as_secs()) == Some(15) {
+            recovered_at_stop += 1;
+        }
+    }
+    assert!(
+        most_down >= 2,
+        "overlap mode must sometimes have two nodes down at once"
+    );
+}

@@ -81,6 +81,11 @@ pub struct NemesisSpec {
     pub max_drift_ppm: u32,
     /// The largest jump a `ClockJump` fault makes.
     pub max_clock_jump: Dur,
+    /// Let faults overlap: after each `gap`, either a new fault starts or one of the pending
+    /// recoveries (chosen at random) is applied, so several nodes can be down at once and a
+    /// node can bounce (crash, restart, crash) within one election. Whatever is still pending
+    /// recovers at `stop`. `length` is then only used for delay spikes.
+    pub overlap: bool,
 }
 
 impl Default for NemesisSpec {
@@ -99,6 +104,7 @@ impl Default for NemesisSpec {
             gap: (Dur::ms(500), Dur::secs(2)),
             max_drift_ppm: 100_000,
             max_clock_jump: Dur::secs(1),
+            overlap: false,
         }
     }
 }
@@ -147,6 +153,9 @@ impl NemesisSpec {
     pub fn materialize(&self, seed: u64, nodes: usize, duration: Dur) -> Vec<TimedFault> {
         let mut rng = rng::stream(seed, Purpose::Other(NEMESIS_STREAM));
         let stop = self.stop_at(duration).nanos();
+        if self.overlap {
+            return self.materialize_overlapping(&mut rng, nodes, stop);
+        }
         let mut out = Vec::new();
         let mut t = self.start.nanos();
         while t < stop {
@@ -162,6 +171,37 @@ impl NemesisSpec {
             }
             t = end + rng::uniform_u64(&mut rng, self.gap.0.nanos(), self.gap.1.nanos()).max(1);
         }
+        out
+    }
+
+    /// The overlapping schedule: faults and pending recoveries interleave at random gaps.
+    fn materialize_overlapping(
+        &self,
+        rng: &mut impl Rng,
+        nodes: usize,
+        stop: u64,
+    ) -> Vec<TimedFault> {
+        let mut out = Vec::new();
+        let mut pending: Vec<FaultSpec> = Vec::new();
+        let mut t = self.start.nanos();
+        while t < stop {
+            if !pending.is_empty() && rng::chance(rng, 0.5) {
+                let recovery = pending.remove(rng::index(rng, pending.len()));
+                out.push(timed(t, recovery));
+            } else {
+                let kind = self.faults[rng::index(rng, self.faults.len())];
+                let len = rng::uniform_u64(rng, self.length.0.nanos(), self.length.1.nanos());
+                let (faults, recovery) = self.draw(kind, rng, nodes, len.min(stop - t));
+                out.extend(faults.into_iter().map(|f| timed(t, f)));
+                for r in recovery {
+                    if !pending.contains(&r) {
+                        pending.push(r);
+                    }
+                }
+            }
+            t += rng::uniform_u64(rng, self.gap.0.nanos(), self.gap.1.nanos()).max(1);
+        }
+        out.extend(pending.into_iter().map(|r| timed(stop, r)));
         out
     }
 
