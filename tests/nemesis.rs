@@ -141,4 +141,8 @@ fn overlapping_faults_overlap_and_all_recover_at_stop() {
         most_down >= 2,
         "overlap mode must sometimes have two nodes down at once"
     );
+    assert!(
+        recovered_at_stop > 0,
+        "what is still pending recovers at stop"
+    );
 }
