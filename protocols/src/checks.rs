@@ -41,10 +41,20 @@ macro_rules! invariants {
                     $( Invariant::$name => stringify!($name) ),*
                 }
             }
+
+            /// The check for this invariant when it takes no parameter (a deadline-taking
+            /// invariant such as `LeaderWithin` has no check without its deadline).
+            pub fn parameterless(self) -> Option<Check> {
+                match self {
+                    $( Invariant::$name => invariants!(@bare $name $( ($arg) )?) ),*
+                }
+            }
         }
     };
     (@pat $name:ident ($arg:ty)) => { Check::$name(_) };
     (@pat $name:ident) => { Check::$name };
+    (@bare $name:ident ($arg:ty)) => { None };
+    (@bare $name:ident) => { Some(Check::$name) };
 }
 
 invariants! {
@@ -109,5 +119,15 @@ mod tests {
         );
         assert_eq!(Check::ElectionSafety.invariant().name(), "ElectionSafety");
         assert!(Invariant::ALL.contains(&Invariant::NoSplitBrain));
+        assert_eq!(
+            Invariant::Linearizable.parameterless(),
+            Some(Check::Linearizable)
+        );
+        assert_eq!(Invariant::LeaderWithin.parameterless(), None);
+        for inv in Invariant::ALL {
+            if let Some(c) = inv.parameterless() {
+                assert_eq!(c.invariant(), *inv);
+            }
+        }
     }
 }

@@ -102,10 +102,7 @@ impl ProtocolSpec {
     pub fn default_checks(&self) -> Vec<Check> {
         self.offered()
             .into_iter()
-            .filter_map(|inv| {
-                // Only parameterless invariants round-trip through their name as a check.
-                ron::from_str::<Check>(inv.name()).ok()
-            })
+            .filter_map(Invariant::parameterless)
             .collect()
     }
 
