@@ -330,26 +330,12 @@ impl Raft {
         let mode = Self::cfg(ctx).reads;
         if req.op.is_read() && mode != ReadMode::Log {
             if Self::cfg(ctx).has_bug(RaftBug::LocalReads) {
-                let ret = KvRet::Get(self.store.read(req.key));
-                ctx.reply(
-                    client,
-                    KvReply {
-                        seq: req.seq,
-                        result: KvResult::Ok(ret),
-                    },
-                );
+                self.reply_from_local_state(ctx, client, &req);
                 return;
             }
             if mode == ReadMode::Lease && self.lease_valid(ctx) && self.term_committed() {
                 ctx.count("raft.lease_reads", 1);
-                let ret = KvRet::Get(self.store.read(req.key));
-                ctx.reply(
-                    client,
-                    KvReply {
-                        seq: req.seq,
-                        result: KvResult::Ok(ret),
-                    },
-                );
+                self.reply_from_local_state(ctx, client, &req);
                 return;
             }
             // ReadIndex (thesis §6.4): a fresh heartbeat round confirms leadership (one round
@@ -439,6 +425,24 @@ impl Raft {
                 self.lease_until = Some(until);
             }
         }
+    }
+
+    /// Answers a read from this server's own state machine, without a round trip (lease
+    /// reads, and the `LocalReads` bug that skips the lease).
+    fn reply_from_local_state(
+        &self,
+        ctx: &mut Context<'_, Self>,
+        client: ClientId,
+        req: &KvRequest,
+    ) {
+        let ret = KvRet::Get(self.store.read(req.key));
+        ctx.reply(
+            client,
+            KvReply {
+                seq: req.seq,
+                result: KvResult::Ok(ret),
+            },
+        );
     }
 
     fn lease_valid(&self, ctx: &Context<'_, Self>) -> bool {
