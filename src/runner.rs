@@ -68,6 +68,9 @@ pub struct Outcome {
     /// Every sample series in full, `(true time ns, value)`, for plots (not part of the JSON).
     #[serde(skip)]
     pub samples: BTreeMap<String, Vec<(u64, f64)>>,
+    /// The faults applied, role targets resolved to nodes (for the shrinker; not in the JSON).
+    #[serde(skip)]
+    pub applied_faults: Vec<(sim::Time, sim::Fault)>,
 }
 
 /// Runs a built family on a prepared scenario.
@@ -147,6 +150,7 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
             })
             .collect(),
         trace: report.trace,
+        applied_faults: report.applied_faults,
     }
 }
 

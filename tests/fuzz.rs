@@ -4,57 +4,32 @@
 //! campaign neither loses nor duplicates failures; shards cover the range exactly once.
 
 use faultline::fuzz::campaign::{CampaignConfig, CampaignReport, Shard, run_campaign};
+use faultline::fuzz::targets::{BugTarget, TARGETS, target};
 use faultline::runner::{RunOptions, run};
 use faultline::scenario::{self, load};
 use std::path::{Path, PathBuf};
 
-/// A 5-node Raft cluster under a churn-heavy nemesis; `BUG` is replaced by the variant.
-const RAFT_NEMESIS: &str = r#"Scenario(
-    name: "raft: nemesis",
-    protocol: Raft((bug: BUG)),
-    nodes: 5,
-    duration: "8s",
-    network: (latency: Uniform("1ms", "10ms")),
-    workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
-    nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
-              length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
-)"#;
-
-/// Overlapping faults (several nodes down at once, nodes bouncing within one election), one
-/// entry per message: what the rarer Raft bugs need. `NODES` and `KINDS` vary per bug.
-const RAFT_OVERLAP_NEMESIS: &str = r#"Scenario(
-    name: "raft: overlapping nemesis",
-    protocol: Raft((bug: BUG, max_entries_per_message: 1, max_inflight: 1)),
-    nodes: NODES,
-    duration: "10s",
-    network: (latency: Uniform("1ms", "10ms")),
-    workload: Kv((clients: 4, rate: 40.0, keys: 6, timeout: "300ms")),
-    nemesis: (faults: [KINDS], start: "300ms", stop: "8s", overlap: true, gap: (GAP)),
-    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
-             MonotonicTerm, MonotonicCommit],
-)"#;
-
-/// The overlapping nemesis for one bug's needs.
-fn overlap(nodes: &str, kinds: &str, gap: &str) -> String {
-    RAFT_OVERLAP_NEMESIS
-        .replace("NODES", nodes)
-        .replace("KINDS", kinds)
-        .replace("GAP", gap)
+/// The one-fault-at-a-time Raft nemesis; `BUG` is replaced by the variant.
+fn raft_nemesis() -> &'static str {
+    target("raft NoTruncate").template
 }
 
-/// A 3-node primary/backup cluster under a nemesis; `BUG` is replaced by the mode.
-const FAILOVER_NEMESIS: &str = r#"Scenario(
-    name: "failover: nemesis",
-    protocol: Failover((mode: BUG)),
-    nodes: 3,
-    duration: "8s",
-    network: (latency: Uniform("1ms", "5ms")),
-    workload: Kv((clients: 3, rate: 50.0)),
-    nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
-)"#;
+/// `name` with everything but letters and digits made `_`, for file names.
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
 
 /// A fresh directory for one test.
 fn scratch(name: &str) -> PathBuf {
+    let name = slug(name);
     let dir = std::env::temp_dir().join(format!("faultline-fuzz-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -63,7 +38,7 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Writes the scenario with `bug` into `dir` and returns its path.
 fn scenario_file(dir: &Path, template: &str, bug: &str) -> PathBuf {
-    let path = dir.join(format!("case_{}.ron", bug.to_lowercase()));
+    let path = dir.join(format!("case_{}.ron", slug(bug)));
     std::fs::write(&path, template.replace("BUG", bug)).unwrap();
     path
 }
@@ -85,35 +60,24 @@ fn campaign(
         out: out.map(Path::to_path_buf),
         budget: None,
         shrink,
-        shrink_runs: 600,
+        shrink_runs: faultline::fuzz::shrink::DEFAULT_MAX_RUNS,
         progress: false,
     };
     run_campaign(&cfg).unwrap()
 }
 
-/// Finds `bug` within `seeds`, checks the saved and shrunk files, and that correct Raft under
-/// the same campaign finds nothing.
-fn finds_replays_and_shrinks(
-    template: &str,
-    bug: &str,
-    correct: &str,
-    seeds: u64,
-    invariants: &[&str],
-) {
-    finds_replays_and_shrinks_to(template, bug, correct, seeds, invariants, 4);
-}
-
-/// As [`finds_replays_and_shrinks`], with the most faults the shrunk file may keep. Rare,
-/// timing-sensitive bugs found under overlapping faults shrink poorly (removing a fault moves
-/// every later election), so their tests only require that the shrinker removed something.
-fn finds_replays_and_shrinks_to(
-    template: &str,
-    bug: &str,
-    correct: &str,
-    seeds: u64,
-    invariants: &[&str],
-    max_faults_after: usize,
-) {
+/// Finds the target's bug within its seed budget, checks the saved and shrunk files, and that
+/// the correct variant under the same campaign finds nothing.
+fn finds_replays_and_shrinks(t: &BugTarget) {
+    let BugTarget {
+        template,
+        bug,
+        correct,
+        seeds,
+        invariants,
+        max_faults: max_faults_after,
+        ..
+    } = *t;
     let dir = scratch(bug);
     let file = scenario_file(&dir, template, bug);
     let out = dir.join("failures");
@@ -133,11 +97,7 @@ fn finds_replays_and_shrinks_to(
     let saved_path = first.file.clone().expect("saved");
     assert_eq!(
         saved_path,
-        out.join(format!(
-            "case_{}.seed{}.ron",
-            bug.to_lowercase(),
-            first.seed
-        ))
+        out.join(format!("case_{}.seed{}.ron", slug(bug), first.seed))
     );
     let saved = load(&saved_path).unwrap_or_else(|e| panic!("{e}"));
     assert!(saved.nemesis.is_none() && !saved.faults.is_empty());
@@ -164,6 +124,10 @@ fn finds_replays_and_shrinks_to(
         shrunk.faults_after <= max_faults_after,
         "{bug}: shrunk to {} faults",
         shrunk.faults_after
+    );
+    eprintln!(
+        "{bug}: {} -> {} faults",
+        shrunk.faults_before, shrunk.faults_after
     );
     assert!(
         shrunk.faults_after < shrunk.faults_before || shrunk.faults_before <= 4,
@@ -199,94 +163,111 @@ fn finds_replays_and_shrinks_to(
 
 #[test]
 fn finds_vote_without_log_check() {
-    finds_replays_and_shrinks(
-        RAFT_NEMESIS,
-        "VoteWithoutLogCheck",
-        "None",
-        10,
-        &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
-    );
+    finds_replays_and_shrinks(target("raft VoteWithoutLogCheck"));
 }
 
 #[test]
 fn finds_no_truncate() {
-    finds_replays_and_shrinks(
-        RAFT_NEMESIS,
-        "NoTruncate",
-        "None",
-        40,
-        &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
-    );
+    finds_replays_and_shrinks(target("raft NoTruncate"));
 }
 
 #[test]
 fn finds_local_reads() {
-    finds_replays_and_shrinks(RAFT_NEMESIS, "LocalReads", "None", 120, &["Linearizable"]);
+    finds_replays_and_shrinks(target("raft LocalReads"));
 }
 
 #[test]
 fn finds_forget_vote_with_overlapping_faults() {
-    // A double vote needs a voter to crash and restart inside one election: about one seed in
-    // a thousand of crash bounces 20-150 ms apart (seed 732 at the time of writing).
-    let t = overlap(
-        "5",
-        "Crash, CrashLeader, Partition, Isolate",
-        "\"20ms\", \"150ms\"",
-    );
-    finds_replays_and_shrinks_to(
-        &t,
-        "ForgetVote",
-        "None",
-        800,
-        &["ElectionSafety"],
-        usize::MAX,
-    );
+    finds_replays_and_shrinks(target("raft ForgetVote"));
 }
 
 #[test]
 fn finds_commit_previous_term_with_overlapping_faults() {
-    // The paper's Figure 8 needs three leadership changes in a row with divergent suffixes
-    // (seed 31 at the time of writing; about 5 seeds in 3000).
-    let kinds = "Crash, CrashLeader, IsolateLeader, Isolate, Partition, Bridge";
-    let t = overlap("3", kinds, "\"50ms\", \"300ms\"");
-    finds_replays_and_shrinks_to(
-        &t,
-        "CommitPreviousTerm",
-        "None",
-        40,
-        &["LeaderCompleteness"],
-        usize::MAX,
-    );
+    finds_replays_and_shrinks(target("raft CommitPreviousTerm"));
 }
 
 #[test]
 fn finds_ack_before_persist_with_overlapping_faults() {
-    let t = overlap(
-        "5",
-        "Crash, CrashLeader, Partition, Isolate",
-        "\"20ms\", \"150ms\"",
-    );
-    finds_replays_and_shrinks_to(
-        &t,
-        "AckBeforePersist",
-        "None",
-        10,
-        &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
-        usize::MAX,
-    );
+    finds_replays_and_shrinks(target("raft AckBeforePersist"));
 }
 
 #[test]
 fn finds_naive_failover_split_brain() {
-    // Naive promotion has no fencing: a backup that misses heartbeats promotes while the old
-    // primary still accepts writes. Quorum promotion under the same campaign is the correct one.
-    finds_replays_and_shrinks(FAILOVER_NEMESIS, "Naive", "Quorum", 10, &["NoSplitBrain"]);
+    finds_replays_and_shrinks(target("failover Naive"));
+}
+
+#[test]
+fn finds_async_replication_losing_acknowledged_writes() {
+    finds_replays_and_shrinks(target("failover async replication"));
+}
+
+#[test]
+fn finds_lease_failover_splitting_the_brain_beyond_its_drift_bound() {
+    finds_replays_and_shrinks(target("failover Lease beyond its drift bound"));
+}
+
+#[test]
+fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
+    use faultline::fuzz::shrink::{ShrinkOptions, shrink};
+    let t = target("raft AckBeforePersist");
+    let s = t.scenario(t.bug);
+    let mut found = None;
+    for seed in 0..t.seeds {
+        let m = faultline::fuzz::campaign::materialize(&s, seed);
+        if !run("t", &m, &RunOptions::default()).matched {
+            found = Some(m);
+            break;
+        }
+    }
+    let failing = found.expect("a failure within the target's budget");
+    let one_seed = ShrinkOptions {
+        hop_seeds: 0,
+        ..ShrinkOptions::default()
+    };
+    let fixed = shrink("t", &failing, one_seed).unwrap();
+    let hopped = shrink("t", &failing, ShrinkOptions::default()).unwrap();
+    assert!(
+        hopped.faults_after < fixed.faults_after,
+        "hopping kept {} faults, the failing seed alone {}",
+        hopped.faults_after,
+        fixed.faults_after
+    );
+    assert_ne!(
+        hopped.scenario.seed, failing.seed,
+        "the shrunk file keeps the seed that failed"
+    );
+    assert!(hopped.removed.iter().any(|r| r.starts_with("seed ")));
+    let again = shrink("t", &failing, ShrinkOptions::default()).unwrap();
+    assert_eq!(again.file_text("t"), hopped.file_text("t"));
+    assert_eq!(again.runs, hopped.runs);
+}
+
+#[test]
+fn every_raft_bug_variant_and_only_known_targets_have_a_campaign() {
+    for (i, bug) in protocols::raft::RaftBug::ALL.into_iter().enumerate() {
+        assert_eq!(bug.index(), i, "RaftBug::ALL lists every variant once");
+        let name = format!("raft {bug:?}");
+        assert!(
+            TARGETS
+                .iter()
+                .any(|t| t.name == name && t.bug == format!("{bug:?}")),
+            "{name} has no campaign in fuzz::targets"
+        );
+    }
+    let tested = include_str!("fuzz.rs");
+    for t in TARGETS {
+        assert!(
+            tested.contains(&format!("target(\"{}\"))", t.name)),
+            "{} has no test here",
+            t.name
+        );
+    }
 }
 
 #[test]
 fn a_restarted_campaign_neither_loses_nor_duplicates_failures() {
     let dir = scratch("restart");
-    let file = scenario_file(&dir, RAFT_NEMESIS, "NoTruncate");
+    let file = scenario_file(&dir, raft_nemesis(), "NoTruncate");
     let out = dir.join("failures");
     let listing = |out: &Path| {
         let mut v: Vec<(String, String)> = std::fs::read_dir(out)
@@ -321,7 +302,7 @@ fn a_restarted_campaign_neither_loses_nor_duplicates_failures() {
 #[test]
 fn shards_together_find_exactly_what_the_whole_range_finds() {
     let dir = scratch("shards");
-    let file = scenario_file(&dir, RAFT_NEMESIS, "VoteWithoutLogCheck");
+    let file = scenario_file(&dir, raft_nemesis(), "VoteWithoutLogCheck");
     let whole = campaign(&file, 12, None, 0, Shard::ALL);
     let mut seeds = vec![];
     let mut run_total = 0;
@@ -345,7 +326,7 @@ fn shards_together_find_exactly_what_the_whole_range_finds() {
 #[test]
 fn swarm_failures_are_saved_with_the_drawn_knobs_and_replay() {
     let dir = scratch("swarm");
-    let template = RAFT_NEMESIS.replace(
+    let template = raft_nemesis().replace(
         "network: (latency: Uniform(\"1ms\", \"10ms\")),",
         "network: (links: Datagram),\n    swarm: (latency: [Constant(\"2ms\"), Uniform(\"1ms\", \"20ms\")], loss: (0.0, 0.05), \
          faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader]),",
@@ -381,7 +362,7 @@ fn swarm_failures_are_saved_with_the_drawn_knobs_and_replay() {
 fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes() {
     use faultline::fuzz::{FuzzArgs, ShrinkArgs, cmd_fuzz, cmd_shrink};
     let dir = scratch("cli");
-    let buggy = scenario_file(&dir, RAFT_NEMESIS, "NoTruncate");
+    let buggy = scenario_file(&dir, raft_nemesis(), "NoTruncate");
     let out = dir.join("failures");
     let junit = dir.join("fuzz.xml");
     let args = FuzzArgs {
@@ -413,6 +394,7 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         file: failure.clone(),
         out: None,
         max_runs: 100,
+        hop_seeds: 0,
         json: false,
     };
     assert_eq!(cmd_shrink(&shrink), 0);
@@ -424,7 +406,7 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
     scenario::parse("shrunk", &text).unwrap_or_else(|e| panic!("{e}"));
 
     // The correct protocol: no failure, exit 0; a file that does not fail cannot be shrunk.
-    let correct = scenario_file(&dir, RAFT_NEMESIS, "None");
+    let correct = scenario_file(&dir, raft_nemesis(), "None");
     let clean = FuzzArgs {
         file: correct.clone(),
         out: None,

@@ -210,7 +210,38 @@ fn chatter() -> Script {
     }
 }
 
+/// Faults of every kind the chatter runs get, some with role targets.
+fn chatter_faults() -> Vec<(Time, Fault)> {
+    let n = |i| Target::Node(NodeId(i));
+    vec![
+        (
+            Time::from_millis(500),
+            Fault::Partition(vec![vec![n(0), n(1)]]),
+        ),
+        (Time::from_millis(800), Fault::Crash(Target::Random)),
+        (Time::from_millis(1200), Fault::Heal),
+        (Time::from_millis(1500), Fault::Restart(Target::Crashed)),
+        (
+            Time::from_millis(1800),
+            Fault::DelaySpike {
+                target: n(2),
+                extra: Latency::Uniform {
+                    min: 0,
+                    max: 20_000_000,
+                },
+                duration: ms(300),
+            },
+        ),
+        (Time::from_millis(2000), Fault::Pause(Target::Random)),
+        (Time::from_millis(2100), Fault::Resume(Target::Paused)),
+    ]
+}
+
 fn chatter_run(seed: u64, record: bool) -> RunReport {
+    chatter_run_with(seed, record, chatter_faults())
+}
+
+fn chatter_run_with(seed: u64, record: bool, faults: Vec<(Time, Fault)>) -> RunReport {
     let p = LinkParams {
         latency: Latency::Exponential { mean: 3_000_000 },
         loss: 0.05,
@@ -221,30 +252,46 @@ fn chatter_run(seed: u64, record: bool) -> RunReport {
     let mut cfg = config(5, seed, p, ms(3000));
     cfg.record_trace = record;
     let mut sim = Simulation::<Node>::new(cfg, chatter());
-    let n = |i| Target::Node(NodeId(i));
-    sim.schedule_fault(
-        Time::from_millis(500),
-        Fault::Partition(vec![vec![n(0), n(1)]]),
-    );
-    sim.schedule_fault(Time::from_millis(800), Fault::Crash(Target::Random));
-    sim.schedule_fault(Time::from_millis(1200), Fault::Heal);
-    sim.schedule_fault(Time::from_millis(1500), Fault::Restart(Target::Crashed));
-    sim.schedule_fault(
-        Time::from_millis(1800),
-        Fault::DelaySpike {
-            target: n(2),
-            extra: Latency::Uniform {
-                min: 0,
-                max: 20_000_000,
-            },
-            duration: ms(300),
-        },
-    );
-    sim.schedule_fault(Time::from_millis(2000), Fault::Pause(n(3)));
-    sim.schedule_fault(Time::from_millis(2100), Fault::Resume(n(3)));
+    for (t, f) in faults {
+        sim.schedule_fault(t, f);
+    }
     let report = sim.run();
     assert_eq!(report.verdict, Verdict::Completed);
     report
+}
+
+#[test]
+fn applied_faults_name_the_nodes_roles_resolved_to_and_replay_the_same_run() {
+    let a = chatter_run(11, false);
+    assert_eq!(a.applied_faults.len(), chatter_faults().len());
+    let role = |t: &Target| !matches!(t, Target::Node(_) | Target::Nodes(_) | Target::All);
+    for (_, f) in &a.applied_faults {
+        let roles = match f {
+            Fault::Crash(t) | Fault::Restart(t) | Fault::Pause(t) | Fault::Resume(t) => role(t),
+            Fault::Partition(g) => g.iter().flatten().any(role),
+            _ => false,
+        };
+        assert!(!roles, "{f:?} still has a role target");
+    }
+    // The random crash and the restart of crashed nodes name the same single node; so do the
+    // random pause and the resume of paused nodes.
+    let nodes = |i: usize| match &a.applied_faults[i].1 {
+        Fault::Crash(Target::Nodes(v))
+        | Fault::Restart(Target::Nodes(v))
+        | Fault::Pause(Target::Nodes(v))
+        | Fault::Resume(Target::Nodes(v)) => v.clone(),
+        other => panic!("fault {i} is {other:?}"),
+    };
+    assert_eq!(nodes(1).len(), 1);
+    assert_eq!(nodes(1), nodes(3));
+    assert_eq!(nodes(5).len(), 1);
+    assert_eq!(nodes(5), nodes(6));
+    let times: Vec<Time> = a.applied_faults.iter().map(|(t, _)| *t).collect();
+    let want: Vec<Time> = chatter_faults().iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, want);
+    let replay = chatter_run_with(11, false, a.applied_faults.clone());
+    assert_eq!(replay.trace_hash, a.trace_hash);
+    assert_eq!(replay.applied_faults, a.applied_faults);
 }
 
 #[test]

@@ -263,7 +263,14 @@ fn shrink_saved(path: &Path, runs: usize) -> Result<ShrunkFile, String> {
         });
     }
     let name = path.display().to_string();
-    let s = shrink::shrink(&name, &original, ShrinkOptions { max_runs: runs })?;
+    let s = shrink::shrink(
+        &name,
+        &original,
+        ShrinkOptions {
+            max_runs: runs,
+            ..ShrinkOptions::default()
+        },
+    )?;
     write_atomic(&out, &s.file_text(&name))
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     Ok(ShrunkFile {
@@ -308,7 +315,14 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             failures.push(f);
         }
     }
-    if cfg.out.is_some() && cfg.shrink > 0 {
+    if cfg.out.is_some() && cfg.shrink > 0 && !failures.is_empty() {
+        if cfg.progress {
+            eprintln!(
+                "fuzz: shrinking {} failure(s), up to {} runs each (--shrink 0 skips this)",
+                failures.len().min(cfg.shrink),
+                cfg.shrink_runs
+            );
+        }
         let shrunk: Vec<Result<ShrunkFile, String>> = pool.install(|| {
             failures
                 .par_iter()

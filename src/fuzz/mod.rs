@@ -3,17 +3,21 @@
 //!
 //! - [`campaign`]: the seed loop (rayon across seeds), failure files, the summary;
 //! - [`shrink`]: ddmin over the fault list, then fewer nodes, a shorter run, fewer clients;
+//! - [`pin`]: a run's role targets (`Leader`, `Crashed`...) rewritten as the nodes they hit;
 //! - [`swarm`]: per-seed knobs drawn within the scenario's `swarm:` ranges;
-//! - [`junit`]: JUnit XML for CI; [`progress`]: the bar or progress lines.
+//! - [`junit`]: JUnit XML for CI; [`progress`]: the bar or progress lines;
+//! - [`targets`]: the known-bug campaigns the tests and `faultline bench --fuzz` run.
 //!
 //! Exit codes follow `cli`: 0 no failure found (or shrink succeeded), 1 failures found,
 //! 2 bad input or usage. `docs/fuzzing.md` documents seed ranges and sharding.
 
 pub mod campaign;
 pub mod junit;
+pub mod pin;
 pub mod progress;
 pub mod shrink;
 pub mod swarm;
+pub mod targets;
 
 use crate::cli::{EXIT_BAD_INPUT, EXIT_MISMATCH, EXIT_OK};
 use crate::scenario;
@@ -47,8 +51,8 @@ pub struct FuzzArgs {
     /// Shrink at most this many saved failures, lowest seeds first (0: do not shrink).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub shrink: usize,
-    /// Candidate runs per shrink.
-    #[arg(long, value_name = "N", default_value_t = 400)]
+    /// Candidate runs per shrink, at most (see `faultline shrink --help`).
+    #[arg(long, value_name = "N", default_value_t = shrink::DEFAULT_MAX_RUNS)]
     pub shrink_runs: usize,
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
@@ -64,7 +68,7 @@ pub struct FuzzArgs {
 /// `faultline shrink`.
 #[derive(clap::Args, Debug, Clone)]
 #[command(
-    after_help = "Examples:\n  faultline shrink failures/nemesis.seed17.ron\n  faultline shrink failures/nemesis.seed17.ron --out small.ron --max-runs 1000\n\nThe file must fail when run with its own seed. Its nemesis is materialized, then faults are\nremoved (ddmin), then nodes, run length and client operations, keeping the same failure.\nThe result goes to <name>.shrunk.ron beside the file, with a // header saying what was removed.\nExit codes: 0 shrunk, 1 the file does not fail (nothing to shrink), 2 bad input or usage."
+    after_help = "Examples:\n  faultline shrink failures/nemesis.seed17.ron\n  faultline shrink failures/nemesis.seed17.ron --out small.ron --max-runs 1000\n\nThe file must fail when run with its own seed. Its nemesis is materialized and role targets\n(Leader, Crashed...) are pinned to the nodes they hit; then faults are removed (ddmin), then\nnodes, run length and client operations, keeping the same failure. If more than 4 faults are\nleft, the reductions run again accepting a candidate that fails with any of the --hop-seeds\nseeds after the file's (rare failures are too chaotic for one seed); the shrunk file keeps\nthe seed that failed.\nThe result goes to <name>.shrunk.ron beside the file, with a // header saying what was removed.\nExit codes: 0 shrunk, 1 the file does not fail (nothing to shrink), 2 bad input or usage."
 )]
 pub struct ShrinkArgs {
     /// A scenario file that fails with its own seed.
@@ -73,8 +77,12 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Candidate runs at most.
-    #[arg(long, value_name = "N", default_value_t = 400)]
+    #[arg(long, value_name = "N", default_value_t = shrink::DEFAULT_MAX_RUNS)]
     pub max_runs: usize,
+    /// When the failing seed alone leaves more than 4 faults, also try each candidate with
+    /// the K seeds after the file's and keep the first that fails the same way (0: never).
+    #[arg(long, value_name = "K", default_value_t = shrink::DEFAULT_HOP_SEEDS)]
+    pub hop_seeds: u64,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
@@ -185,6 +193,7 @@ pub fn cmd_shrink(args: &ShrinkArgs) -> i32 {
         &s,
         shrink::ShrinkOptions {
             max_runs: args.max_runs,
+            hop_seeds: args.hop_seeds,
         },
     ) {
         Ok(r) => r,

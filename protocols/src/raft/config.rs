@@ -37,6 +37,31 @@ pub enum RaftBug {
     AckBeforePersist,
 }
 
+impl RaftBug {
+    /// Every known bug (the fuzz tests check each has a campaign that finds it).
+    pub const ALL: [RaftBug; 6] = [
+        RaftBug::CommitPreviousTerm,
+        RaftBug::VoteWithoutLogCheck,
+        RaftBug::ForgetVote,
+        RaftBug::LocalReads,
+        RaftBug::NoTruncate,
+        RaftBug::AckBeforePersist,
+    ];
+
+    /// Position in [`Self::ALL`]; an exhaustive match, so a new variant does not compile
+    /// until it is listed there.
+    pub fn index(self) -> usize {
+        match self {
+            RaftBug::CommitPreviousTerm => 0,
+            RaftBug::VoteWithoutLogCheck => 1,
+            RaftBug::ForgetVote => 2,
+            RaftBug::LocalReads => 3,
+            RaftBug::NoTruncate => 4,
+            RaftBug::AckBeforePersist => 5,
+        }
+    }
+}
+
 /// The `protocol: Raft((...))` section of a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

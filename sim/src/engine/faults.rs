@@ -76,8 +76,56 @@ impl<P: Protocol> Simulation<P> {
         }
     }
 
-    /// Applies one fault and returns its event.
-    pub(crate) fn apply_fault(&mut self, fault: Fault) -> EventInfo {
+    /// The fault with every role target (`Leader`, `Follower`, `Random`, `Crashed`, `Paused`)
+    /// replaced by `Nodes` of what it resolves to now. Targets are resolved once each, in the
+    /// order they appear, so `Random` draws are the same whether or not anything reads the
+    /// result. Applying the pinned fault has the same effect as applying the original now.
+    pub(crate) fn pin(&mut self, fault: &Fault) -> Fault {
+        let mut pin = |t: &Target| match t {
+            Target::Node(_) | Target::Nodes(_) | Target::All => t.clone(),
+            role => Target::Nodes(self.resolve(role)),
+        };
+        match fault {
+            Fault::Crash(t) => Fault::Crash(pin(t)),
+            Fault::Restart(t) => Fault::Restart(pin(t)),
+            Fault::Pause(t) => Fault::Pause(pin(t)),
+            Fault::Resume(t) => Fault::Resume(pin(t)),
+            Fault::Partition(groups) => Fault::Partition(
+                groups
+                    .iter()
+                    .map(|g| g.iter().map(&mut pin).collect())
+                    .collect(),
+            ),
+            Fault::Isolate(t) => Fault::Isolate(pin(t)),
+            Fault::OneWay { from, to } => {
+                let from = pin(from);
+                Fault::OneWay { from, to: pin(to) }
+            }
+            Fault::CutLink(..) | Fault::Heal => fault.clone(),
+            Fault::DelaySpike {
+                target,
+                extra,
+                duration,
+            } => Fault::DelaySpike {
+                target: pin(target),
+                extra: *extra,
+                duration: *duration,
+            },
+            Fault::ClockJump { target, delta_ns } => Fault::ClockJump {
+                target: pin(target),
+                delta_ns: *delta_ns,
+            },
+            Fault::SetDrift { target, drift_ppm } => Fault::SetDrift {
+                target: pin(target),
+                drift_ppm: *drift_ppm,
+            },
+        }
+    }
+
+    /// Applies one fault and returns its event. Role targets are pinned first (see
+    /// [`Self::pin`]); the pinned fault is what the run report lists as applied.
+    pub(crate) fn apply_fault(&mut self, original: Fault) -> EventInfo {
+        let fault = self.pin(&original);
         let n = self.slots.len();
         let mut hit: Vec<NodeId> = Vec::new();
         match &fault {
@@ -194,12 +242,13 @@ impl<P: Protocol> Simulation<P> {
         let info = self.next_event(EventKind::Fault, node, None);
         self.core
             .trace
-            .event(&info, || format!("{fault:?} -> {hit:?}"));
+            .event(&info, || format!("{original:?} -> {hit:?}"));
         if let Fault::Restart(_) = fault {
             for id in hit {
                 self.boot(id, true);
             }
         }
+        self.applied.push((self.core.now, fault));
         info
     }
 }

@@ -110,6 +110,10 @@ pub struct RunReport {
     pub metrics: Metrics,
     /// Recorded events (empty unless `record_trace`).
     pub trace: Vec<TraceEvent>,
+    /// Every fault applied, in order, with its true time and its role targets (`Leader`,
+    /// `Random`, `Crashed`...) replaced by the nodes they resolved to. Scheduling these instead
+    /// of the originals replays the same run; shrinkers use them to decouple faults.
+    pub applied_faults: Vec<(Time, Fault)>,
 }
 
 /// A deterministic simulation of one protocol on one cluster.
@@ -121,6 +125,7 @@ pub struct Simulation<P: Protocol> {
     workload: Box<dyn Workload<P>>,
     workload_rng: StreamRng,
     fault_rng: StreamRng,
+    applied: Vec<(Time, Fault)>,
     seed: u64,
     limits: Limits,
     tick: Option<Duration>,
@@ -168,6 +173,7 @@ impl<P: Protocol> Simulation<P> {
             workload: Box::new(NoWorkload),
             workload_rng: rng::stream(seed, Purpose::Workload),
             fault_rng: rng::stream(seed, Purpose::Faults),
+            applied: Vec::new(),
             seed,
             limits: sim.limits,
             tick: sim.tick,
@@ -229,6 +235,7 @@ impl<P: Protocol> Simulation<P> {
             trace_hash: self.core.trace.hash(),
             metrics: self.core.metrics.clone(),
             trace: std::mem::take(&mut self.core.trace.events),
+            applied_faults: std::mem::take(&mut self.applied),
         }
     }
 

@@ -1,0 +1,209 @@
+//! The known-bug campaigns: for every bug variant a protocol ships, a nemesis scenario that
+//! finds it, the correct configuration that must survive the same campaign, and the seed budget
+//! it is found within. `tests/fuzz.rs` checks each one end to end (found, replayed, shrunk,
+//! correct variant clean); `faultline bench --fuzz` reports the time to the first failure.
+
+use crate::scenario::{self, Scenario};
+
+/// One known bug and the campaign that finds it.
+#[derive(Clone, Copy, Debug)]
+pub struct BugTarget {
+    /// A short name: `raft ForgetVote`.
+    pub name: &'static str,
+    /// The scenario text; `BUG` is replaced by `bug` or `correct`.
+    pub template: &'static str,
+    pub bug: &'static str,
+    pub correct: &'static str,
+    /// What the bug may be caught as.
+    pub invariants: &'static [&'static str],
+    /// Seeds `0..seeds` contain a failure (checked by the tests).
+    pub seeds: u64,
+    /// The most faults its shrunk failure may keep.
+    pub max_faults: usize,
+}
+
+impl BugTarget {
+    /// The scenario text with `variant` (`self.bug` or `self.correct`) filled in.
+    pub fn text(&self, variant: &str) -> String {
+        self.template.replace("BUG", variant)
+    }
+
+    /// The parsed scenario with `variant` filled in.
+    pub fn scenario(&self, variant: &str) -> Scenario {
+        scenario::parse(self.name, &self.text(variant))
+            .unwrap_or_else(|e| panic!("known-bug campaign {}: {e}", self.name))
+    }
+}
+
+/// A 5-node Raft cluster under a churn-heavy nemesis, one fault at a time.
+const RAFT_NEMESIS: &str = r#"Scenario(
+    name: "raft: nemesis",
+    protocol: Raft((bug: BUG)),
+    nodes: 5,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
+    nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
+              length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+)"#;
+
+/// Overlapping faults on 5 nodes (several down at once, voters bouncing within one election),
+/// one entry per message. The run is short (faults for 1.7 s of 3 s): a failure after fewer
+/// faults shrinks further.
+const RAFT_OVERLAP_5: &str = r#"Scenario(
+    name: "raft: overlapping nemesis",
+    protocol: Raft((bug: BUG, max_entries_per_message: 1, max_inflight: 1)),
+    nodes: 5,
+    duration: "3s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 40.0, keys: 6, timeout: "300ms")),
+    nemesis: (faults: [Crash, CrashLeader, Partition, Isolate], start: "300ms", stop: "2s",
+              overlap: true, gap: ("20ms", "150ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit],
+)"#;
+
+/// Overlapping leadership changes on 3 nodes, for the paper's Figure 8.
+const RAFT_OVERLAP_3: &str = r#"Scenario(
+    name: "raft: overlapping nemesis",
+    protocol: Raft((bug: BUG, max_entries_per_message: 1, max_inflight: 1)),
+    nodes: 3,
+    duration: "3s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 40.0, keys: 6, timeout: "300ms")),
+    nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Isolate, Partition, Bridge],
+              start: "300ms", stop: "2s", overlap: true, gap: ("50ms", "300ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit],
+)"#;
+
+/// A 3-node primary/backup cluster under a nemesis; `BUG` is the protocol's configuration.
+const FAILOVER_NEMESIS: &str = r#"Scenario(
+    name: "failover: nemesis",
+    protocol: Failover((BUG)),
+    nodes: 3,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "5ms")),
+    workload: Kv((clients: 3, rate: 50.0)),
+    nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+)"#;
+
+/// Lease-based failover under clock drift; `BUG` is the nemesis's drift bound.
+const FAILOVER_DRIFT_NEMESIS: &str = r#"Scenario(
+    name: "failover: lease under drift",
+    protocol: Failover((mode: Lease)),
+    nodes: 3,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "5ms")),
+    workload: Kv((clients: 3, rate: 50.0)),
+    nemesis: (faults: [Drift, PauseLeader], BUG, overlap: true, gap: ("100ms", "1s")),
+)"#;
+
+/// Every known bug with its campaign. Seed budgets and fault bounds were measured when the
+/// campaigns were written (first failing seed in brackets); an engine change that moves
+/// random draws moves them too.
+pub const TARGETS: &[BugTarget] = &[
+    // Grants a vote without comparing logs: an out-of-date leader overwrites entries [seed 1].
+    BugTarget {
+        name: "raft VoteWithoutLogCheck",
+        template: RAFT_NEMESIS,
+        bug: "VoteWithoutLogCheck",
+        correct: "None",
+        invariants: &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
+        seeds: 10,
+        max_faults: 4,
+    },
+    // Appends without deleting a conflicting suffix [seed 2].
+    BugTarget {
+        name: "raft NoTruncate",
+        template: RAFT_NEMESIS,
+        bug: "NoTruncate",
+        correct: "None",
+        invariants: &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
+        seeds: 40,
+        max_faults: 4,
+    },
+    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 6].
+    BugTarget {
+        name: "raft LocalReads",
+        template: RAFT_NEMESIS,
+        bug: "LocalReads",
+        correct: "None",
+        invariants: &["Linearizable"],
+        seeds: 120,
+        max_faults: 4,
+    },
+    // Keeps its vote in memory only: a voter that restarts inside an election votes twice
+    // [seed 397; two seeds in 20,000]. Shrinks to three crashes and an isolation, and their
+    // recoveries.
+    BugTarget {
+        name: "raft ForgetVote",
+        template: RAFT_OVERLAP_5,
+        bug: "ForgetVote",
+        correct: "None",
+        invariants: &["ElectionSafety"],
+        seeds: 500,
+        max_faults: 8,
+    },
+    // Commits entries of earlier terms by counting replicas, the paper's Figure 8: needs three
+    // leadership changes in a row, each a fault and its recovery [seed 5906; one in 20,000].
+    BugTarget {
+        name: "raft CommitPreviousTerm",
+        template: RAFT_OVERLAP_3,
+        bug: "CommitPreviousTerm",
+        correct: "None",
+        invariants: &["LeaderCompleteness"],
+        seeds: 6000,
+        max_faults: 10,
+    },
+    // Acknowledges appends before they are durable; a crash loses a committed entry [seed 96].
+    BugTarget {
+        name: "raft AckBeforePersist",
+        template: RAFT_OVERLAP_5,
+        bug: "AckBeforePersist",
+        correct: "None",
+        invariants: &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
+        seeds: 200,
+        max_faults: 8,
+    },
+    // Promotes on missed heartbeats with no fencing: the old primary keeps accepting [seed 0].
+    BugTarget {
+        name: "failover Naive",
+        template: FAILOVER_NEMESIS,
+        bug: "mode: Naive",
+        correct: "mode: Quorum",
+        invariants: &["NoSplitBrain"],
+        seeds: 10,
+        max_faults: 4,
+    },
+    // Acknowledges writes no backup has: losing the primary loses them, and a deposed primary
+    // waking from a pause still acknowledges [seed 0].
+    BugTarget {
+        name: "failover async replication",
+        template: FAILOVER_NEMESIS,
+        bug: "mode: Quorum, sync: false",
+        correct: "mode: Quorum, sync: true",
+        invariants: &["Linearizable", "NoSplitBrain"],
+        seeds: 10,
+        max_faults: 4,
+    },
+    // A lease is only as safe as its drift bound (10,000 ppm): a primary whose clock runs slow
+    // keeps its lease after the backup promotes [seed 107]. Within the bound: nothing.
+    BugTarget {
+        name: "failover Lease beyond its drift bound",
+        template: FAILOVER_DRIFT_NEMESIS,
+        bug: "max_drift_ppm: 500000",
+        correct: "max_drift_ppm: 9000",
+        invariants: &["NoSplitBrain"],
+        seeds: 200,
+        max_faults: 4,
+    },
+];
+
+/// The target called `name`.
+pub fn target(name: &str) -> &'static BugTarget {
+    TARGETS
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no known-bug campaign called {name}"))
+}
