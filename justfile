@@ -25,6 +25,10 @@ ci:
 bench:
     cargo bench -p sim
 
+# Fuzzing benchmark: seeds per second, and time to first failure of every known bug
+bench-fuzz:
+    cargo run --release -- bench --fuzz --events 100000 --repeats 1
+
 # List protocols, invariants, fault kinds and latency distributions
 list:
     cargo run --release -- list

@@ -90,7 +90,7 @@ enum Command {
     /// Measure the engine: events per second against a bare binary-heap event loop doing the
     /// same work (same run, best of several), and optionally gossip at scale.
     #[command(
-        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory."
+        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then\neach known bug's campaign from seed 0 until its first failure (time to first failure)."
     )]
     Bench {
         /// Events per run.
@@ -102,6 +102,13 @@ enum Command {
         /// Also spread a gossip update to this many nodes (repeatable).
         #[arg(long, value_name = "N")]
         gossip_nodes: Vec<usize>,
+        /// Also measure fuzzing: seeds per second on scenarios/raft/nemesis.ron, and the time
+        /// to the first failure of every known bug's campaign.
+        #[arg(long)]
+        fuzz: bool,
+        /// Seeds for the fuzzing throughput.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        fuzz_seeds: u64,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -149,8 +156,16 @@ pub fn main() -> i32 {
             events,
             repeats,
             gossip_nodes,
+            fuzz,
+            fuzz_seeds,
             json,
-        } => cmd_bench(events, repeats, &gossip_nodes, json),
+        } => cmd_bench(
+            events,
+            repeats,
+            &gossip_nodes,
+            fuzz.then_some(fuzz_seeds),
+            json,
+        ),
         Command::List => {
             print!("{}", list_text());
             EXIT_OK
@@ -333,9 +348,15 @@ fn cmd_run(
     }
 }
 
-fn cmd_bench(events: u64, repeats: u32, gossip_nodes: &[usize], json: bool) -> i32 {
-    if events == 0 || repeats == 0 {
-        eprintln!("error: --events and --repeats must be at least 1");
+fn cmd_bench(
+    events: u64,
+    repeats: u32,
+    gossip_nodes: &[usize],
+    fuzz_seeds: Option<u64>,
+    json: bool,
+) -> i32 {
+    if events == 0 || repeats == 0 || fuzz_seeds == Some(0) {
+        eprintln!("error: --events, --repeats and --fuzz-seeds must be at least 1");
         return EXIT_BAD_INPUT;
     }
     if let Some(n) = gossip_nodes
@@ -380,6 +401,14 @@ fn cmd_bench(events: u64, repeats: u32, gossip_nodes: &[usize], json: bool) -> i
         }
         scales.push(g);
     }
+    let fuzz = fuzz_seeds.map(|seeds| {
+        let tp = crate::fuzz::bench::throughput(seeds);
+        let firsts = crate::fuzz::bench::first_failures();
+        if !json {
+            print!("{}", crate::fuzz::bench::text(&tp, &firsts));
+        }
+        serde_json::json!({"throughput": tp, "first_failures": firsts})
+    });
     if json {
         let out = serde_json::json!({
             "engine_events_per_sec": r.engine_events_per_sec,
@@ -387,6 +416,7 @@ fn cmd_bench(events: u64, repeats: u32, gossip_nodes: &[usize], json: bool) -> i
             "ratio": r.ratio,
             "engine": r,
             "gossip": scales,
+            "fuzz": fuzz,
         });
         println!("{out}");
     }

@@ -70,13 +70,13 @@ fn campaign(
 /// the correct variant under the same campaign finds nothing.
 fn finds_replays_and_shrinks(t: &BugTarget) {
     let BugTarget {
+        name,
         template,
         bug,
         correct,
         seeds,
         invariants,
         max_faults: max_faults_after,
-        ..
     } = *t;
     let dir = scratch(bug);
     let file = scenario_file(&dir, template, bug);
@@ -118,16 +118,16 @@ fn finds_replays_and_shrinks(t: &BugTarget) {
 
     // The shrunk file fails the same way with only a few faults.
     let shrunk = first.shrunk.clone().expect("the first failure is shrunk");
+    eprintln!(
+        "{name}: seed {} ({}), shrunk {} -> {} faults",
+        first.seed, first.key, shrunk.faults_before, shrunk.faults_after
+    );
     let small = load(&shrunk.file).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(small.faults.len(), shrunk.faults_after);
     assert!(
         shrunk.faults_after <= max_faults_after,
         "{bug}: shrunk to {} faults",
         shrunk.faults_after
-    );
-    eprintln!(
-        "{bug}: {} -> {} faults",
-        shrunk.faults_before, shrunk.faults_after
     );
     assert!(
         shrunk.faults_after < shrunk.faults_before || shrunk.faults_before <= 4,
@@ -204,6 +204,21 @@ fn finds_async_replication_losing_acknowledged_writes() {
 #[test]
 fn finds_lease_failover_splitting_the_brain_beyond_its_drift_bound() {
     finds_replays_and_shrinks(target("failover Lease beyond its drift bound"));
+}
+
+#[test]
+fn finds_gossip_digest_keys_only() {
+    finds_replays_and_shrinks(target("gossip DigestKeysOnly"));
+}
+
+#[test]
+fn finds_gossip_overwrite_older() {
+    finds_replays_and_shrinks(target("gossip OverwriteOlder"));
+}
+
+#[test]
+fn finds_gossip_version_only() {
+    finds_replays_and_shrinks(target("gossip VersionOnly"));
 }
 
 #[test]

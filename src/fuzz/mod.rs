@@ -1,6 +1,7 @@
 //! `faultline fuzz` and `faultline shrink`: many seeds of one scenario in parallel, failures
 //! saved as scenario files that replay exactly, then shrunk.
 //!
+//! - [`bench`]: `faultline bench --fuzz` (seeds per second, time to first failure);
 //! - [`campaign`]: the seed loop (rayon across seeds), failure files, the summary;
 //! - [`shrink`]: ddmin over the fault list, then fewer nodes, a shorter run, fewer clients;
 //! - [`pin`]: a run's role targets (`Leader`, `Crashed`...) rewritten as the nodes they hit;
@@ -11,6 +12,7 @@
 //! Exit codes follow `cli`: 0 no failure found (or shrink succeeded), 1 failures found,
 //! 2 bad input or usage. `docs/fuzzing.md` documents seed ranges and sharding.
 
+pub mod bench;
 pub mod campaign;
 pub mod junit;
 pub mod pin;

@@ -1,4 +1,4 @@
-//! The known-bug campaigns: for every bug variant a protocol ships, a nemesis scenario that
+//! The known-bug campaigns: for every bug variant the protocols ship (Raft, failover, gossip), a nemesis scenario that
 //! finds it, the correct configuration that must survive the same campaign, and the seed budget
 //! it is found within. `tests/fuzz.rs` checks each one end to end (found, replayed, shrunk,
 //! correct variant clean); `faultline bench --fuzz` reports the time to the first failure.
@@ -99,6 +99,19 @@ const FAILOVER_DRIFT_NEMESIS: &str = r#"Scenario(
     nemesis: (faults: [Drift, PauseLeader], BUG, overlap: true, gap: ("100ms", "1s")),
 )"#;
 
+/// 20-node push-pull anti-entropy under a nemesis, with concurrent writers.
+const GOSSIP_NEMESIS: &str = r#"Scenario(
+    name: "gossip: anti-entropy under a nemesis",
+    protocol: Gossip((style: AntiEntropy, direction: PushPull, period: "50ms", bug: BUG)),
+    nodes: 20,
+    duration: "10s",
+    network: (latency: Uniform("1ms", "10ms"), loss: 0.01, links: Datagram),
+    workload: Updates((updates: [], rate: 40.0, keys: 3, start: "100ms", stop: "6s")),
+    nemesis: (faults: [Crash, Isolate, Partition, Pause, OneWay, DelaySpike], start: "500ms",
+              length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+    checks: [NoInventedValues, VersionsMonotonic, ConvergedWithin("3s")],
+)"#;
+
 /// Every known bug with its campaign. Seed budgets and fault bounds were measured when the
 /// campaigns were written (first failing seed in brackets); an engine change that moves
 /// random draws moves them too.
@@ -113,7 +126,7 @@ pub const TARGETS: &[BugTarget] = &[
         seeds: 10,
         max_faults: 4,
     },
-    // Appends without deleting a conflicting suffix [seed 2].
+    // Appends without deleting a conflicting suffix [seed 3].
     BugTarget {
         name: "raft NoTruncate",
         template: RAFT_NEMESIS,
@@ -123,7 +136,7 @@ pub const TARGETS: &[BugTarget] = &[
         seeds: 40,
         max_faults: 4,
     },
-    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 6].
+    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 66].
     BugTarget {
         name: "raft LocalReads",
         template: RAFT_NEMESIS,
@@ -197,6 +210,39 @@ pub const TARGETS: &[BugTarget] = &[
         invariants: &["NoSplitBrain"],
         seeds: 200,
         max_faults: 4,
+    },
+    // The gossip bugs need no fault at all: concurrent writers to the same keys suffice, so
+    // every seed fails and the shrunk file is two nodes and no faults [seed 0].
+    // Digests compared by key only: a node that has a key never learns its newer versions.
+    BugTarget {
+        name: "gossip DigestKeysOnly",
+        template: GOSSIP_NEMESIS,
+        bug: "DigestKeysOnly",
+        correct: "None",
+        invariants: &["ConvergedWithin"],
+        seeds: 5,
+        max_faults: 0,
+    },
+    // Merge by arrival: any different version replaces the held one, so versions go back.
+    BugTarget {
+        name: "gossip OverwriteOlder",
+        template: GOSSIP_NEMESIS,
+        bug: "OverwriteOlder",
+        correct: "None",
+        invariants: &["VersionsMonotonic"],
+        seeds: 5,
+        max_faults: 0,
+    },
+    // A merge takes the newer version but keeps the old value: a (version, value) pair no
+    // client wrote.
+    BugTarget {
+        name: "gossip VersionOnly",
+        template: GOSSIP_NEMESIS,
+        bug: "VersionOnly",
+        correct: "None",
+        invariants: &["NoInventedValues"],
+        seeds: 5,
+        max_faults: 0,
     },
 ];
 
