@@ -88,7 +88,7 @@ enum Command {
     #[command(after_help = "Example:\n  faultline list")]
     List,
     /// Measure the engine: events per second against a bare binary-heap event loop doing the
-    /// same work (same run, best of several), and optionally gossip at scale.
+    /// same work (same run, best of several), and optionally gossip at scale and fuzzing.
     #[command(
         after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then\neach known bug's campaign from seed 0 until its first failure (time to first failure)."
     )]

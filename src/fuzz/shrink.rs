@@ -8,7 +8,8 @@
 //! count the protocol does not accept) is simply not taken. "The same way" means the same
 //! [`failure_key`]: the violated invariant, or the kind of abnormal end (panic, stall).
 //! Randomness comes from independent streams per purpose (DESIGN.md), so removing a fault
-//! does not reshuffle network or workload draws, which is what makes each step meaningful.
+//! does not reshuffle the workload's or the clocks' draws; the network's and the nodes' draws
+//! after it still change with every message it changes.
 //! Before ddmin, role targets are pinned to the nodes they hit in the failing run ([`pin`]):
 //! without that, removing one fault re-aims every later `Crash(Leader)` or `Restart(Crashed)`.
 //!
