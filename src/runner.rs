@@ -6,7 +6,7 @@ use protocols::checks::Expect;
 use protocols::family::Built;
 use protocols::units::Dur;
 use serde::Serialize;
-use sim::{Protocol, RunReport, Simulation, Summary, TraceEvent, Verdict};
+use sim::{Protocol, RunReport, Summary, TraceEvent, Verdict};
 use std::collections::BTreeMap;
 
 /// Options of one run.
@@ -75,15 +75,7 @@ pub struct Outcome {
 
 /// Runs a built family on a prepared scenario.
 pub fn run_built<P: Protocol>(prep: Prepared, built: Built<P>) -> RunReport {
-    let mut sim = Simulation::<P>::new(prep.sim, built.config);
-    sim.set_workload(built.workload);
-    for m in built.monitors {
-        sim.add_monitor(m);
-    }
-    for (t, f) in prep.faults {
-        sim.schedule_fault(t, f);
-    }
-    sim.run()
+    built.simulate(prep.sim, prep.faults).run()
 }
 
 /// Runs a scenario once and judges the result.

@@ -6,7 +6,7 @@
 //! nemesis, limits, seeds).
 
 use crate::checks::{Check, Invariant};
-use sim::{Monitor, Protocol, Time, Workload};
+use sim::{Fault, Monitor, Protocol, SimConfig, Simulation, Time, Workload};
 use std::time::Duration;
 
 /// Scenario facts a family needs to build its checks.
@@ -31,6 +31,26 @@ pub struct Built<P: Protocol> {
     pub workload: Box<dyn Workload<P>>,
     /// One monitor per check asked for (a monitor may cover several checks).
     pub monitors: Vec<Box<dyn Monitor<P>>>,
+}
+
+impl<P: Protocol> Built<P> {
+    /// A simulation of the family on `sim`: its clients and monitors attached and `faults`
+    /// scheduled, ready to `run`.
+    pub fn simulate(
+        self,
+        sim: SimConfig,
+        faults: impl IntoIterator<Item = (Time, Fault)>,
+    ) -> Simulation<P> {
+        let mut s = Simulation::new(sim, self.config);
+        s.set_workload(self.workload);
+        for m in self.monitors {
+            s.add_monitor(m);
+        }
+        for (at, f) in faults {
+            s.schedule_fault(at, f);
+        }
+        s
+    }
 }
 
 /// A description for `faultline list`.

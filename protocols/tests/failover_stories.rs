@@ -5,14 +5,11 @@
 //! must be clean (with the client history linearizable).
 
 use protocols::checks::{Check, Invariant};
-use protocols::failover::{self, FailoverConfig, FailoverNode, Mode, metric};
+use protocols::failover::{self, FailoverConfig, Mode, metric};
 use protocols::family::Setup;
 use protocols::kv::KvWorkloadConfig;
 use protocols::units::Dur;
-use sim::{
-    Clock, Fault, Latency, Limits, NetConfig, RunReport, SimConfig, Simulation, Target, Time,
-    Verdict,
-};
+use sim::{Clock, Fault, Latency, Limits, NetConfig, RunReport, SimConfig, Target, Time, Verdict};
 use std::time::Duration;
 
 /// Faults at true times.
@@ -99,15 +96,7 @@ impl Story {
             },
             ..SimConfig::default()
         };
-        let mut sim = Simulation::<FailoverNode>::new(sim_cfg, built.config);
-        sim.set_workload(built.workload);
-        for m in built.monitors {
-            sim.add_monitor(m);
-        }
-        for (at, f) in &self.faults {
-            sim.schedule_fault(*at, f.clone());
-        }
-        sim.run()
+        built.simulate(sim_cfg, self.faults.clone()).run()
     }
 }
 

@@ -4,9 +4,9 @@
 
 use protocols::checks::Check;
 use protocols::family::Setup;
-use protocols::gossip::{self, GossipConfig, GossipNode, UpdateAt, WorkloadConfig};
+use protocols::gossip::{self, GossipConfig, UpdateAt, WorkloadConfig};
 use protocols::units::Dur;
-use sim::{Fault, LinkKind, LinkParams, NetConfig, RunReport, SimConfig, Simulation, Time};
+use sim::{Fault, LinkKind, LinkParams, NetConfig, RunReport, SimConfig, Time};
 use sim::{Latency, Limits};
 use std::time::Duration;
 
@@ -77,15 +77,7 @@ impl Run {
             },
             ..SimConfig::default()
         };
-        let mut sim = Simulation::<GossipNode>::new(sim_cfg, built.config);
-        sim.set_workload(built.workload);
-        for m in built.monitors {
-            sim.add_monitor(m);
-        }
-        for (at, f) in &self.faults {
-            sim.schedule_fault(*at, f.clone());
-        }
-        sim.run()
+        built.simulate(sim_cfg, self.faults.clone()).run()
     }
 }
 

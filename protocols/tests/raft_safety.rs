@@ -7,9 +7,7 @@ use protocols::kv::KvWorkloadConfig;
 use protocols::raft::{self, RaftBug, RaftConfig, ReadMode};
 use protocols::units::Dur;
 use sim::rng::{index, splitmix64, uniform_u64};
-use sim::{
-    Fault, Latency, Limits, NetConfig, NodeId, SimConfig, Simulation, Target, Time, Verdict,
-};
+use sim::{Fault, Latency, Limits, NetConfig, NodeId, SimConfig, Target, Time, Verdict};
 use std::time::Duration;
 
 /// The per-event safety monitors only (no history check, which can run out of budget on
@@ -143,15 +141,7 @@ fn run(
         seed,
     };
     let built = raft::build(&setup, cfg, &workload(), checks).expect("valid config");
-    let mut sim = Simulation::new(sim_config(seed, nodes, secs), built.config);
-    sim.set_workload(built.workload);
-    for m in built.monitors {
-        sim.add_monitor(m);
-    }
-    for (at, f) in faults {
-        sim.schedule_fault(at, f);
-    }
-    let rep = sim.run();
+    let rep = built.simulate(sim_config(seed, nodes, secs), faults).run();
     (rep.verdict, rep.metrics)
 }
 

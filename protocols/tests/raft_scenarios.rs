@@ -7,8 +7,8 @@ use protocols::kv::KvWorkloadConfig;
 use protocols::raft::{self, RaftConfig, ReadMode};
 use protocols::units::Dur;
 use sim::{
-    Clock, Fault, Latency, Limits, LinkKind, NetConfig, NodeId, RunReport, SimConfig, Simulation,
-    Target, Time, Verdict,
+    Clock, Fault, Latency, Limits, LinkKind, NetConfig, NodeId, RunReport, SimConfig, Target, Time,
+    Verdict,
 };
 use std::time::Duration;
 
@@ -77,15 +77,10 @@ impl Run {
             },
             ..SimConfig::default()
         };
-        let mut sim = Simulation::new(sc, built.config);
-        sim.set_workload(built.workload);
-        for m in built.monitors {
-            sim.add_monitor(m);
-        }
-        for (ms, f) in self.faults {
-            sim.schedule_fault(Time::from_millis(ms), f);
-        }
-        sim.run()
+        let faults = self.faults.into_iter();
+        built
+            .simulate(sc, faults.map(|(ms, f)| (Time::from_millis(ms), f)))
+            .run()
     }
 }
 
