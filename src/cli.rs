@@ -1,4 +1,9 @@
-//! The command line: `run`, `check`, `fuzz`, `shrink`, `list`, `bench` (and `sweep`).
+//! The command line: `run`, `check`, `fuzz`, `shrink`, `sweep`, `list`, `bench`, for the
+//! families of a registry.
+//!
+//! [`Cli`] is the whole command line as a library: `faultline::Cli::new().family(MyFamily).run()`
+//! in a user's `main` gives every subcommand for scenario files of that family, next to the
+//! built-in ones. The `faultline` binary is `Cli::new().run()`.
 //!
 //! Exit codes: 0 when every run matched its scenario's expectation (or every file is valid);
 //! 1 when a run did not; 2 for bad input or usage (a scenario that does not parse or validate,
@@ -7,10 +12,13 @@
 use crate::output;
 use crate::runner::{self, RunOptions};
 use crate::scenario::nemesis::NemesisKind;
-use crate::scenario::{self, ProtocolSpec, Scenario};
-use clap::{Parser, Subcommand};
+use crate::scenario::{self, Scenario};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use protocols::family::{Family, Registry};
 use protocols::units::Dur;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 /// Every run matched its expectation.
 pub const EXIT_OK: i32 = 0;
@@ -32,7 +40,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
         trace hash, always.",
     after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
 )]
-struct Cli {
+struct Args {
     #[command(subcommand)]
     command: Command,
 }
@@ -119,58 +127,143 @@ fn parse_dur(s: &str) -> Result<Dur, String> {
     protocols::units::parse_duration(s).map(Dur)
 }
 
-/// Runs the command line; returns the exit code.
-pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_BAD_INPUT
-            } else {
-                EXIT_OK
-            };
-        }
-    };
-    match cli.command {
-        Command::Run {
-            files,
-            seed,
-            trace,
-            json,
-            plot,
-            max_wall,
-        } => cmd_run(
-            &files,
-            seed,
-            trace.as_deref(),
-            plot.as_deref(),
-            json,
-            max_wall,
-        ),
-        Command::Check { files } => cmd_check(&files),
-        Command::Fuzz(a) => crate::fuzz::cmd_fuzz(&a),
-        Command::Sweep(a) => crate::sweep::cmd_sweep(&a),
-        Command::Shrink(a) => crate::fuzz::cmd_shrink(&a),
-        Command::Bench {
-            events,
-            repeats,
-            gossip_nodes,
-            fuzz,
-            fuzz_seeds,
-            json,
-        } => cmd_bench(
-            events,
-            repeats,
-            &gossip_nodes,
-            fuzz.then_some(fuzz_seeds),
-            json,
-        ),
-        Command::List => {
-            print!("{}", list_text());
-            EXIT_OK
+/// The command line for the families of a registry.
+///
+/// ```no_run
+/// use faultline::Cli;
+///
+/// // In a user's crate: `Cli::new().family(MyFamily).run()` gives the whole command line for
+/// // scenario files of `MyFamily`, next to the built-in families.
+/// fn main() -> std::process::ExitCode {
+///     Cli::new().run()
+/// }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cli {
+    registry: Registry,
+    name: Option<String>,
+}
+
+impl Default for Cli {
+    fn default() -> Self {
+        Cli::new()
+    }
+}
+
+impl Cli {
+    /// The command line with the built-in families (Raft, gossip, failover).
+    pub fn new() -> Cli {
+        Cli {
+            registry: protocols::builtin(),
+            name: None,
         }
     }
+
+    /// The command line with no family at all (add yours with [`Cli::family`]).
+    pub fn empty() -> Cli {
+        Cli {
+            registry: Registry::new(),
+            name: None,
+        }
+    }
+
+    /// Adds a family: scenario files may then say `protocol: <its name>((...))`. Panics if a
+    /// family of that name is already registered.
+    pub fn family(mut self, family: impl Family) -> Cli {
+        self.registry.add(family);
+        self
+    }
+
+    /// The program name shown in `--help` (default: `faultline`).
+    pub fn name(mut self, name: impl Into<String>) -> Cli {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The families this command line knows.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Parses the process's arguments, runs the command and returns its exit code.
+    pub fn run(self) -> ExitCode {
+        let code = self.run_with(std::env::args_os());
+        ExitCode::from(u8::try_from(code).unwrap_or(EXIT_BAD_INPUT as u8))
+    }
+
+    /// Runs the command given by `args` (the first is the program name); returns the exit
+    /// code (see the module docs).
+    pub fn run_with<I, T>(self, args: I) -> i32
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let mut command = Args::command();
+        if let Some(name) = &self.name {
+            command = command.name(name.clone()).bin_name(name.clone());
+        }
+        let parsed = command
+            .try_get_matches_from(args)
+            .and_then(|m| Args::from_arg_matches(&m));
+        let args = match parsed {
+            Ok(a) => a,
+            Err(e) => {
+                let _ = e.print();
+                return if e.use_stderr() {
+                    EXIT_BAD_INPUT
+                } else {
+                    EXIT_OK
+                };
+            }
+        };
+        let registry = &self.registry;
+        match args.command {
+            Command::Run {
+                files,
+                seed,
+                trace,
+                json,
+                plot,
+                max_wall,
+            } => cmd_run(
+                registry,
+                &files,
+                seed,
+                trace.as_deref(),
+                plot.as_deref(),
+                json,
+                max_wall,
+            ),
+            Command::Check { files } => cmd_check(registry, &files),
+            Command::Fuzz(a) => crate::fuzz::cmd_fuzz(registry, &a),
+            Command::Sweep(a) => crate::sweep::cmd_sweep(registry, &a),
+            Command::Shrink(a) => crate::fuzz::cmd_shrink(registry, &a),
+            Command::Bench {
+                events,
+                repeats,
+                gossip_nodes,
+                fuzz,
+                fuzz_seeds,
+                json,
+            } => cmd_bench(
+                events,
+                repeats,
+                &gossip_nodes,
+                fuzz.then_some(fuzz_seeds),
+                json,
+            ),
+            Command::List => {
+                print!("{}", list_text(registry));
+                EXIT_OK
+            }
+        }
+    }
+}
+
+/// Runs the `faultline` command line (the built-in families) on the process's arguments;
+/// returns the exit code.
+pub fn main() -> i32 {
+    Cli::new().run_with(std::env::args_os())
 }
 
 /// Expands directories into the `.ron` files under them, sorted; files are kept as given.
@@ -208,7 +301,7 @@ fn collect_ron(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Loads every file, reporting every invalid one; `None` if any failed.
-fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
+fn load_all(registry: &Registry, files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
     let paths = match expand(files) {
         Ok(p) => p,
         Err(e) => {
@@ -219,7 +312,7 @@ fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
     let mut ok = true;
     let mut out = vec![];
     for p in paths {
-        match scenario::load(&p) {
+        match scenario::load_with(registry, &p) {
             Ok(s) => out.push((p, s)),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -230,8 +323,8 @@ fn load_all(files: &[PathBuf]) -> Option<Vec<(PathBuf, Scenario)>> {
     ok.then_some(out)
 }
 
-fn cmd_check(files: &[PathBuf]) -> i32 {
-    match load_all(files) {
+fn cmd_check(registry: &Registry, files: &[PathBuf]) -> i32 {
+    match load_all(registry, files) {
         Some(all) => {
             for (p, s) in &all {
                 println!("ok: {} ({})", p.display(), s.name);
@@ -263,6 +356,7 @@ fn trace_path(base: &Path, scenario_file: &Path, many: bool) -> PathBuf {
 }
 
 fn cmd_run(
+    registry: &Registry,
     files: &[PathBuf],
     seed: Option<u64>,
     trace: Option<&Path>,
@@ -270,7 +364,7 @@ fn cmd_run(
     json: bool,
     max_wall: Option<Dur>,
 ) -> i32 {
-    let Some(all) = load_all(files) else {
+    let Some(all) = load_all(registry, files) else {
         return EXIT_BAD_INPUT;
     };
     // The leader-over-time and message-rate charts are drawn from the recorded trace.
@@ -423,35 +517,72 @@ fn cmd_bench(
     EXIT_OK
 }
 
-/// The text of `faultline list`.
-pub fn list_text() -> String {
+/// The text of `faultline list`: every family of the registry (config fields with their
+/// defaults and enum choices, workload, invariants, metrics), then the fault vocabulary.
+pub fn list_text(registry: &Registry) -> String {
+    use crate::scenario::describe::{Field, fields};
+    let section = |fields: &[Field]| -> String {
+        let width = fields
+            .iter()
+            .map(|f| f.name.len() + f.default.len())
+            .max()
+            .unwrap_or(0);
+        fields
+            .iter()
+            .map(|f| {
+                let line = format!("{}: {},", f.name, f.default);
+                if f.choices.is_empty() {
+                    format!("      {line}\n")
+                } else {
+                    format!(
+                        "      {line:<w$}  // {}\n",
+                        f.choices.join(" | "),
+                        w = width + 3
+                    )
+                }
+            })
+            .collect()
+    };
     let mut s = String::new();
-    s += "PROTOCOLS (every config field, with its default)\n";
-    let pretty = ron::ser::PrettyConfig::new()
-        .depth_limit(3)
-        .struct_names(false);
-    for p in ProtocolSpec::all_defaults() {
-        let cfg = ron::ser::to_string_pretty(&p, pretty.clone()).unwrap_or_default();
-        s += &format!("\n  protocol: {}\n", indent(&cfg, "    "));
-        s += "    invariants:\n";
-        for i in p.invariants() {
-            s += &format!("      {:<22} {}\n", i.invariant.name(), i.about);
+    s += "PROTOCOLS (protocol: Name((field: value, ...)); every field is optional)\n";
+    for family in registry.families() {
+        let f = family.as_ref();
+        s += &format!("\n  {} — {}\n", f.name(), f.about());
+        s += &format!("    protocol: {}((\n", f.name());
+        s += &section(&fields(f, false));
+        s += "    ))\n";
+        s += &format!(
+            "    workload: {}((   // {}; or Idle (no clients)\n",
+            f.workload_name(),
+            f.workload_about()
+        );
+        s += &section(&fields(f, true));
+        s += "    ))\n";
+        s += "    invariants (a scenario without `checks` gets those without a deadline):\n";
+        for i in f.invariants() {
+            let name = if i.deadline {
+                format!("{}(\"T\")", i.invariant)
+            } else {
+                i.invariant.to_string()
+            };
+            s += &format!("      {name:<26} {}\n", i.about);
+        }
+        s += "    metrics:\n";
+        for m in f.metrics() {
+            s += &format!("      {:<40} {}\n", m.name, m.about);
         }
     }
-    s += "\nWORKLOADS (with defaults)\n";
-    for w in [
-        scenario::WorkloadSpec::Kv(Default::default()),
-        scenario::WorkloadSpec::Updates(Default::default()),
-    ] {
-        let text = ron::ser::to_string_pretty(&w, pretty.clone()).unwrap_or_default();
-        s += &format!("  workload: {}\n", indent(&text, "    "));
+    s += "\nENGINE METRICS (every run)\n";
+    for (name, about) in ENGINE_METRICS {
+        s += &format!("  {name:<40} {about}\n");
     }
     s += "\nFAULTS (faults: [(at: \"5s\", do: <fault>)])\n";
-    for (f, what) in FAULT_KINDS {
-        s += &format!("  {f:<52} {what}\n");
+    for k in sim::fault::catalogue() {
+        let example = spaced(&ron::to_string(&k.example).unwrap_or_default());
+        s += &format!("  {example:<72} {}\n", k.about);
     }
-    s += "\nTARGETS (resolved when the fault fires)\n";
-    s += "  Node(2)  Nodes([0, 1])  Range(0, 499)  Leader  Primary  Follower  Random  All  Crashed  Paused\n";
+    s += "\nTARGETS (resolved when the fault fires; a bare id such as 2 means Node(2))\n";
+    s += "  Node(2)  Nodes([0, 1])  Range(0, 499)  Leader (or Primary)  Follower  Random  All  Crashed  Paused\n";
     s += "\nLATENCY DISTRIBUTIONS (network: (latency: ...))\n";
     for (l, what) in LATENCIES {
         s += &format!("  {l:<44} {what}\n");
@@ -466,41 +597,40 @@ pub fn list_text() -> String {
     s
 }
 
-fn indent(text: &str, pad: &str) -> String {
-    text.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
+/// Compact RON with a space after each `,` and `:` outside strings, as people write it.
+fn spaced(ron: &str) -> String {
+    let mut out = String::with_capacity(ron.len() + 16);
+    let mut in_string = false;
+    for c in ron.chars() {
+        out.push(c);
+        match c {
+            '"' => in_string = !in_string,
+            ',' | ':' if !in_string => out.push(' '),
+            _ => {}
+        }
+    }
+    out
 }
 
-const FAULT_KINDS: &[(&str, &str)] = &[
+/// Metrics the engine records in every run, whatever the family.
+pub const ENGINE_METRICS: &[(&str, &str)] = &[
+    ("net.sent", "messages sent"),
+    ("net.delivered", "messages delivered"),
+    ("net.lost", "messages lost (datagram loss)"),
+    ("net.cut", "messages dropped at send by a partition"),
+    ("net.duplicated", "messages duplicated"),
     (
-        "Crash(target)",
-        "lose volatile state, timers and in-flight messages",
+        "net.dropped_in_flight",
+        "messages dropped on arrival: their link was cut in flight",
     ),
     (
-        "Restart(target)",
-        "rebuild crashed nodes from durable state",
+        "net.dropped_node_down",
+        "messages dropped on arrival: the receiver had crashed",
     ),
     (
-        "Pause(target)",
-        "freeze (a GC stall); the clock keeps going",
+        "storage.writes",
+        "durable writes (Context::durable_mut calls)",
     ),
-    ("Resume(target)", "unfreeze; queued events run at once"),
-    (
-        "Partition([[targets], ...])",
-        "split into groups; unlisted nodes form one more",
-    ),
-    ("Isolate(target)", "cut off from everyone else, both ways"),
-    (
-        "OneWay(from: target, to: target)",
-        "drop messages in one direction only",
-    ),
-    ("CutLink(a, b)", "cut one link both ways (bridge shapes)"),
-    ("Heal", "remove every cut"),
-    (
-        "DelaySpike(target: t, extra: latency, duration: d)",
-        "extra latency for a while",
-    ),
-    ("ClockJump(target: t, by: \"-2s\")", "move clock readings"),
-    ("SetDrift(target: t, ppm: 5000)", "change clock drift rates"),
 ];
 
 const LATENCIES: &[(&str, &str)] = &[

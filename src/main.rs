@@ -1,5 +1,5 @@
-//! The `faultline` binary: see `faultline --help`.
+//! The `faultline` binary: the command line with the built-in families. See `faultline --help`.
 
-fn main() {
-    std::process::exit(faultline::cli::main());
+fn main() -> std::process::ExitCode {
+    faultline::Cli::new().run()
 }

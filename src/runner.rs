@@ -1,12 +1,11 @@
 //! Running a scenario: build the family's protocol, workload and monitors, schedule the faults,
 //! run the engine, and judge the result against the scenario's expectation.
 
-use crate::scenario::{Prepared, Scenario, expect_name};
+use crate::scenario::Scenario;
 use protocols::checks::Expect;
-use protocols::family::Built;
 use protocols::units::Dur;
 use serde::Serialize;
-use sim::{Protocol, RunReport, Summary, TraceEvent, Verdict};
+use sim::{RunReport, Summary, TraceEvent, Verdict};
 use std::collections::BTreeMap;
 
 /// Options of one run.
@@ -73,27 +72,20 @@ pub struct Outcome {
     pub applied_faults: Vec<(sim::Time, sim::Fault)>,
 }
 
-/// Runs a built family on a prepared scenario.
-pub fn run_built<P: Protocol>(prep: Prepared, built: Built<P>) -> RunReport {
-    built.simulate(prep.sim, prep.faults).run()
-}
-
 /// Runs a scenario once and judges the result.
 pub fn run(file: &str, scenario: &Scenario, opts: &RunOptions) -> Outcome {
     let seed = opts.seed.unwrap_or(scenario.seed);
     let prep = scenario.prepare(seed, opts.record_trace, opts.max_wall);
     #[allow(clippy::disallowed_methods)] // Wall time is reported, never used by the run.
     let started = std::time::Instant::now();
-    let report = scenario
-        .protocol
-        .run(prep, &scenario.workload, &scenario.checks());
+    let report = scenario.run_prepared(prep);
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     judge(file, scenario, report, wall_ms)
 }
 
 /// Compares a run's verdict with the scenario's expectation.
 pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -> Outcome {
-    let expect = scenario.expect.get();
+    let expect = scenario.expect();
     let mut violations = vec![];
     let (verdict, detail) = match &report.verdict {
         Verdict::Completed => ("holds", None),
@@ -122,7 +114,7 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
         config_hash: format!("{:016x}", scenario.config_hash()),
         verdict,
         detail,
-        expected: expect_name(expect),
+        expected: expect.to_string(),
         matched,
         violations,
         trace_hash: format!("{:016x}", report.trace_hash),
@@ -165,4 +157,52 @@ pub fn metrics_json(m: &sim::Metrics) -> BTreeMap<String, serde_json::Value> {
         }
     }
     out
+}
+
+/// Runs `scenario` with `seed` twice, recording both traces; `Err` says where the two runs
+/// first differ (the event, and what each run did there). Everything a run does is a
+/// function of the scenario and the seed, so a difference is a determinism bug: iteration
+/// over a hash map, the wall clock, a thread, or state shared between runs.
+pub fn check_determinism(file: &str, scenario: &Scenario, seed: u64) -> Result<(), String> {
+    let opts = RunOptions {
+        seed: Some(seed),
+        record_trace: true,
+        ..RunOptions::default()
+    };
+    let a = run(file, scenario, &opts);
+    let b = run(file, scenario, &opts);
+    if let Some(d) = first_divergence(&a.trace, &b.trace) {
+        return Err(d);
+    }
+    if a.trace_hash != b.trace_hash || a.verdict != b.verdict || a.metrics != b.metrics {
+        return Err(format!(
+            "the traces match but the results differ: trace hash {} vs {}, verdict {} vs {}",
+            a.trace_hash, b.trace_hash, a.verdict, b.verdict
+        ));
+    }
+    Ok(())
+}
+
+/// The first event where two recorded traces differ, described; `None` when they are equal.
+pub fn first_divergence(a: &[TraceEvent], b: &[TraceEvent]) -> Option<String> {
+    let show = |e: Option<&TraceEvent>| {
+        e.map_or("(the run had ended)".to_string(), |e| {
+            format!(
+                "{} {} node {:?} peer {:?}: {}",
+                sim::Time(e.time_ns),
+                e.kind,
+                e.node,
+                e.peer,
+                e.summary
+            )
+        })
+    };
+    let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    Some(format!(
+        "the runs diverge at trace record {} (event {}):\n    first run:  {}\n    second run: {}",
+        i + 1,
+        a.get(i).or(b.get(i)).map_or(0, |e| e.event),
+        show(a.get(i)),
+        show(b.get(i))
+    ))
 }

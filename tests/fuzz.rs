@@ -51,6 +51,7 @@ fn campaign(
     shard: Shard,
 ) -> CampaignReport {
     let cfg = CampaignConfig {
+        registry: faultline::builtin::registry(),
         file: file.to_path_buf(),
         scenario: load(file).unwrap_or_else(|e| panic!("{e}")),
         start: 0,
@@ -62,6 +63,7 @@ fn campaign(
         shrink,
         shrink_runs: faultline::fuzz::shrink::DEFAULT_MAX_RUNS,
         progress: false,
+        max_failures: None,
     };
     run_campaign(&cfg).unwrap()
 }
@@ -239,8 +241,14 @@ fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
         hop_seeds: 0,
         ..ShrinkOptions::default()
     };
-    let fixed = shrink("t", &failing, one_seed).unwrap();
-    let hopped = shrink("t", &failing, ShrinkOptions::default()).unwrap();
+    let fixed = shrink(&faultline::builtin::registry(), "t", &failing, one_seed).unwrap();
+    let hopped = shrink(
+        &faultline::builtin::registry(),
+        "t",
+        &failing,
+        ShrinkOptions::default(),
+    )
+    .unwrap();
     assert!(
         hopped.faults_after < fixed.faults_after,
         "hopping kept {} faults, the failing seed alone {}",
@@ -252,7 +260,13 @@ fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
         "the shrunk file keeps the seed that failed"
     );
     assert!(hopped.removed.iter().any(|r| r.starts_with("seed ")));
-    let again = shrink("t", &failing, ShrinkOptions::default()).unwrap();
+    let again = shrink(
+        &faultline::builtin::registry(),
+        "t",
+        &failing,
+        ShrinkOptions::default(),
+    )
+    .unwrap();
     assert_eq!(again.file_text("t"), hopped.file_text("t"));
     assert_eq!(again.runs, hopped.runs);
 }
@@ -390,10 +404,16 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         shrink: 0,
         shrink_runs: 100,
         junit: Some(junit.clone()),
+        max_failures: None,
+        fail_fast: false,
         json: true,
         quiet: true,
     };
-    assert_eq!(cmd_fuzz(&args), 1, "failures found");
+    assert_eq!(
+        cmd_fuzz(&faultline::builtin::registry(), &args),
+        1,
+        "failures found"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
     let saved: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
@@ -412,7 +432,7 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         hop_seeds: 0,
         json: false,
     };
-    assert_eq!(cmd_shrink(&shrink), 0);
+    assert_eq!(cmd_shrink(&faultline::builtin::registry(), &shrink), 0);
     let shrunk = failure.with_file_name(format!(
         "{}.shrunk.ron",
         failure.file_stem().unwrap().to_string_lossy()
@@ -428,29 +448,38 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         junit: None,
         ..args.clone()
     };
-    assert_eq!(cmd_fuzz(&clean), 0);
+    assert_eq!(cmd_fuzz(&faultline::builtin::registry(), &clean), 0);
     assert_eq!(
-        cmd_shrink(&ShrinkArgs {
-            file: correct,
-            ..shrink.clone()
-        }),
+        cmd_shrink(
+            &faultline::builtin::registry(),
+            &ShrinkArgs {
+                file: correct,
+                ..shrink.clone()
+            }
+        ),
         1
     );
     // A file that does not parse is bad input.
     let bad = dir.join("bad.ron");
     std::fs::write(&bad, "Scenario(name: \"x\", protocol: Raft(()), nodez: 3)").unwrap();
     assert_eq!(
-        cmd_fuzz(&FuzzArgs {
-            file: bad.clone(),
-            ..clean
-        }),
+        cmd_fuzz(
+            &faultline::builtin::registry(),
+            &FuzzArgs {
+                file: bad.clone(),
+                ..clean
+            }
+        ),
         2
     );
     assert_eq!(
-        cmd_shrink(&ShrinkArgs {
-            file: bad,
-            ..shrink
-        }),
+        cmd_shrink(
+            &faultline::builtin::registry(),
+            &ShrinkArgs {
+                file: bad,
+                ..shrink
+            }
+        ),
         2
     );
     let _ = std::fs::remove_dir_all(&dir);

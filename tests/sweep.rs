@@ -53,7 +53,11 @@ fn args(file: PathBuf, out: PathBuf) -> SweepArgs {
 fn csv_has_one_row_per_run_with_parameters_seed_verdict_and_metrics() {
     let dir = scratch("csv");
     let out = dir.join("out");
-    let summary = sweep::sweep(&args(small_gossip_sweep(&dir), out.clone())).unwrap();
+    let summary = sweep::sweep(
+        &faultline::builtin::registry(),
+        &args(small_gossip_sweep(&dir), out.clone()),
+    )
+    .unwrap();
     assert!(summary.contains("4 points x 2 seeds = 8 runs"), "{summary}");
     let csv = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -111,10 +115,13 @@ fn csv_has_one_row_per_run_with_parameters_seed_verdict_and_metrics() {
     );
     // The same sweep with one worker writes the same CSV: runs are deterministic.
     let out1 = dir.join("out1");
-    sweep::sweep(&SweepArgs {
-        jobs: 1,
-        ..args(small_gossip_sweep(&dir), out1.clone())
-    })
+    sweep::sweep(
+        &faultline::builtin::registry(),
+        &SweepArgs {
+            jobs: 1,
+            ..args(small_gossip_sweep(&dir), out1.clone())
+        },
+    )
     .unwrap();
     assert_eq!(std::fs::read_to_string(out1.join("runs.csv")).unwrap(), csv);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -124,7 +131,11 @@ fn csv_has_one_row_per_run_with_parameters_seed_verdict_and_metrics() {
 fn charts_are_png_and_svg_with_axis_labels_and_an_index() {
     let dir = scratch("charts");
     let out = dir.join("out");
-    sweep::sweep(&args(small_gossip_sweep(&dir), out.clone())).unwrap();
+    sweep::sweep(
+        &faultline::builtin::registry(),
+        &args(small_gossip_sweep(&dir), out.clone()),
+    )
+    .unwrap();
     for (stem, labels) in [
         (
             "convergence",
@@ -215,10 +226,13 @@ fn bad_sweeps_are_refused_with_the_reason() {
     for (what, text, needle) in cases {
         let file = dir.join("bad.sweep");
         std::fs::write(&file, text).unwrap();
-        let err = sweep::sweep(&SweepArgs {
-            seeds: Some(1),
-            ..args(file, dir.join("out"))
-        })
+        let err = sweep::sweep(
+            &faultline::builtin::registry(),
+            &SweepArgs {
+                seeds: Some(1),
+                ..args(file, dir.join("out"))
+            },
+        )
         .unwrap_err();
         assert!(err.0.contains(needle), "{what}: {err}");
     }
@@ -238,7 +252,12 @@ fn example_sweep_files_parse_and_every_point_validates() {
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
         let spec = sweep::parse(&f.display().to_string(), &text).unwrap();
-        let points = sweep::expand(&spec, &dir.join(&spec.base)).unwrap();
+        let points = sweep::expand(
+            &faultline::builtin::registry(),
+            &spec,
+            &dir.join(&spec.base),
+        )
+        .unwrap();
         assert_eq!(
             points.len(),
             spec.params
@@ -291,10 +310,13 @@ fn example_sweeps_draw_their_charts() {
         let out = std::env::var("SWEEP_OUT")
             .map_or_else(|_| dir.join(file), |o| PathBuf::from(o).join(file));
         let path = root().join(format!("scenarios/sweeps/{file}.sweep"));
-        sweep::sweep(&SweepArgs {
-            seeds: Some(seeds),
-            ..args(path, out.clone())
-        })
+        sweep::sweep(
+            &faultline::builtin::registry(),
+            &SweepArgs {
+                seeds: Some(seeds),
+                ..args(path, out.clone())
+            },
+        )
         .unwrap();
         for c in charts {
             for ext in ["png", "svg"] {

@@ -1,104 +1,194 @@
-//! The invariants and liveness checks a scenario can ask for, across every protocol family.
+//! Invariants and the checks a scenario asks for. The set is open: every protocol family
+//! declares the invariants it offers (`Family::invariants`), by name, and a user's family
+//! declares its own the same way.
 //!
-//! [`Check`] is what a scenario lists under `checks:` (some take a deadline);
-//! [`Invariant`] is the bare name, used by `expect: Violates(...)` and in every violation
-//! report (`Violation::invariant` is `Invariant::name()`). Each protocol family says which
-//! invariants it offers; asking a family for one it does not offer is a validation error.
+//! [`Invariant`] is a name as scenarios spell it (`ElectionSafety`); every violation report
+//! carries it (`sim::Violation::invariant` is `Invariant::name()`). [`Check`] is what a scenario
+//! lists under `checks:`: an invariant, and a deadline for the liveness ones
+//! (`LeaderWithin("2s")`). [`Checks`] is the list a family's monitors are built from.
 
 use crate::units::Dur;
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
-macro_rules! invariants {
-    ($( $(#[$doc:meta])* $name:ident $( ($arg:ty) )? ),* $(,)?) => {
-        /// A check a scenario asks for.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum Check {
-            $( $(#[$doc])* $name $( ($arg) )? ),*
+/// An invariant's name, as scenarios spell it: an identifier in UpperCamelCase.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Invariant(&'static str);
+
+impl Invariant {
+    /// An invariant named `name`. Panics (at compile time in a `const`) unless `name` is an
+    /// identifier: ASCII letters, digits and `_`, starting with a letter.
+    pub const fn new(name: &'static str) -> Invariant {
+        let b = name.as_bytes();
+        assert!(
+            !b.is_empty() && b[0].is_ascii_alphabetic(),
+            "an invariant name starts with a letter"
+        );
+        let mut i = 0;
+        while i < b.len() {
+            assert!(
+                b[i].is_ascii_alphanumeric() || b[i] == b'_',
+                "an invariant name is an identifier"
+            );
+            i += 1;
         }
+        Invariant(name)
+    }
 
-        /// The name of an invariant, without parameters.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        pub enum Invariant {
-            $( $(#[$doc])* $name ),*
-        }
+    /// The name as scenarios spell it.
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
 
-        impl Check {
-            /// The invariant this check enforces.
-            pub fn invariant(&self) -> Invariant {
-                match self {
-                    $( invariants!(@pat $name $( ($arg) )?) => Invariant::$name ),*
-                }
-            }
-        }
-
-        impl Invariant {
-            /// Every invariant, in declaration order.
-            pub const ALL: &'static [Invariant] = &[$( Invariant::$name ),*];
-
-            /// The name as scenarios spell it.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( Invariant::$name => stringify!($name) ),*
-                }
-            }
-
-            /// The check for this invariant when it takes no parameter (a deadline-taking
-            /// invariant such as `LeaderWithin` has no check without its deadline).
-            pub fn parameterless(self) -> Option<Check> {
-                match self {
-                    $( Invariant::$name => invariants!(@bare $name $( ($arg) )?) ),*
-                }
-            }
-        }
-    };
-    (@pat $name:ident ($arg:ty)) => { Check::$name(_) };
-    (@pat $name:ident) => { Check::$name };
-    (@bare $name:ident ($arg:ty)) => { None };
-    (@bare $name:ident) => { Some(Check::$name) };
-}
-
-invariants! {
     // ---- Raft (paper Figure 3, plus cheap per-server invariants) ----
     /// At most one leader per term.
-    ElectionSafety,
+    pub const ELECTION_SAFETY: Invariant = Invariant::new("ElectionSafety");
     /// A leader never overwrites or deletes entries in its log.
-    LeaderAppendOnly,
+    pub const LEADER_APPEND_ONLY: Invariant = Invariant::new("LeaderAppendOnly");
     /// Same index and term ⇒ identical logs up to that index.
-    LogMatching,
+    pub const LOG_MATCHING: Invariant = Invariant::new("LogMatching");
     /// A committed entry is in the log of every leader of a later term.
-    LeaderCompleteness,
+    pub const LEADER_COMPLETENESS: Invariant = Invariant::new("LeaderCompleteness");
     /// No two servers apply different entries at the same index.
-    StateMachineSafety,
+    pub const STATE_MACHINE_SAFETY: Invariant = Invariant::new("StateMachineSafety");
     /// A server's current term never decreases.
-    MonotonicTerm,
+    pub const MONOTONIC_TERM: Invariant = Invariant::new("MonotonicTerm");
     /// A server's commit index never decreases (while it is up).
-    MonotonicCommit,
+    pub const MONOTONIC_COMMIT: Invariant = Invariant::new("MonotonicCommit");
     /// A leader exists within the deadline after the last fault.
-    LeaderWithin(Dur),
-    // ---- Client histories (Raft KV, failover KV) ----
+    pub const LEADER_WITHIN: Invariant = Invariant::new("LeaderWithin");
+    // ---- Client histories (the KV workload: Raft, failover, any KV family) ----
     /// The client history is linearizable (Wing–Gong–Lowe checker).
-    Linearizable,
+    pub const LINEARIZABLE: Invariant = Invariant::new("Linearizable");
     /// Every operation submitted completes within the deadline after the last fault.
-    OpsCompleteWithin(Dur),
+    pub const OPS_COMPLETE_WITHIN: Invariant = Invariant::new("OpsCompleteWithin");
     // ---- Gossip ----
     /// No node holds a value that nobody wrote.
-    NoInventedValues,
+    pub const NO_INVENTED_VALUES: Invariant = Invariant::new("NoInventedValues");
     /// A node's version of a key never goes back.
-    VersionsMonotonic,
-    /// All live nodes hold identical state within the deadline after the last fault and the
-    /// last update.
-    ConvergedWithin(Dur),
+    pub const VERSIONS_MONOTONIC: Invariant = Invariant::new("VersionsMonotonic");
+    /// All live nodes hold identical state within the deadline after the last fault.
+    pub const CONVERGED_WITHIN: Invariant = Invariant::new("ConvergedWithin");
     // ---- Failover ----
     /// At no instant do two nodes have writes accepted as primary.
-    NoSplitBrain,
+    pub const NO_SPLIT_BRAIN: Invariant = Invariant::new("NoSplitBrain");
     /// At most one primary per epoch.
-    OnePrimaryPerEpoch,
+    pub const ONE_PRIMARY_PER_EPOCH: Invariant = Invariant::new("OnePrimaryPerEpoch");
     /// A primary serves writes within the deadline after the last fault.
-    PrimaryWithin(Dur),
+    pub const PRIMARY_WITHIN: Invariant = Invariant::new("PrimaryWithin");
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl fmt::Debug for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// What a family says about an invariant it offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvariantInfo {
+    /// The invariant.
+    pub invariant: Invariant,
+    /// One line on what it checks.
+    pub about: &'static str,
+    /// Whether a scenario must give it a deadline (`LeaderWithin("2s")`): the liveness checks.
+    pub deadline: bool,
+}
+
+impl InvariantInfo {
+    /// A check without parameters (a safety property).
+    pub const fn safety(invariant: Invariant, about: &'static str) -> InvariantInfo {
+        InvariantInfo {
+            invariant,
+            about,
+            deadline: false,
+        }
+    }
+
+    /// A check with a deadline counted from the last fault (a liveness property).
+    pub const fn within(invariant: Invariant, about: &'static str) -> InvariantInfo {
+        InvariantInfo {
+            invariant,
+            about,
+            deadline: true,
+        }
+    }
+}
+
+/// A check a scenario asks for: an invariant, with its deadline when it takes one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// The invariant.
+    pub invariant: Invariant,
+    /// The deadline (liveness checks only).
+    pub deadline: Option<Dur>,
+}
+
+impl Check {
+    /// A check without a deadline.
+    pub const fn of(invariant: Invariant) -> Check {
+        Check {
+            invariant,
+            deadline: None,
+        }
+    }
+
+    /// A check with a deadline.
+    pub const fn within(invariant: Invariant, deadline: Dur) -> Check {
+        Check {
+            invariant,
+            deadline: Some(deadline),
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    /// As scenarios write it: `ElectionSafety`, `LeaderWithin("2s")`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.deadline {
+            Some(d) => write!(f, "{}(\"{d}\")", self.invariant),
+            None => write!(f, "{}", self.invariant),
+        }
+    }
+}
+
+/// The checks in force for a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Checks(pub Vec<Check>);
+
+impl Checks {
+    /// Whether `invariant` is checked.
+    pub fn has(&self, invariant: Invariant) -> bool {
+        self.0.iter().any(|c| c.invariant == invariant)
+    }
+
+    /// The deadline of `invariant`, when it is checked with one.
+    pub fn deadline(&self, invariant: Invariant) -> Option<Dur> {
+        self.0
+            .iter()
+            .find(|c| c.invariant == invariant)
+            .and_then(|c| c.deadline)
+    }
+
+    /// The checks, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Check> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<Check> for Checks {
+    fn from_iter<I: IntoIterator<Item = Check>>(iter: I) -> Checks {
+        Checks(iter.into_iter().collect())
+    }
 }
 
 /// What a scenario expects of its run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Expect {
     /// Every check holds.
     #[default]
@@ -107,27 +197,45 @@ pub enum Expect {
     Violates(Invariant),
 }
 
+impl fmt::Display for Expect {
+    /// `holds`, or `violates <Invariant>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Holds => f.write_str("holds"),
+            Expect::Violates(i) => write!(f, "violates {i}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn checks_map_to_their_invariant() {
+    fn checks_find_invariants_and_deadlines() {
+        let checks: Checks = [
+            Check::of(Invariant::ELECTION_SAFETY),
+            Check::within(Invariant::LEADER_WITHIN, Dur::secs(2)),
+        ]
+        .into_iter()
+        .collect();
+        assert!(checks.has(Invariant::ELECTION_SAFETY));
+        assert!(!checks.has(Invariant::LOG_MATCHING));
         assert_eq!(
-            Check::LeaderWithin(Dur::secs(2)).invariant(),
-            Invariant::LeaderWithin
+            checks.deadline(Invariant::LEADER_WITHIN),
+            Some(Dur::secs(2))
         );
-        assert_eq!(Check::ElectionSafety.invariant().name(), "ElectionSafety");
-        assert!(Invariant::ALL.contains(&Invariant::NoSplitBrain));
+        assert_eq!(checks.deadline(Invariant::ELECTION_SAFETY), None);
+        assert_eq!(checks.0[1].to_string(), "LeaderWithin(\"2s\")");
         assert_eq!(
-            Invariant::Linearizable.parameterless(),
-            Some(Check::Linearizable)
+            Expect::Violates(Invariant::NO_SPLIT_BRAIN).to_string(),
+            "violates NoSplitBrain"
         );
-        assert_eq!(Invariant::LeaderWithin.parameterless(), None);
-        for inv in Invariant::ALL {
-            if let Some(c) = inv.parameterless() {
-                assert_eq!(c.invariant(), *inv);
-            }
-        }
+    }
+
+    #[test]
+    #[should_panic(expected = "identifier")]
+    fn invariant_names_are_identifiers() {
+        let _ = Invariant::new("Not a name");
     }
 }

@@ -7,8 +7,9 @@
 //! fail by finding each of them.
 //!
 //! Shared pieces: [`units`] (durations with units), [`checks`] (invariant names),
-//! [`family`] (the contract with the scenario runner), `linearizability` (the history
-//! checker).
+//! [`family`] (the plug-in contract with the scenario runner: `Family`, `Registry`), [`kv`]
+//! (the key-value clients any KV protocol can reuse), [`linearizability`] (the history
+//! checker). [`builtin`] is the registry of the families shipped here.
 
 pub mod checks;
 pub mod failover;
@@ -18,3 +19,11 @@ pub mod kv;
 pub mod linearizability;
 pub mod raft;
 pub mod units;
+
+/// A registry of the families shipped here: Raft, gossip and failover.
+pub fn builtin() -> family::Registry {
+    family::Registry::new()
+        .with(raft::RaftFamily)
+        .with(gossip::GossipFamily)
+        .with(failover::FailoverFamily)
+}

@@ -4,8 +4,9 @@
 //! does not. Each known-bug run must be caught, and the correct modes under the same faults
 //! must be clean (with the client history linearizable).
 
-use protocols::checks::{Check, Invariant};
-use protocols::failover::{self, FailoverConfig, Mode, metric};
+use protocols::checks::{Check, Checks, Invariant};
+use protocols::failover::{FailoverConfig, FailoverFamily, Mode, metric};
+use protocols::family::Family;
 use protocols::family::Setup;
 use protocols::kv::KvWorkloadConfig;
 use protocols::units::Dur;
@@ -45,10 +46,10 @@ impl Story {
             clocks: Vec::new(),
             datagram: false,
             checks: vec![
-                Check::NoSplitBrain,
-                Check::OnePrimaryPerEpoch,
-                Check::Linearizable,
-                Check::PrimaryWithin(Dur::secs(3)),
+                Check::of(Invariant::NO_SPLIT_BRAIN),
+                Check::of(Invariant::ONE_PRIMARY_PER_EPOCH),
+                Check::of(Invariant::LINEARIZABLE),
+                Check::within(Invariant::PRIMARY_WITHIN, Dur::secs(3)),
             ],
         }
     }
@@ -70,7 +71,11 @@ impl Story {
             give_up: Dur::secs(6),
             ..KvWorkloadConfig::default()
         };
-        let built = failover::build(&setup, &self.cfg, &workload, &self.checks).expect("build");
+        let checks = Checks(self.checks.clone());
+        FailoverFamily
+            .check(&setup, &self.cfg, &workload, &checks)
+            .expect("a valid config");
+        let built = FailoverFamily.build(&setup, &self.cfg, &workload, &checks);
         let sim_cfg = SimConfig {
             nodes: self.nodes,
             seed: self.seed,
@@ -121,9 +126,10 @@ fn violated(report: &RunReport) -> Option<Invariant> {
     match &report.verdict {
         Verdict::Violated(v) => {
             eprintln!("found: {v}");
-            Invariant::ALL
+            FailoverFamily
+                .invariants()
                 .iter()
-                .copied()
+                .map(|i| i.invariant)
                 .find(|i| i.name() == v.invariant)
         }
         _ => None,
@@ -153,7 +159,7 @@ fn naive_primary_isolated_splits_brain() {
     let report = Story::new(Mode::Naive, isolate_then_heal()).run();
     assert_eq!(
         violated(&report),
-        Some(Invariant::NoSplitBrain),
+        Some(Invariant::NO_SPLIT_BRAIN),
         "{:?}",
         report.verdict
     );
@@ -164,7 +170,7 @@ fn naive_primary_paused_splits_brain() {
     let report = Story::new(Mode::Naive, pause_then_resume(2000)).run();
     assert_eq!(
         violated(&report),
-        Some(Invariant::NoSplitBrain),
+        Some(Invariant::NO_SPLIT_BRAIN),
         "{:?}",
         report.verdict
     );
@@ -222,7 +228,7 @@ fn lease_drift_beyond_bound_splits_brain() {
         Time::from_secs(2),
         Fault::SetDrift {
             target: Target::Leader,
-            drift_ppm: -500_000,
+            ppm: -500_000,
         },
     )];
     faults.extend(pause_then_resume(1500));
@@ -232,7 +238,7 @@ fn lease_drift_beyond_bound_splits_brain() {
         let report = story.run();
         assert_eq!(
             violated(&report),
-            Some(Invariant::NoSplitBrain),
+            Some(Invariant::NO_SPLIT_BRAIN),
             "seed {seed}: {:?}",
             report.verdict
         );
@@ -307,7 +313,7 @@ fn async_replication_loses_acknowledged_writes() {
         story.seed = seed;
         violated(&story.run())
     });
-    assert_eq!(found, Some(Invariant::Linearizable));
+    assert_eq!(found, Some(Invariant::LINEARIZABLE));
 }
 
 #[test]
@@ -319,7 +325,7 @@ fn same_seed_same_trace() {
 }
 
 #[test]
-fn build_refuses_checks_it_does_not_offer_and_bad_configs() {
+fn check_refuses_bad_configs() {
     let setup = Setup {
         nodes: 3,
         duration: Duration::from_secs(1),
@@ -327,20 +333,17 @@ fn build_refuses_checks_it_does_not_offer_and_bad_configs() {
         seed: 1,
     };
     let wl = KvWorkloadConfig::default();
-    let err = failover::build(
-        &setup,
-        &FailoverConfig::default(),
-        &wl,
-        &[Check::ElectionSafety],
-    )
-    .err()
-    .expect("ElectionSafety is Raft's");
-    assert!(err.contains("ElectionSafety"), "{err}");
+    let none = Checks::default();
+    assert!(
+        FailoverFamily
+            .check(&setup, &FailoverConfig::default(), &wl, &none)
+            .is_ok()
+    );
     let bad = FailoverConfig {
         timeout: Dur::ms(10),
         ..FailoverConfig::default()
     };
-    assert!(failover::build(&setup, &bad, &wl, &[]).is_err());
+    assert!(FailoverFamily.check(&setup, &bad, &wl, &none).is_err());
     let cfg: FailoverConfig =
         serde_json::from_str(r#"{"mode": "Lease", "lease": "2s"}"#).expect("partial config");
     assert_eq!(
@@ -382,7 +385,7 @@ fn seed_sweep_correct_modes_hold_naive_does_not() {
                     if name != "crash" {
                         naive_runs += 1;
                         naive_found +=
-                            usize::from(violated(&report) == Some(Invariant::NoSplitBrain));
+                            usize::from(violated(&report) == Some(Invariant::NO_SPLIT_BRAIN));
                     }
                     continue;
                 }
@@ -417,7 +420,7 @@ fn quorum_minority_partition_holds() {
         story.nodes = 5;
         let report = story.run();
         if mode == Mode::Naive {
-            assert_eq!(violated(&report), Some(Invariant::NoSplitBrain));
+            assert_eq!(violated(&report), Some(Invariant::NO_SPLIT_BRAIN));
             continue;
         }
         assert_holds(&report);
@@ -446,11 +449,11 @@ fn one_primary_per_epoch_catches_promotion_without_votes() {
     for mode in [Mode::Naive, Mode::Fencing, Mode::Quorum] {
         let mut story = Story::new(mode, faults.clone());
         story.checks = vec![
-            Check::OnePrimaryPerEpoch,
-            Check::PrimaryWithin(Dur::secs(2)),
+            Check::of(Invariant::ONE_PRIMARY_PER_EPOCH),
+            Check::within(Invariant::PRIMARY_WITHIN, Dur::secs(2)),
         ];
         let report = story.run();
-        let expected = (mode != Mode::Quorum).then_some(Invariant::OnePrimaryPerEpoch);
+        let expected = (mode != Mode::Quorum).then_some(Invariant::ONE_PRIMARY_PER_EPOCH);
         assert_eq!(violated(&report), expected, "{mode:?}");
     }
 }
@@ -466,8 +469,8 @@ fn primary_within_fails_without_a_majority() {
         ),
     ];
     let mut story = Story::new(Mode::Quorum, faults.clone());
-    story.checks = vec![Check::PrimaryWithin(Dur::secs(2))];
-    assert_eq!(violated(&story.run()), Some(Invariant::PrimaryWithin));
+    story.checks = vec![Check::within(Invariant::PRIMARY_WITHIN, Dur::secs(2))];
+    assert_eq!(violated(&story.run()), Some(Invariant::PRIMARY_WITHIN));
     // The same crashes of one node only: a primary is back well within the deadline.
     story.faults.truncate(1);
     assert_eq!(story.run().verdict, Verdict::Completed);

@@ -7,7 +7,7 @@ mod support;
 
 use protocols::checks::{Check, Invariant};
 use protocols::gossip::{
-    Bug, Direction, GossipConfig, Interest, PeerView, Rounds, Stop, Style, WorkloadConfig,
+    Bug, Direction, GossipConfig, Interest, PeerView, Rounds, Stop, Style, UpdatesConfig,
 };
 use protocols::units::Dur;
 use sim::{Fault, NodeId, Target, Time, Verdict};
@@ -15,9 +15,9 @@ use std::time::Duration;
 use support::{Run, one};
 
 const ALL: [Check; 3] = [
-    Check::NoInventedValues,
-    Check::VersionsMonotonic,
-    Check::ConvergedWithin(Dur::secs(3)),
+    Check::of(Invariant::NO_INVENTED_VALUES),
+    Check::of(Invariant::VERSIONS_MONOTONIC),
+    Check::within(Invariant::CONVERGED_WITHIN, Dur::secs(3)),
 ];
 
 fn half(n: u32) -> Vec<Target> {
@@ -28,13 +28,13 @@ fn half(n: u32) -> Vec<Target> {
 /// into halves from 1s to 3s; two crashes and restarts; then quiet.
 fn stormy(seed: u64, cfg: GossipConfig) -> Run {
     let mut run = Run::spread(100, seed, cfg);
-    run.workload = WorkloadConfig {
+    run.workload = UpdatesConfig {
         updates: vec![],
         rate: 40.0,
         keys: 3,
         start: Dur::ms(100),
         stop: Dur::secs(4),
-        ..WorkloadConfig::default()
+        ..UpdatesConfig::default()
     };
     run.checks = ALL.to_vec();
     run.duration = Duration::from_secs(10);
@@ -109,9 +109,9 @@ fn amnesia_restarts_are_refilled_by_anti_entropy() {
 #[test]
 fn each_known_bug_is_caught_by_its_invariant() {
     for (bug, inv) in [
-        (Bug::OverwriteOlder, Invariant::VersionsMonotonic),
-        (Bug::VersionOnly, Invariant::NoInventedValues),
-        (Bug::DigestKeysOnly, Invariant::ConvergedWithin),
+        (Bug::OverwriteOlder, Invariant::VERSIONS_MONOTONIC),
+        (Bug::VersionOnly, Invariant::NO_INVENTED_VALUES),
+        (Bug::DigestKeysOnly, Invariant::CONVERGED_WITHIN),
     ] {
         for seed in 0..3 {
             let r = stormy(seed, anti_entropy(Some(bug))).run();
@@ -142,7 +142,10 @@ fn a_partition_leaves_a_rumor_residue_that_anti_entropy_repairs() {
     };
     let mut run = Run::spread(1000, 1, rumor);
     run.faults = faults.clone();
-    run.checks = vec![Check::NoInventedValues, Check::VersionsMonotonic];
+    run.checks = vec![
+        Check::of(Invariant::NO_INVENTED_VALUES),
+        Check::of(Invariant::VERSIONS_MONOTONIC),
+    ];
     let r = run.run();
     assert_eq!(r.verdict, Verdict::Completed);
     let residue = one(&r, "gossip.residue");
@@ -204,31 +207,33 @@ fn same_seed_same_trace_hash() {
 }
 
 #[test]
-fn build_rejects_what_gossip_does_not_offer_and_bad_configs() {
-    use protocols::family::Setup;
-    use protocols::gossip::build;
-    let setup = Setup {
-        nodes: 10,
-        duration: Duration::from_secs(1),
-        quiet_from: Time::ZERO,
-        seed: 1,
+fn check_rejects_bad_configs() {
+    use protocols::checks::Checks;
+    use protocols::family::{Family, Setup};
+    use protocols::gossip::GossipFamily;
+    let check = |cfg: &GossipConfig, wl: &UpdatesConfig| {
+        GossipFamily.check(&setup_of(10), cfg, wl, &Checks(ALL.to_vec()))
     };
-    let (cfg, wl) = (GossipConfig::default(), WorkloadConfig::default());
-    let err = build(&setup, &cfg, &wl, &[Check::ElectionSafety])
-        .err()
-        .unwrap();
-    assert!(err.contains("ElectionSafety"), "{err}");
-    assert!(build(&setup, &cfg, &wl, &ALL).is_ok());
+    fn setup_of(nodes: usize) -> Setup {
+        Setup {
+            nodes,
+            duration: Duration::from_secs(1),
+            quiet_from: Time::ZERO,
+            seed: 1,
+        }
+    }
+    let (cfg, wl) = (GossipConfig::default(), UpdatesConfig::default());
+    assert!(check(&cfg, &wl).is_ok());
     let ring = GossipConfig {
         view: PeerView::Ring(5),
         ..GossipConfig::default()
     };
-    assert!(build(&setup, &ring, &wl, &[]).is_err());
-    let far = WorkloadConfig {
+    assert!(check(&ring, &wl).is_err());
+    let far = UpdatesConfig {
         node: Some(10),
-        ..WorkloadConfig::default()
+        ..UpdatesConfig::default()
     };
-    assert!(build(&setup, &cfg, &far, &[]).is_err());
+    assert!(check(&cfg, &far).is_err());
 }
 
 #[test]
@@ -241,9 +246,9 @@ fn configs_default_every_field_and_reject_unknown_ones() {
     );
     assert_eq!(cfg.fanout, 1);
     assert!(serde_json::from_str::<GossipConfig>(r#"{"fan_out":2}"#).is_err());
-    let wl: WorkloadConfig = serde_json::from_str(r#"{"rate":10.0,"stop":"2s"}"#).unwrap();
+    let wl: UpdatesConfig = serde_json::from_str(r#"{"rate":10.0,"stop":"2s"}"#).unwrap();
     assert_eq!(wl.last_update(), Duration::from_secs(2));
-    assert!(serde_json::from_str::<WorkloadConfig>(r#"{"rte":1}"#).is_err());
+    assert!(serde_json::from_str::<UpdatesConfig>(r#"{"rte":1}"#).is_err());
 }
 
 #[test]

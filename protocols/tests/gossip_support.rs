@@ -1,10 +1,10 @@
-//! Shared helpers for the gossip integration tests: build a run with `gossip::build` and drive
+//! Shared helpers for the gossip integration tests: build a run with `GossipFamily` and drive
 //! `sim::Simulation` directly, with faults scheduled by the test.
 #![allow(dead_code)]
 
-use protocols::checks::Check;
-use protocols::family::Setup;
-use protocols::gossip::{self, GossipConfig, UpdateAt, WorkloadConfig};
+use protocols::checks::{Check, Checks};
+use protocols::family::{Family, Setup};
+use protocols::gossip::{GossipConfig, GossipFamily, UpdateAt, UpdatesConfig};
 use protocols::units::Dur;
 use sim::{Fault, LinkKind, LinkParams, NetConfig, RunReport, SimConfig, Time};
 use sim::{Latency, Limits};
@@ -15,7 +15,7 @@ pub struct Run {
     pub nodes: usize,
     pub seed: u64,
     pub cfg: GossipConfig,
-    pub workload: WorkloadConfig,
+    pub workload: UpdatesConfig,
     pub checks: Vec<Check>,
     pub faults: Vec<(Time, Fault)>,
     pub duration: Duration,
@@ -31,14 +31,14 @@ impl Run {
             nodes,
             seed,
             cfg,
-            workload: WorkloadConfig {
+            workload: UpdatesConfig {
                 updates: vec![UpdateAt {
                     at: Dur::ms(0),
                     node: Some(0),
                     key: 0,
                 }],
                 stop_when_spread: true,
-                ..WorkloadConfig::default()
+                ..UpdatesConfig::default()
             },
             checks: vec![],
             faults: vec![],
@@ -56,8 +56,11 @@ impl Run {
             quiet_from: quiet,
             seed: self.seed,
         };
-        let built =
-            gossip::build(&setup, &self.cfg, &self.workload, &self.checks).expect("a valid config");
+        let checks = Checks(self.checks.clone());
+        GossipFamily
+            .check(&setup, &self.cfg, &self.workload, &checks)
+            .expect("a valid config");
+        let built = GossipFamily.build(&setup, &self.cfg, &self.workload, &checks);
         let sim_cfg = SimConfig {
             nodes: self.nodes,
             seed: self.seed,

@@ -12,10 +12,11 @@
 //! - split-vote probability with a fixed latency `l = E[L]`;
 //! - the measurement runs from the crash to the first server hearing the new leader.
 
-use protocols::checks::Check;
+use protocols::checks::{Check, Checks, Invariant};
+use protocols::family::Family;
 use protocols::family::Setup;
 use protocols::kv::KvWorkloadConfig;
-use protocols::raft::{self, RaftConfig};
+use protocols::raft::{RaftConfig, RaftFamily};
 use protocols::units::Dur;
 use sim::rng::splitmix64;
 use sim::{Fault, Latency, Limits, NetConfig, SimConfig, Simulation, Target, Time};
@@ -43,8 +44,11 @@ fn mean_election_ms(timeout: (u64, u64), seeds: u64, cap: Duration) -> f64 {
             rate: 0.0,
             ..KvWorkloadConfig::default()
         };
-        let checks = [Check::ElectionSafety, Check::LeaderCompleteness];
-        let built = raft::build(&setup, &cfg, &idle, &checks).expect("valid");
+        let checks = Checks(vec![
+            Check::of(Invariant::ELECTION_SAFETY),
+            Check::of(Invariant::LEADER_COMPLETENESS),
+        ]);
+        let built = RaftFamily.build(&setup, &cfg, &idle, &checks);
         let mut network = NetConfig::default();
         network.default.latency =
             Latency::uniform(Duration::from_millis(1), Duration::from_millis(5));

@@ -1,10 +1,11 @@
 //! Raft under random faults: the correct configuration keeps every invariant, and each
 //! known-bug variant is caught by the checker it targets, under the same fault schedules.
 
-use protocols::checks::Check;
+use protocols::checks::{Check, Checks, Invariant};
+use protocols::family::Family;
 use protocols::family::Setup;
 use protocols::kv::KvWorkloadConfig;
-use protocols::raft::{self, RaftBug, RaftConfig, ReadMode};
+use protocols::raft::{RaftBug, RaftConfig, RaftFamily, ReadMode};
 use protocols::units::Dur;
 use sim::rng::{index, splitmix64, uniform_u64};
 use sim::{Fault, Latency, Limits, NetConfig, NodeId, SimConfig, Target, Time, Verdict};
@@ -13,24 +14,24 @@ use std::time::Duration;
 /// The per-event safety monitors only (no history check, which can run out of budget on
 /// long, fault-heavy histories).
 const MONITORS: &[Check] = &[
-    Check::ElectionSafety,
-    Check::LeaderAppendOnly,
-    Check::LogMatching,
-    Check::LeaderCompleteness,
-    Check::StateMachineSafety,
-    Check::MonotonicTerm,
-    Check::MonotonicCommit,
+    Check::of(Invariant::ELECTION_SAFETY),
+    Check::of(Invariant::LEADER_APPEND_ONLY),
+    Check::of(Invariant::LOG_MATCHING),
+    Check::of(Invariant::LEADER_COMPLETENESS),
+    Check::of(Invariant::STATE_MACHINE_SAFETY),
+    Check::of(Invariant::MONOTONIC_TERM),
+    Check::of(Invariant::MONOTONIC_COMMIT),
 ];
 
 const ALL_SAFETY: &[Check] = &[
-    Check::ElectionSafety,
-    Check::LeaderAppendOnly,
-    Check::LogMatching,
-    Check::LeaderCompleteness,
-    Check::StateMachineSafety,
-    Check::MonotonicTerm,
-    Check::MonotonicCommit,
-    Check::Linearizable,
+    Check::of(Invariant::ELECTION_SAFETY),
+    Check::of(Invariant::LEADER_APPEND_ONLY),
+    Check::of(Invariant::LOG_MATCHING),
+    Check::of(Invariant::LEADER_COMPLETENESS),
+    Check::of(Invariant::STATE_MACHINE_SAFETY),
+    Check::of(Invariant::MONOTONIC_TERM),
+    Check::of(Invariant::MONOTONIC_COMMIT),
+    Check::of(Invariant::LINEARIZABLE),
 ];
 
 /// A small deterministic generator for fault schedules (independent of the engine's).
@@ -65,7 +66,10 @@ fn nemesis(seed: u64, nodes: usize, quiet: Duration, gap_ms: (u64, u64)) -> Vec<
             9 | 10 => {
                 let a = index(&mut g, nodes);
                 let b = (a + 1 + index(&mut g, nodes - 1)) % nodes;
-                Fault::CutLink(NodeId(a as u32), NodeId(b as u32))
+                Fault::CutLink(
+                    Target::Node(NodeId(a as u32)),
+                    Target::Node(NodeId(b as u32)),
+                )
             }
             7 | 8 => {
                 // A bounce: down for 5-60 ms, often in the middle of an election.
@@ -140,7 +144,11 @@ fn run(
         quiet_from: quiet,
         seed,
     };
-    let built = raft::build(&setup, cfg, &workload(), checks).expect("valid config");
+    let checks = Checks(checks.to_vec());
+    RaftFamily
+        .check(&setup, cfg, &workload(), &checks)
+        .expect("valid config");
+    let built = RaftFamily.build(&setup, cfg, &workload(), &checks);
     let rep = built.simulate(sim_config(seed, nodes, secs), faults).run();
     (rep.verdict, rep.metrics)
 }

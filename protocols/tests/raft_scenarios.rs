@@ -1,10 +1,11 @@
 //! Named Raft scenarios with fixed fault schedules: what the scenario library will hold.
 //! Each asserts the verdict and one number that shows the scenario did what it says.
 
-use protocols::checks::Check;
+use protocols::checks::{Check, Checks, Invariant};
+use protocols::family::Family;
 use protocols::family::Setup;
 use protocols::kv::KvWorkloadConfig;
-use protocols::raft::{self, RaftConfig, ReadMode};
+use protocols::raft::{RaftConfig, RaftFamily, ReadMode};
 use protocols::units::Dur;
 use sim::{
     Clock, Fault, Latency, Limits, LinkKind, NetConfig, NodeId, RunReport, SimConfig, Target, Time,
@@ -14,16 +15,16 @@ use std::time::Duration;
 
 fn checks() -> Vec<Check> {
     vec![
-        Check::ElectionSafety,
-        Check::LeaderAppendOnly,
-        Check::LogMatching,
-        Check::LeaderCompleteness,
-        Check::StateMachineSafety,
-        Check::MonotonicTerm,
-        Check::MonotonicCommit,
-        Check::Linearizable,
-        Check::LeaderWithin(Dur::secs(2)),
-        Check::OpsCompleteWithin(Dur::secs(5)),
+        Check::of(Invariant::ELECTION_SAFETY),
+        Check::of(Invariant::LEADER_APPEND_ONLY),
+        Check::of(Invariant::LOG_MATCHING),
+        Check::of(Invariant::LEADER_COMPLETENESS),
+        Check::of(Invariant::STATE_MACHINE_SAFETY),
+        Check::of(Invariant::MONOTONIC_TERM),
+        Check::of(Invariant::MONOTONIC_COMMIT),
+        Check::of(Invariant::LINEARIZABLE),
+        Check::within(Invariant::LEADER_WITHIN, Dur::secs(2)),
+        Check::within(Invariant::OPS_COMPLETE_WITHIN, Dur::secs(5)),
     ]
 }
 
@@ -65,7 +66,11 @@ impl Run {
             timeout: Dur::ms(300),
             ..KvWorkloadConfig::default()
         };
-        let built = raft::build(&setup, &self.cfg, &wl, &checks()).expect("valid");
+        let checks = Checks(checks());
+        RaftFamily
+            .check(&setup, &self.cfg, &wl, &checks)
+            .expect("valid");
+        let built = RaftFamily.build(&setup, &self.cfg, &wl, &checks);
         let sc = SimConfig {
             nodes: 5,
             seed: self.seed,
@@ -187,7 +192,10 @@ fn minority_and_majority_partitions() {
 fn flapping_link() {
     let mut faults = Vec::new();
     for k in 0..20u64 {
-        faults.push((3000 + 400 * k, Fault::CutLink(NodeId(0), NodeId(1))));
+        faults.push((
+            3000 + 400 * k,
+            Fault::CutLink(Target::Node(NodeId(0)), Target::Node(NodeId(1))),
+        ));
         faults.push((3200 + 400 * k, Fault::Heal));
     }
     holds(&Run::new(sticky(), faults).go());
@@ -214,7 +222,7 @@ fn clock_drift_within_lease_bound_holds() {
             4000,
             Fault::SetDrift {
                 target: Target::All,
-                drift_ppm: 20_000,
+                ppm: 20_000,
             },
         ),
         (5000, Fault::Isolate(Target::Leader)),

@@ -29,10 +29,7 @@ pub const IN_FLIGHT: usize = 1000;
 /// Each node's periodic timer.
 pub const TIMER_PERIOD_NS: u64 = 1_000_000;
 /// The link latency: uniform in [1 ms, 10 ms].
-pub const LATENCY: Latency = Latency::Uniform {
-    min: 1_000_000,
-    max: 10_000_000,
-};
+pub const LATENCY: Latency = Latency::Uniform(1_000_000, 10_000_000);
 
 /// The result of one [`compare`] call.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]

@@ -16,28 +16,47 @@
 //! Every sample is capped at [`LATENCY_CAP`] so a heavy Pareto tail cannot overflow time.
 
 use crate::rng::{open_unit_f64, uniform_u64, unit_f64};
+use crate::units::ns;
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
 /// The largest latency any distribution returns: one hour.
 pub const LATENCY_CAP: u64 = 3_600_000_000_000;
 
-/// A latency distribution. Times are nanoseconds.
-#[derive(Clone, Copy, PartialEq)]
+/// A latency distribution. Times are nanoseconds, written in scenario files as durations
+/// with units: `Uniform("1ms", "10ms")`, `Normal(mean: "10ms", std_dev: "2ms")`.
+#[derive(Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Latency {
-    /// Always the same latency.
-    Constant(u64),
-    /// Uniform in `[min, max]`.
-    Uniform { min: u64, max: u64 },
+    /// Always the same latency: `Constant("2ms")`.
+    Constant(#[serde(with = "ns")] u64),
+    /// Uniform in `[min, max]`: `Uniform("1ms", "10ms")`.
+    Uniform(#[serde(with = "ns")] u64, #[serde(with = "ns")] u64),
     /// Normal with the given mean and standard deviation; negative draws become 0.
-    Normal { mean: u64, std_dev: u64 },
+    Normal {
+        #[serde(with = "ns")]
+        mean: u64,
+        #[serde(with = "ns")]
+        std_dev: u64,
+    },
     /// Exponential with the given mean (memoryless queueing delay).
-    Exponential { mean: u64 },
+    Exponential {
+        #[serde(with = "ns")]
+        mean: u64,
+    },
     /// `median · e^(sigma·Z)`, Z standard normal: a right-skewed tail.
-    LogNormal { median: u64, sigma: f64 },
+    LogNormal {
+        #[serde(with = "ns")]
+        median: u64,
+        sigma: f64,
+    },
     /// Pareto (type I): `scale / U^(1/shape)`; never below `scale`, heavy tail for small shape.
-    Pareto { scale: u64, shape: f64 },
+    Pareto {
+        #[serde(with = "ns")]
+        scale: u64,
+        shape: f64,
+    },
 }
 
 impl Default for Latency {
@@ -55,16 +74,13 @@ impl Latency {
 
     /// A uniform latency in `[min, max]`.
     pub fn uniform(min: Duration, max: Duration) -> Latency {
-        Latency::Uniform {
-            min: crate::time::nanos(min),
-            max: crate::time::nanos(max),
-        }
+        Latency::Uniform(crate::time::nanos(min), crate::time::nanos(max))
     }
 
     /// Checks the parameters, with a message saying what is wrong.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            Latency::Uniform { min, max } if min > max => Err(format!(
+            Latency::Uniform(min, max) if min > max => Err(format!(
                 "uniform latency needs min <= max, got {} > {}",
                 fmt_ns(min),
                 fmt_ns(max)
@@ -83,7 +99,7 @@ impl Latency {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         let ns = match *self {
             Latency::Constant(d) => d,
-            Latency::Uniform { min, max } => uniform_u64(rng, min, max),
+            Latency::Uniform(min, max) => uniform_u64(rng, min, max),
             Latency::Normal { mean, std_dev } => {
                 let x = mean as f64 + std_dev as f64 * standard_normal(rng);
                 to_ns(x)
@@ -103,7 +119,7 @@ impl Latency {
     pub fn mean(&self) -> Option<f64> {
         match *self {
             Latency::Constant(d) => Some(d as f64),
-            Latency::Uniform { min, max } => Some((min as f64 + max as f64) / 2.0),
+            Latency::Uniform(min, max) => Some((min as f64 + max as f64) / 2.0),
             Latency::Normal { mean, .. } => Some(mean as f64),
             Latency::Exponential { mean } => Some(mean as f64),
             Latency::LogNormal { median, sigma } => {
@@ -120,7 +136,7 @@ impl Latency {
     pub fn quantile(&self, q: f64) -> Option<f64> {
         match *self {
             Latency::Constant(d) => Some(d as f64),
-            Latency::Uniform { min, max } => Some(min as f64 + q * (max as f64 - min as f64)),
+            Latency::Uniform(min, max) => Some(min as f64 + q * (max as f64 - min as f64)),
             Latency::Exponential { mean } => Some(-(mean as f64) * libm::log(1.0 - q)),
             Latency::Pareto { scale, shape } => {
                 Some(scale as f64 / libm::pow(1.0 - q, 1.0 / shape))
@@ -155,7 +171,7 @@ impl fmt::Debug for Latency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Latency::Constant(d) => write!(f, "Constant({})", fmt_ns(d)),
-            Latency::Uniform { min, max } => write!(f, "Uniform({}, {})", fmt_ns(min), fmt_ns(max)),
+            Latency::Uniform(min, max) => write!(f, "Uniform({}, {})", fmt_ns(min), fmt_ns(max)),
             Latency::Normal { mean, std_dev } => {
                 write!(
                     f,

@@ -63,6 +63,7 @@ pub mod bench;
 pub mod clock;
 mod engine;
 pub mod fault;
+pub mod harness;
 pub mod latency;
 pub mod metrics;
 pub mod monitor;
@@ -72,6 +73,7 @@ pub mod protocol;
 pub mod rng;
 pub mod time;
 pub mod trace;
+pub mod units;
 pub mod workload;
 
 pub use clock::Clock;
@@ -81,7 +83,7 @@ pub use latency::Latency;
 pub use metrics::{Metrics, Summary};
 pub use monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
 pub use network::{LinkKind, LinkParams, NetConfig};
-pub use protocol::{ClientId, Context, Protocol, TimerId};
+pub use protocol::{Action, ClientId, Context, Protocol, TimerId};
 pub use time::Time;
 pub use trace::TraceEvent;
 pub use workload::{NoWorkload, Workload, WorkloadCtx};
@@ -89,7 +91,10 @@ pub use workload::{NoWorkload, Workload, WorkloadCtx};
 use std::fmt;
 
 /// A node's id: its index in the cluster, `0..nodes`.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct NodeId(pub u32);
 
 impl NodeId {

@@ -8,7 +8,8 @@
 //! the same inputs in the same order does the same thing (stateright's actor model and
 //! quinn-proto's "time is passed in, never read" are the models).
 
-use crate::engine::Core;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
 use crate::rng::NodeRng;
 use crate::{NodeId, Time};
 use std::fmt::Debug;
@@ -71,13 +72,76 @@ pub trait Protocol: Sized + 'static {
     }
 }
 
+/// What a node asked for during one call into it, in the order it asked. The engine carries
+/// these out when the call returns (sends go to the network, timers to the queue, replies to
+/// the clients); the one-node [`crate::harness::Harness`] hands them to a test instead. This
+/// is what lets the same node code run alone, in the engine, or on another runtime.
+pub enum Action<P: Protocol> {
+    /// Send a message to a node.
+    Send { to: NodeId, msg: P::Message },
+    /// Set a timer that fires after `after` on the node's local clock.
+    SetTimer {
+        id: TimerId,
+        after: Duration,
+        timer: P::Timer,
+    },
+    /// Cancel a pending timer.
+    CancelTimer(TimerId),
+    /// Reply to a client.
+    Reply { client: ClientId, reply: P::Reply },
+}
+
+impl<P: Protocol> Clone for Action<P> {
+    fn clone(&self) -> Self {
+        match self {
+            Action::Send { to, msg } => Action::Send {
+                to: *to,
+                msg: msg.clone(),
+            },
+            Action::SetTimer { id, after, timer } => Action::SetTimer {
+                id: *id,
+                after: *after,
+                timer: timer.clone(),
+            },
+            Action::CancelTimer(id) => Action::CancelTimer(*id),
+            Action::Reply { client, reply } => Action::Reply {
+                client: *client,
+                reply: reply.clone(),
+            },
+        }
+    }
+}
+
+impl<P: Protocol> Debug for Action<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Send { to, msg } => write!(f, "send {to} {msg:?}"),
+            Action::SetTimer { id, after, timer } => {
+                write!(f, "set timer {} after {after:?}: {timer:?}", id.0)
+            }
+            Action::CancelTimer(id) => write!(f, "cancel timer {}", id.0),
+            Action::Reply { client, reply } => write!(f, "reply to client {client}: {reply:?}"),
+        }
+    }
+}
+
 /// Everything a node can do, handed to each call into the protocol.
+///
+/// The context never touches the engine directly: what the node does is collected as
+/// [`Action`]s, carried out when the call returns. Reads (`now`, `id`, `config`, `durable`)
+/// see the world as it was when the call started.
 pub struct Context<'a, P: Protocol> {
-    pub(crate) core: &'a mut Core<P>,
-    pub(crate) cfg: &'a P::Config,
     pub(crate) me: NodeId,
+    pub(crate) nodes: usize,
+    pub(crate) clock: Clock,
+    pub(crate) true_now: Time,
+    pub(crate) cfg: &'a P::Config,
     pub(crate) durable: &'a mut P::Durable,
     pub(crate) rng: &'a mut NodeRng,
+    pub(crate) out: &'a mut Vec<Action<P>>,
+    pub(crate) metrics: &'a mut Metrics,
+    /// The next timer id to hand out (shared by every node of a run).
+    pub(crate) next_timer: &'a mut u64,
 }
 
 impl<P: Protocol> Context<'_, P> {
@@ -88,15 +152,13 @@ impl<P: Protocol> Context<'_, P> {
 
     /// The number of nodes in the cluster (ids are `0..node_count`).
     pub fn node_count(&self) -> usize {
-        self.core.meta.len()
+        self.nodes
     }
 
     /// Every node id but this one, in order.
     pub fn peers(&self) -> impl Iterator<Item = NodeId> + 'static {
         let me = self.me;
-        (0..self.core.meta.len() as u32)
-            .map(NodeId)
-            .filter(move |&p| p != me)
+        (0..self.nodes as u32).map(NodeId).filter(move |&p| p != me)
     }
 
     /// The protocol configuration.
@@ -106,31 +168,37 @@ impl<P: Protocol> Context<'_, P> {
 
     /// This node's local clock reading (offset and drift applied).
     pub fn now(&self) -> Time {
-        self.core.meta[self.me.index()].clock.local(self.core.now)
+        self.clock.local(self.true_now)
     }
 
     /// Sends a message; the network decides its fate.
     pub fn send(&mut self, to: NodeId, msg: P::Message) {
-        self.core.send(self.me, to, msg);
+        self.out.push(Action::Send { to, msg });
     }
 
     /// Sends a copy of the message to every other node.
     pub fn broadcast(&mut self, msg: &P::Message) {
-        for p in 0..self.core.meta.len() as u32 {
+        for p in 0..self.nodes as u32 {
             if p != self.me.0 {
-                self.core.send(self.me, NodeId(p), msg.clone());
+                self.out.push(Action::Send {
+                    to: NodeId(p),
+                    msg: msg.clone(),
+                });
             }
         }
     }
 
     /// Sets a timer that fires after `after` has elapsed on this node's local clock.
     pub fn set_timer(&mut self, after: Duration, timer: P::Timer) -> TimerId {
-        self.core.set_timer(self.me, after, timer)
+        let id = TimerId(*self.next_timer);
+        *self.next_timer += 1;
+        self.out.push(Action::SetTimer { id, after, timer });
+        id
     }
 
     /// Cancels a pending timer (a no-op if it already fired or was cancelled).
     pub fn cancel_timer(&mut self, id: TimerId) {
-        self.core.cancel_timer(id);
+        self.out.push(Action::CancelTimer(id));
     }
 
     /// This node's random stream.
@@ -144,31 +212,31 @@ impl<P: Protocol> Context<'_, P> {
     }
 
     /// Writable durable storage: a write is durable when the call returns (a synchronous
-    /// fsync model), so persist before sending any reply that depends on it.
+    /// fsync model), so persist before sending any reply that depends on it. Every call is
+    /// counted as a write (`storage.writes`).
     pub fn durable_mut(&mut self) -> &mut P::Durable {
-        self.core.metrics.count("storage.writes", 1);
+        self.metrics.count("storage.writes", 1);
         self.durable
     }
 
     /// Replies to a client; the reply travels back with the client latency.
     pub fn reply(&mut self, client: ClientId, reply: P::Reply) {
-        self.core.reply(self.me, client, reply);
+        self.out.push(Action::Reply { client, reply });
     }
 
     /// Adds `n` to a named counter.
     pub fn count(&mut self, name: &'static str, n: u64) {
-        self.core.metrics.count(name, n);
+        self.metrics.count(name, n);
     }
 
     /// Records a named sample (for example a latency in milliseconds) at the current time.
     pub fn sample(&mut self, name: &'static str, value: f64) {
-        let now = self.core.now;
-        self.core.metrics.sample(name, now, value);
+        self.metrics.sample(name, self.true_now, value);
     }
 
     /// The true simulation time. Protocol logic must use `now()`; this exists for metrics that
     /// must be measured on the true timeline.
     pub fn true_time(&self) -> Time {
-        self.core.now
+        self.true_now
     }
 }

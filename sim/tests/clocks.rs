@@ -92,7 +92,7 @@ fn clock_jump_moves_now_but_not_pending_timers() {
         Time::from_millis(50),
         Fault::ClockJump {
             target: Target::Node(NodeId(1)),
-            delta_ns: 1_000_000_000,
+            by: sim::units::SignedDur(1_000_000_000),
         },
     );
     sim.run();
@@ -131,7 +131,7 @@ fn set_drift_applies_to_timers_set_after_it() {
         Time::from_millis(10),
         Fault::SetDrift {
             target: Target::All,
-            drift_ppm: 1_000,
+            ppm: 1_000,
         },
     );
     sim.run();

@@ -273,7 +273,7 @@ fn random_and_follower_targets_pick_live_nodes() {
             Time::from_millis(10 + i),
             Fault::ClockJump {
                 target,
-                delta_ns: 0,
+                by: sim::units::SignedDur(0),
             },
         );
     }
@@ -309,7 +309,10 @@ fn a_cut_after_arrival_does_not_drop_a_message_held_by_a_paused_node() {
     };
     let mut sim = Simulation::<Node>::new(config(2, 1, constant_ms(1), ms(100)), script);
     sim.schedule_fault(Time::from_millis(10), Fault::Pause(n(1)));
-    sim.schedule_fault(Time::from_millis(20), Fault::CutLink(NodeId(0), NodeId(1)));
+    sim.schedule_fault(
+        Time::from_millis(20),
+        Fault::CutLink(Target::Node(NodeId(0)), Target::Node(NodeId(1))),
+    );
     sim.schedule_fault(Time::from_millis(30), Fault::Heal);
     sim.schedule_fault(Time::from_millis(40), Fault::Resume(n(1)));
     let report = sim.run();

@@ -52,7 +52,7 @@ fn constant_is_exact() {
 #[test]
 fn uniform_mean_and_quantiles() {
     let (min, max) = (1_000_000u64, 10_000_000u64);
-    let lat = Latency::Uniform { min, max };
+    let lat = Latency::Uniform(min, max);
     let v = samples(lat, 2);
     let range = (max - min) as f64;
     // The standard error of the mean is range/sqrt(12 N) ≈ 0.07% of the range: allow 0.5%.
@@ -182,7 +182,7 @@ fn pareto_mean_and_quantiles() {
 #[test]
 fn validate_rejects_bad_parameters() {
     let bad = [
-        Latency::Uniform { min: 5, max: 4 },
+        Latency::Uniform(5, 4),
         Latency::LogNormal {
             median: 1,
             sigma: -0.1,
@@ -213,7 +213,7 @@ fn validate_rejects_bad_parameters() {
     }
     let good = [
         Latency::Constant(0),
-        Latency::Uniform { min: 4, max: 4 },
+        Latency::Uniform(4, 4),
         Latency::Normal {
             mean: 1,
             std_dev: 0,
@@ -241,7 +241,7 @@ fn validate_rejects_bad_parameters() {
         assert!(p.validate().is_err(), "{p:?} should be rejected");
     }
     let bad_latency = LinkParams {
-        latency: Latency::Uniform { min: 2, max: 1 },
+        latency: Latency::Uniform(2, 1),
         ..LinkParams::default()
     };
     assert!(bad_latency.validate().is_err());

@@ -59,13 +59,7 @@ fn datagram_loss_rate() {
 fn datagram_duplication_rate() {
     let p = LinkParams {
         duplicate: 0.2,
-        ..link(
-            Latency::Uniform {
-                min: 1_000_000,
-                max: 2_000_000,
-            },
-            LinkKind::Datagram,
-        )
+        ..link(Latency::Uniform(1_000_000, 2_000_000), LinkKind::Datagram)
     };
     let (got, m) = stream_over(p, 2);
     let extra = got.len() as u64 - STREAM_N;
@@ -248,7 +242,7 @@ fn partitions_block_exactly_the_cut_links_and_heal_restores_them() {
         (
             // The bridge: n0 sees n1, n1 sees n2, n0 does not see n2.
             "bridge",
-            Fault::CutLink(NodeId(0), NodeId(2)),
+            Fault::CutLink(Target::Node(NodeId(0)), Target::Node(NodeId(2))),
             vec![(0, 2), (2, 0)],
         ),
     ];
@@ -280,7 +274,10 @@ fn a_cut_drops_messages_in_flight_even_if_healed_before_arrival() {
         ms(50),
     );
     let mut sim = Simulation::<Node>::new(cfg, script);
-    sim.schedule_fault(Time::from_millis(2), Fault::CutLink(NodeId(0), NodeId(1)));
+    sim.schedule_fault(
+        Time::from_millis(2),
+        Fault::CutLink(Target::Node(NodeId(0)), Target::Node(NodeId(1))),
+    );
     sim.schedule_fault(Time::from_millis(4), Fault::Heal);
     let report = sim.run();
     assert!(node(&sim, 1).got.is_empty());
@@ -317,7 +314,7 @@ fn delay_spikes_slow_only_affected_links_during_the_spike() {
         Fault::DelaySpike {
             target: Target::Node(NodeId(2)),
             extra: Latency::Constant(5_000_000),
-            duration: ms(20),
+            duration: sim::units::Dur::ms(20),
         },
     );
     sim.run();

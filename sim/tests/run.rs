@@ -225,11 +225,8 @@ fn chatter_faults() -> Vec<(Time, Fault)> {
             Time::from_millis(1800),
             Fault::DelaySpike {
                 target: n(2),
-                extra: Latency::Uniform {
-                    min: 0,
-                    max: 20_000_000,
-                },
-                duration: ms(300),
+                extra: Latency::Uniform(0, 20_000_000),
+                duration: sim::units::Dur::ms(300),
             },
         ),
         (Time::from_millis(2000), Fault::Pause(Target::Random)),

@@ -32,6 +32,7 @@ pub struct Throughput {
 pub fn throughput(seeds: u64) -> Throughput {
     let s = scenario::parse(NEMESIS_FILE, NEMESIS).expect("the library scenario parses");
     let cfg = CampaignConfig {
+        registry: protocols::builtin(),
         file: PathBuf::from(NEMESIS_FILE),
         scenario: s.clone(),
         start: 0,
@@ -43,6 +44,7 @@ pub fn throughput(seeds: u64) -> Throughput {
         shrink: 0,
         shrink_runs: 0,
         progress: false,
+        max_failures: None,
     };
     let r = run_campaign(&cfg).expect("nothing is written");
     Throughput {

@@ -13,6 +13,7 @@ use super::shrink::{self, ShrinkOptions, one_line};
 use super::swarm::{self, SwarmSpec};
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::{self, Scenario};
+use protocols::family::Registry;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,17 +32,25 @@ impl Shard {
     /// The whole range.
     pub const ALL: Shard = Shard { index: 0, count: 1 };
 
-    /// The seeds of `start..end` this shard runs, in increasing order.
-    pub fn seeds(self, start: u64, end: u64) -> Vec<u64> {
-        (start..end)
-            .filter(|s| (s - start) % self.count == self.index)
-            .collect()
+    /// The seeds of `start..end` this shard runs, in increasing order (lazily: a range may be
+    /// as large as `u64`).
+    pub fn iter(self, start: u64, end: u64) -> impl Iterator<Item = u64> {
+        let first = start.saturating_add(self.index);
+        (first..end.max(first)).step_by(self.count.max(1) as usize)
+    }
+
+    /// How many seeds of `start..end` this shard runs.
+    pub fn count(self, start: u64, end: u64) -> u64 {
+        let span = end.saturating_sub(start);
+        span.saturating_sub(self.index).div_ceil(self.count.max(1))
     }
 }
 
 /// What a campaign runs.
 #[derive(Clone, Debug)]
 pub struct CampaignConfig {
+    /// The families scenario files are read with (saved failures are re-read to check them).
+    pub registry: Registry,
     /// The scenario file as given (for names and replay commands).
     pub file: PathBuf,
     /// Its parsed scenario.
@@ -62,6 +71,8 @@ pub struct CampaignConfig {
     pub shrink_runs: usize,
     /// Draw a progress bar or print progress lines on stderr.
     pub progress: bool,
+    /// Stop once this many failing seeds are found (the first ones in seed order).
+    pub max_failures: Option<usize>,
 }
 
 /// One failing seed.
@@ -240,7 +251,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Failur
         let path = failure_path(dir, &cfg.file, seed);
         let text = failure_text(&cfg.file, &cfg.scenario, &drawn, &o, &path);
         // A saved file that does not parse back would be a useless bug report: check it now.
-        scenario::parse(&path.display().to_string(), &text)
+        scenario::parse_with(&cfg.registry, &path.display().to_string(), &text)
             .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
         write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         f.replay = format!("faultline run {}", path.display());
@@ -251,10 +262,10 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Failur
 
 /// Shrinks a saved failure into `<name>.shrunk.ron`, or reads the one a previous run of the
 /// same campaign left.
-fn shrink_saved(path: &Path, runs: usize) -> Result<ShrunkFile, String> {
+fn shrink_saved(registry: &Registry, path: &Path, runs: usize) -> Result<ShrunkFile, String> {
     let out = shrunk_path(path);
-    let original = scenario::load(path).map_err(|e| e.to_string())?;
-    if let Ok(done) = scenario::load(&out) {
+    let original = scenario::load_with(registry, path).map_err(|e| e.to_string())?;
+    if let Ok(done) = scenario::load_with(registry, &out) {
         return Ok(ShrunkFile {
             file: out,
             faults_before: original.faults.len(),
@@ -264,6 +275,7 @@ fn shrink_saved(path: &Path, runs: usize) -> Result<ShrunkFile, String> {
     }
     let name = path.display().to_string();
     let s = shrink::shrink(
+        registry,
         &name,
         &original,
         ShrinkOptions {
@@ -282,39 +294,54 @@ fn shrink_saved(path: &Path, runs: usize) -> Result<ShrunkFile, String> {
 }
 
 /// Runs a campaign. `Err` only for I/O problems (an output directory that cannot be written).
+///
+/// Seeds run in chunks, in parallel within a chunk, so memory does not grow with the size of
+/// the range (only failures are kept) and `max_failures` stops at a deterministic point: every
+/// seed before the last failure reported has run, whatever the number of threads.
 pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
     let name = cfg.file.display().to_string();
     if let Some(dir) = &cfg.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let seeds = cfg.shard.seeds(cfg.start, cfg.end);
+    let planned = cfg.shard.count(cfg.start, cfg.end);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let progress = Progress::new(seeds.len() as u64, cfg.progress);
-    let results: Vec<Option<Result<Option<Failure>, String>>> = pool.install(|| {
-        seeds
-            .par_iter()
-            .map(|&seed| {
-                if cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
-                    return None;
-                }
-                let r = run_seed(cfg, &name, seed);
-                progress.tick(matches!(r, Ok(Some(_))));
-                Some(r)
-            })
-            .collect()
-    });
-    let wall = progress.finish();
-    let seeds_run = results.iter().filter(|r| r.is_some()).count() as u64;
-    let mut failures = vec![];
-    for r in results.into_iter().flatten() {
-        if let Some(f) = r? {
-            failures.push(f);
+    let progress = Progress::new(planned, cfg.progress);
+    let chunk = 32 * pool.current_num_threads().max(1);
+    let mut seeds = cfg.shard.iter(cfg.start, cfg.end).peekable();
+    let mut seeds_run = 0u64;
+    let mut failures: Vec<Failure> = vec![];
+    let max_failures = cfg.max_failures.unwrap_or(usize::MAX);
+    while seeds.peek().is_some() {
+        if failures.len() >= max_failures || cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
+            break;
+        }
+        let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
+        let results: Vec<Option<Result<Option<Failure>, String>>> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|&seed| {
+                    if cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
+                        return None;
+                    }
+                    let r = run_seed(cfg, &name, seed);
+                    progress.tick(matches!(r, Ok(Some(_))));
+                    Some(r)
+                })
+                .collect()
+        });
+        for r in results.into_iter().flatten() {
+            seeds_run += 1;
+            if let Some(f) = r? {
+                failures.push(f);
+            }
         }
     }
+    failures.truncate(max_failures);
+    let wall = progress.finish();
     if cfg.out.is_some() && cfg.shrink > 0 && !failures.is_empty() {
         if cfg.progress {
             eprintln!(
@@ -327,7 +354,13 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             failures
                 .par_iter()
                 .take(cfg.shrink)
-                .map(|f| shrink_saved(f.file.as_deref().expect("saved"), cfg.shrink_runs))
+                .map(|f| {
+                    let saved = f
+                        .file
+                        .as_deref()
+                        .expect("failures are saved when --out is set");
+                    shrink_saved(&cfg.registry, saved, cfg.shrink_runs)
+                })
                 .collect()
         });
         for (f, s) in failures.iter_mut().zip(shrunk) {
@@ -344,9 +377,9 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         file: name,
         seeds: format!("{}..{}", cfg.start, cfg.end),
         shard: format!("{}/{}", cfg.shard.index, cfg.shard.count),
-        seeds_planned: seeds.len() as u64,
+        seeds_planned: planned,
         seeds_run,
-        budget_exhausted: seeds_run < seeds.len() as u64,
+        budget_exhausted: seeds_run < planned && failures.len() < max_failures,
         wall_secs: secs,
         seeds_per_sec: if secs > 0.0 {
             seeds_run as f64 / secs
@@ -415,15 +448,27 @@ mod tests {
     #[test]
     fn shards_partition_the_range() {
         let mut all: Vec<u64> = (0..3)
-            .flat_map(|i| Shard { index: i, count: 3 }.seeds(10, 21))
+            .flat_map(|i| Shard { index: i, count: 3 }.iter(10, 21))
             .collect();
         all.sort_unstable();
         assert_eq!(all, (10..21).collect::<Vec<_>>());
+        let one = Shard { index: 1, count: 3 };
+        assert_eq!(one.iter(10, 21).collect::<Vec<_>>(), vec![11, 14, 17, 20]);
+        assert_eq!(one.count(10, 21), 4);
+        for i in 0..3 {
+            let shard = Shard { index: i, count: 3 };
+            assert_eq!(shard.count(10, 21), shard.iter(10, 21).count() as u64);
+        }
+        assert_eq!(Shard::ALL.iter(5, 5).count(), 0);
+        assert_eq!(Shard::ALL.count(0, u64::MAX), u64::MAX);
+        // A huge range costs nothing until it is iterated.
         assert_eq!(
-            Shard { index: 1, count: 3 }.seeds(10, 21),
-            vec![11, 14, 17, 20]
+            Shard { index: 2, count: 4 }
+                .iter(0, u64::MAX)
+                .take(2)
+                .collect::<Vec<_>>(),
+            vec![2, 6]
         );
-        assert_eq!(Shard::ALL.seeds(5, 5), Vec::<u64>::new());
     }
 
     #[test]

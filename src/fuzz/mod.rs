@@ -24,6 +24,7 @@ pub mod targets;
 use crate::cli::{EXIT_BAD_INPUT, EXIT_MISMATCH, EXIT_OK};
 use crate::scenario;
 use campaign::{CampaignConfig, Shard};
+use protocols::family::Registry;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -59,6 +60,13 @@ pub struct FuzzArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Stop after this many failing seeds (the first ones in seed order are reported, whatever
+    /// the number of threads).
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
+    pub max_failures: Option<usize>,
+    /// Stop at the first failing seed (the same as --max-failures 1).
+    #[arg(long, conflicts_with = "max_failures")]
+    pub fail_fast: bool,
     /// Print the summary as one JSON object (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -126,13 +134,22 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got \"{s}\""
+        )),
+    }
+}
+
 fn parse_wall(s: &str) -> Result<Duration, String> {
     protocols::units::parse_duration(s)
 }
 
 /// Runs `faultline fuzz`; returns the exit code.
-pub fn cmd_fuzz(args: &FuzzArgs) -> i32 {
-    let scenario = match scenario::load(&args.file) {
+pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
+    let scenario = match scenario::load_with(registry, &args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -140,6 +157,7 @@ pub fn cmd_fuzz(args: &FuzzArgs) -> i32 {
         }
     };
     let cfg = CampaignConfig {
+        registry: registry.clone(),
         file: args.file.clone(),
         scenario,
         start: args.seeds.0,
@@ -151,6 +169,11 @@ pub fn cmd_fuzz(args: &FuzzArgs) -> i32 {
         shrink: args.shrink,
         shrink_runs: args.shrink_runs,
         progress: !args.quiet,
+        max_failures: if args.fail_fast {
+            Some(1)
+        } else {
+            args.max_failures
+        },
     };
     let report = match campaign::run_campaign(&cfg) {
         Ok(r) => r,
@@ -181,8 +204,8 @@ pub fn cmd_fuzz(args: &FuzzArgs) -> i32 {
 }
 
 /// Runs `faultline shrink`; returns the exit code.
-pub fn cmd_shrink(args: &ShrinkArgs) -> i32 {
-    let s = match scenario::load(&args.file) {
+pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
+    let s = match scenario::load_with(registry, &args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -191,6 +214,7 @@ pub fn cmd_shrink(args: &ShrinkArgs) -> i32 {
     };
     let name = args.file.display().to_string();
     let shrunk = match shrink::shrink(
+        registry,
         &name,
         &s,
         shrink::ShrinkOptions {

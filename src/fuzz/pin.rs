@@ -14,23 +14,10 @@ use crate::scenario::spec::{FaultSpec, TargetSpec, TimedFault};
 use crate::scenario::validate::NodeRef;
 use sim::{Fault, Target, Time};
 
-/// Whether a target names a role, resolved when the fault fires.
-fn is_role(t: &TargetSpec) -> bool {
-    matches!(
-        t,
-        TargetSpec::Leader
-            | TargetSpec::Primary
-            | TargetSpec::Follower
-            | TargetSpec::Random
-            | TargetSpec::Crashed
-            | TargetSpec::Paused
-    )
-}
-
 /// `spec` with a role replaced by the nodes `resolved` names; `None` when it named nobody.
-fn pin_target(spec: &TargetSpec, resolved: &Target) -> Option<TargetSpec> {
-    if !is_role(spec) {
-        return Some(spec.clone());
+fn pin_target(spec: TargetSpec, resolved: &Target) -> Option<TargetSpec> {
+    if !spec.is_role() {
+        return Some(spec);
     }
     match resolved {
         Target::Nodes(ids) => match ids.as_slice() {
@@ -42,58 +29,20 @@ fn pin_target(spec: &TargetSpec, resolved: &Target) -> Option<TargetSpec> {
         },
         Target::Node(id) => Some(TargetSpec::Node(NodeRef(id.0))),
         // The engine only leaves roles as `Nodes`; anything else is kept as written.
-        _ => Some(spec.clone()),
+        _ => Some(spec),
     }
 }
 
-/// One fault with its roles pinned; `None` when it hit nobody.
+/// One fault with its roles pinned; `None` when it hit nobody. `applied` is the same fault as
+/// the engine applied it (same kind, targets in the same order, roles resolved).
 fn pin_action(spec: &FaultSpec, applied: &Fault) -> Option<FaultSpec> {
-    use FaultSpec as S;
-    let p = pin_target;
-    Some(match (spec, applied) {
-        (S::Crash(t), Fault::Crash(r)) => S::Crash(p(t, r)?),
-        (S::Restart(t), Fault::Restart(r)) => S::Restart(p(t, r)?),
-        (S::Pause(t), Fault::Pause(r)) => S::Pause(p(t, r)?),
-        (S::Resume(t), Fault::Resume(r)) => S::Resume(p(t, r)?),
-        (S::Isolate(t), Fault::Isolate(r)) => S::Isolate(p(t, r)?),
-        (S::Partition(groups), Fault::Partition(resolved)) => {
-            let kept: Vec<Vec<TargetSpec>> = groups
-                .iter()
-                .zip(resolved)
-                .map(|(g, rg)| g.iter().zip(rg).filter_map(|(t, r)| p(t, r)).collect())
-                .filter(|g: &Vec<TargetSpec>| !g.is_empty())
-                .collect();
-            if kept.is_empty() {
-                return None;
-            }
-            S::Partition(kept)
-        }
-        (S::OneWay { from, to }, Fault::OneWay { from: rf, to: rt }) => S::OneWay {
-            from: p(from, rf)?,
-            to: p(to, rt)?,
-        },
-        (
-            S::DelaySpike {
-                target,
-                extra,
-                duration,
-            },
-            Fault::DelaySpike { target: r, .. },
-        ) => S::DelaySpike {
-            target: p(target, r)?,
-            extra: *extra,
-            duration: *duration,
-        },
-        (S::ClockJump { target, by }, Fault::ClockJump { target: r, .. }) => S::ClockJump {
-            target: p(target, r)?,
-            by: *by,
-        },
-        (S::SetDrift { target, ppm }, Fault::SetDrift { target: r, .. }) => S::SetDrift {
-            target: p(target, r)?,
-            ppm: *ppm,
-        },
-        (other, _) => other.clone(),
-    })
+    let resolved = applied.targets();
+    if spec.kind() != applied.kind() || spec.targets().len() != resolved.len() {
+        return Some(spec.clone());
+    }
+    let mut next = resolved.into_iter();
+    spec.clone()
+        .filter_map_targets(|t| pin_target(t, next.next().expect("same number of targets")))
 }
 
 /// A node fault on several nodes as one fault per node, so ddmin can keep one and drop the

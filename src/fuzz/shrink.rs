@@ -27,9 +27,10 @@
 use super::campaign::{failure_key, materialize, to_text};
 use super::pin;
 use crate::runner::{self, Outcome, RunOptions};
-use crate::scenario::spec::{FaultSpec, TargetSpec, TimedFault};
+use crate::scenario::spec::{TargetSpec, TimedFault};
 use crate::scenario::validate::NodeRef;
 use crate::scenario::{self, Scenario, WorkloadSpec};
+use protocols::family::Registry;
 use protocols::units::Dur;
 use rayon::prelude::*;
 use std::time::Duration;
@@ -111,6 +112,7 @@ pub fn one_line(s: &str) -> String {
 
 /// The search state: the best scenario so far and the run budget.
 struct Search<'a> {
+    registry: &'a Registry,
     file: &'a str,
     key: String,
     best: Scenario,
@@ -129,7 +131,7 @@ impl Search<'_> {
         if self.runs >= self.max_runs {
             return false;
         }
-        let Ok(parsed) = scenario::parse(self.file, &to_text(cand)) else {
+        let Ok(parsed) = scenario::parse_with(self.registry, self.file, &to_text(cand)) else {
             return false;
         };
         let own = parsed.seed;
@@ -161,13 +163,13 @@ impl Search<'_> {
 
     /// Every reduction, repeated until nothing changes. Reductions interact (fewer nodes can
     /// make faults redundant); three rounds are plenty in practice and bound the cost.
-    fn rounds(&mut self) {
+    fn rounds(&mut self, removed: &mut Vec<String>) {
         for _ in 0..3 {
             let before = to_text(&self.best);
             self.shrink_faults();
             self.shrink_nodes();
             self.shrink_duration();
-            self.shrink_workload();
+            self.shrink_workload(removed);
             if to_text(&self.best) == before {
                 break;
             }
@@ -217,46 +219,37 @@ impl Search<'_> {
         }
     }
 
-    fn shrink_workload(&mut self) {
+    /// No clients at all, then (for a workload the file configures) the workload type's own
+    /// reductions, in order (for the KV clients: fewer clients, then a lower rate), each keeping
+    /// the first candidate that still fails. What was kept is added to `removed`.
+    fn shrink_workload(&mut self, removed: &mut Vec<String>) {
         if matches!(self.best.workload, WorkloadSpec::Idle) {
             return;
         }
         let mut none = self.best.clone();
         none.workload = WorkloadSpec::Idle;
         if self.try_candidate(&none) {
+            removed.push("workload removed".into());
             return;
         }
-        if let WorkloadSpec::Kv(w) = &self.best.workload {
-            let clients = w.clients;
-            for c in [1, clients / 4, clients / 2] {
-                if c >= 1 && c < clients {
-                    let mut cand = self.best.clone();
-                    if let WorkloadSpec::Kv(w) = &mut cand.workload {
-                        w.clients = c;
-                    }
-                    if self.try_candidate(&cand) {
-                        break;
-                    }
-                }
-            }
+        // Only a workload the file configures is reduced: the family default stays implicit.
+        if !matches!(self.best.workload, WorkloadSpec::Clients { .. }) {
+            return;
         }
-        let rate = match &self.best.workload {
-            WorkloadSpec::Kv(w) => w.rate,
-            WorkloadSpec::Updates(w) => w.rate,
-            WorkloadSpec::Idle | WorkloadSpec::Default => 0.0,
-        };
-        for div in [8.0, 4.0, 2.0] {
-            if rate <= 0.0 {
-                break;
-            }
-            let mut cand = self.best.clone();
-            match &mut cand.workload {
-                WorkloadSpec::Kv(w) => w.rate = rate / div,
-                WorkloadSpec::Updates(w) => w.rate = rate / div,
-                WorkloadSpec::Idle | WorkloadSpec::Default => {}
-            }
-            if self.try_candidate(&cand) {
-                break;
+        let family = self.best.protocol.family.clone();
+        let name = family.workload_name();
+        for step in 0..family.workload_reductions() {
+            let current = self.best.workload.resolve(family.as_ref());
+            for (what, smaller) in family.reduce_workload(step, current.as_ref()) {
+                let mut cand = self.best.clone();
+                cand.workload = WorkloadSpec::Clients {
+                    name,
+                    config: smaller,
+                };
+                if self.try_candidate(&cand) {
+                    removed.push(what);
+                    break;
+                }
             }
         }
     }
@@ -265,7 +258,12 @@ impl Search<'_> {
 /// Shrinks a scenario that fails (does not match its expectation) when run with its own seed:
 /// pinning, then every reduction with that seed, then (for more than four faults left and
 /// `hop_seeds > 0`) every reduction again with seed hopping. `Err` when it does not fail.
-pub fn shrink(file: &str, original: &Scenario, opts: ShrinkOptions) -> Result<Shrunk, String> {
+pub fn shrink(
+    registry: &Registry,
+    file: &str,
+    original: &Scenario,
+    opts: ShrinkOptions,
+) -> Result<Shrunk, String> {
     let start = materialize(original, original.seed);
     let outcome = runner::run(file, &start, &RunOptions::default());
     if outcome.matched {
@@ -278,6 +276,7 @@ pub fn shrink(file: &str, original: &Scenario, opts: ShrinkOptions) -> Result<Sh
     let faults_before = start.faults.len();
     let applied = outcome.applied_faults.clone();
     let mut search = Search {
+        registry,
         file,
         key,
         best: start.clone(),
@@ -296,11 +295,12 @@ pub fn shrink(file: &str, original: &Scenario, opts: ShrinkOptions) -> Result<Sh
     {
         removed.push("targets pinned to the nodes they hit".to_string());
     }
-    search.rounds();
+    let mut workload = vec![];
+    search.rounds(&mut workload);
     if opts.hop_seeds > 0 && search.best.faults.len() > 4 {
         search.hop = opts.hop_seeds;
         let seed = search.best.seed;
-        search.rounds();
+        search.rounds(&mut workload);
         if search.best.seed != seed {
             removed.push(format!("seed {} -> {}", seed, search.best.seed));
         }
@@ -312,23 +312,7 @@ pub fn shrink(file: &str, original: &Scenario, opts: ShrinkOptions) -> Result<Sh
     if best.duration != start.duration {
         removed.push(format!("duration {} -> {}", start.duration, best.duration));
     }
-    match (&start.workload, &best.workload) {
-        (WorkloadSpec::Kv(a), WorkloadSpec::Kv(b)) => {
-            if a.clients != b.clients {
-                removed.push(format!("clients {} -> {}", a.clients, b.clients));
-            }
-            if a.rate != b.rate {
-                removed.push(format!("rate {} -> {} ops/s per client", a.rate, b.rate));
-            }
-        }
-        (WorkloadSpec::Updates(a), WorkloadSpec::Updates(b)) if a.rate != b.rate => {
-            removed.push(format!("update rate {} -> {}", a.rate, b.rate));
-        }
-        (a, WorkloadSpec::Idle) if !matches!(a, WorkloadSpec::Idle) => {
-            removed.push("workload removed".into())
-        }
-        _ => {}
-    }
+    removed.extend(workload);
     Ok(Shrunk {
         faults_after: best.faults.len(),
         scenario: search.best,
@@ -405,65 +389,30 @@ pub fn restrict_nodes(s: &Scenario, n: usize) -> Scenario {
     c
 }
 
-fn restrict_target(t: &TargetSpec, n: usize) -> Option<TargetSpec> {
+fn restrict_target(t: TargetSpec, n: usize) -> Option<TargetSpec> {
+    let keep = |r: &NodeRef| (r.0 as usize) < n;
     match t {
-        TargetSpec::Node(r) => ((r.0 as usize) < n).then(|| t.clone()),
+        TargetSpec::Node(r) => keep(&r).then_some(t),
         TargetSpec::Nodes(rs) => {
-            let kept: Vec<NodeRef> = rs.iter().copied().filter(|r| (r.0 as usize) < n).collect();
+            let kept: Vec<NodeRef> = rs.into_iter().filter(keep).collect();
             (!kept.is_empty()).then_some(TargetSpec::Nodes(kept))
         }
-        other => Some(other.clone()),
+        TargetSpec::Range(a, b) => {
+            let (lo, hi) = (a.0.min(b.0), a.0.max(b.0));
+            ((lo as usize) < n)
+                .then(|| TargetSpec::Range(NodeRef(lo), NodeRef(hi.min(n as u32 - 1))))
+        }
+        other => Some(other),
     }
 }
 
+/// The fault with node names of removed nodes narrowed away (`None` when it is left aimed at
+/// nobody).
 fn restrict_fault(f: &TimedFault, n: usize) -> Option<TimedFault> {
-    let t = |x: &TargetSpec| restrict_target(x, n);
-    let action = match &f.action {
-        FaultSpec::Crash(x) => FaultSpec::Crash(t(x)?),
-        FaultSpec::Restart(x) => FaultSpec::Restart(t(x)?),
-        FaultSpec::Pause(x) => FaultSpec::Pause(t(x)?),
-        FaultSpec::Resume(x) => FaultSpec::Resume(t(x)?),
-        FaultSpec::Isolate(x) => FaultSpec::Isolate(t(x)?),
-        FaultSpec::Partition(groups) => {
-            let kept: Vec<Vec<TargetSpec>> = groups
-                .iter()
-                .map(|g| g.iter().filter_map(t).collect::<Vec<_>>())
-                .filter(|g| !g.is_empty())
-                .collect();
-            if kept.is_empty() {
-                return None;
-            }
-            FaultSpec::Partition(kept)
-        }
-        FaultSpec::OneWay { from, to } => FaultSpec::OneWay {
-            from: t(from)?,
-            to: t(to)?,
-        },
-        FaultSpec::CutLink(a, b) => {
-            if (a.0 as usize) >= n || (b.0 as usize) >= n {
-                return None;
-            }
-            f.action.clone()
-        }
-        FaultSpec::Heal => FaultSpec::Heal,
-        FaultSpec::DelaySpike {
-            target,
-            extra,
-            duration,
-        } => FaultSpec::DelaySpike {
-            target: t(target)?,
-            extra: *extra,
-            duration: *duration,
-        },
-        FaultSpec::ClockJump { target, by } => FaultSpec::ClockJump {
-            target: t(target)?,
-            by: *by,
-        },
-        FaultSpec::SetDrift { target, ppm } => FaultSpec::SetDrift {
-            target: t(target)?,
-            ppm: *ppm,
-        },
-    };
+    let action = f
+        .action
+        .clone()
+        .filter_map_targets(|t| restrict_target(t, n))?;
     Some(TimedFault { at: f.at, action })
 }
 

@@ -11,7 +11,7 @@
 
 use crate::scenario::Scenario;
 use crate::scenario::nemesis::NemesisKind;
-use crate::scenario::spec::{LatencySpec, LinksSpec};
+use crate::scenario::spec::LinksSpec;
 use crate::scenario::validate::Probability;
 use serde::{Deserialize, Serialize};
 use sim::rng::{self, Purpose};
@@ -24,7 +24,7 @@ const SWARM_STREAM: u64 = 0x0073_7761_726d;
 #[serde(default, deny_unknown_fields)]
 pub struct SwarmSpec {
     /// Latency distributions to pick one from per seed (empty: keep `network.latency`).
-    pub latency: Vec<LatencySpec>,
+    pub latency: Vec<sim::Latency>,
     /// Loss probability drawn uniformly in `[min, max]` (needs `links: Datagram`).
     pub loss: Option<(Probability, Probability)>,
     /// Duplication probability drawn uniformly in `[min, max]` (needs `links: Datagram`).
@@ -55,8 +55,7 @@ impl SwarmSpec {
             }
         }
         for (i, l) in self.latency.iter().enumerate() {
-            l.to_sim()
-                .validate()
+            l.validate()
                 .map_err(|e| format!("swarm.latency[{i}]: {e}"))?;
         }
         if !self.faults.is_empty() && s.nemesis.is_none() {

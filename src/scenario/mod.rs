@@ -1,29 +1,32 @@
 //! Scenario files: one experiment, complete and replayable, in RON.
 //!
-//! [`parse`] reads a file into a [`Scenario`] and validates it completely before anything runs:
-//! syntax, unknown fields, types, ranges, node ids, fault times, invariants the protocol
-//! offers. Every error names the file, line and column and what was expected
-//! ([`ScenarioError`]). [`Scenario::prepare`] turns a valid scenario into what the engine runs
-//! (network, clocks, faults with the nemesis materialized, limits).
+//! [`parse_with`] reads a file into a [`Scenario`] for the families of a registry, and validates
+//! it completely before anything runs: syntax, unknown fields, types, ranges, node ids, fault
+//! times, the family's configuration and workload, invariants the family offers. Every error
+//! names the file, line and column and what was expected ([`ScenarioError`]). [`parse`] does
+//! the same for the built-in families. Validation happens once, here; [`Scenario::prepare`]
+//! then turns a valid scenario into what the engine runs (network, clocks, faults with the
+//! nemesis materialized, limits) without failing.
 //!
 //! The format is documented field by field in `docs/scenario-format.md`; a test parses every
 //! example there, so the document cannot drift from this parser.
 
-pub mod families;
+pub mod describe;
 pub mod nemesis;
+pub mod protocol;
 pub mod spec;
 pub mod validate;
 
-pub use families::{ProtocolSpec, WorkloadSpec};
 use nemesis::NemesisSpec;
-use protocols::checks::{Check, Expect, Invariant};
-use protocols::family::Setup;
+pub use protocol::{ProtocolSpec, WorkloadSpec};
+use protocols::checks::{Checks, Expect};
+use protocols::family::{Registry, Setup};
 use protocols::units::Dur;
 use serde::{Deserialize, Deserializer, Serialize};
 use sim::{Fault, Limits, SimConfig, Time};
 use spec::{ClocksSpec, LimitsSpec, NetworkSpec, TimedFault};
 use std::fmt;
-use validate::{CheckRef, Facts, InvariantRef};
+use validate::{CheckRef, ExpectSpec, Facts, SecondPass};
 
 /// The largest cluster a scenario may ask for.
 pub const MAX_NODES: usize = 10_000_000;
@@ -95,24 +98,6 @@ fn de_nodes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     Ok(n)
 }
 
-/// `expect:` — `Holds` or `Violates(Invariant)`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ExpectSpec {
-    #[default]
-    Holds,
-    Violates(InvariantRef),
-}
-
-impl ExpectSpec {
-    /// The plain expectation.
-    pub fn get(self) -> Expect {
-        match self {
-            ExpectSpec::Holds => Expect::Holds,
-            ExpectSpec::Violates(i) => Expect::Violates(i.0),
-        }
-    }
-}
-
 /// A scenario that failed to parse or validate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -147,11 +132,19 @@ pub fn ron_options() -> ron::Options {
 }
 
 fn ron_error(file: &str, e: ron::error::SpannedError) -> ScenarioError {
+    let mut message = e.code.to_string();
+    // A target is "a node id or a target": when neither reading fits because the node does not
+    // exist, say so rather than list the forms a target takes.
+    if message.contains("a node id or a target")
+        && let Some(why) = validate::take_node_refusal()
+    {
+        message = why;
+    }
     ScenarioError {
         file: file.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
-        message: e.code.to_string(),
+        message,
     }
 }
 
@@ -171,17 +164,32 @@ fn locate(text: &str, key: &str) -> (usize, usize) {
     (1, 1)
 }
 
-/// Parses and fully validates a scenario. `file` is only used in error messages.
+/// Parses and fully validates a scenario of a built-in family. `file` is only used in error
+/// messages.
 pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse_with(&protocols::builtin(), file, text)
+}
+
+/// Parses and fully validates a scenario of one of `registry`'s families. `file` is only used
+/// in error messages.
+pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let opts = ron_options();
-    // Pass 1: syntax, types and self-contained ranges.
-    let first: Scenario = opts.from_str(text).map_err(|e| ron_error(file, e))?;
-    // Pass 2: the same text, with facts that node ids, fault times and invariants need.
+    // Pass 1: syntax, types, self-contained ranges and the protocol section.
+    let first_facts = Facts {
+        registry: registry.clone(),
+        second: None,
+    };
+    validate::take_node_refusal();
+    let first: Scenario = validate::with_facts(first_facts, || opts.from_str(text))
+        .map_err(|e| ron_error(file, e))?;
+    // Pass 2: the same text, with what node ids, fault times, the workload and the checks need.
     let facts = Facts {
-        nodes: first.nodes,
-        duration: first.duration,
-        family: first.protocol.family(),
-        offered: first.protocol.offered(),
+        registry: registry.clone(),
+        second: Some(SecondPass {
+            nodes: first.nodes,
+            duration: first.duration,
+            family: first.protocol.family.clone(),
+        }),
     };
     let s: Scenario =
         validate::with_facts(facts, || opts.from_str(text)).map_err(|e| ron_error(file, e))?;
@@ -197,11 +205,11 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if s.duration.0.is_zero() {
         return Err(at("duration", "expected a duration above zero".into()));
     }
-    s.network.to_sim().map_err(|m| at("network", m))?;
-    s.clocks.to_sim(s.nodes, 0).map_err(|m| at("clocks", m))?;
+    s.network.validate().map_err(|m| at("network", m))?;
+    s.clocks.validate().map_err(|m| at("clocks", m))?;
     for (i, f) in s.faults.iter().enumerate() {
         f.action
-            .to_sim()
+            .validate()
             .map_err(|m| at("faults", format!("faults[{i}]: {m}")))?;
     }
     if let Some(n) = &s.nemesis {
@@ -213,11 +221,17 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         quiet_from: Time::ZERO,
         seed: s.seed,
     };
-    s.protocol
-        .validate(&setup, &s.workload, &s.checks())
+    let family = &s.protocol.family;
+    family
+        .check(
+            &setup,
+            s.protocol.config.as_ref(),
+            s.workload.resolve(family.as_ref()).as_ref(),
+            &s.checks(),
+        )
         .map_err(|m| {
             // Point at the workload when it is the workload that does not fit.
-            let key = if m.contains("takes a workload") || m.starts_with("workload") {
+            let key = if m.starts_with("workload") || m.contains("update at") {
                 "workload"
             } else {
                 "protocol"
@@ -227,22 +241,26 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if let Some(w) = &s.swarm {
         w.validate(&s).map_err(|m| at("swarm", m))?;
     }
-    if let ExpectSpec::Violates(inv) = s.expect
-        && !s.checks().iter().any(|c| c.invariant() == inv.0)
+    if let Expect::Violates(inv) = s.expect.0
+        && !s.checks().has(inv)
     {
         return Err(at(
             "expect",
             format!(
-                "the scenario expects a violation of {} but does not check it: add it to `checks`",
-                inv.0.name()
+                "the scenario expects a violation of {inv} but does not check it: add it to `checks`"
             ),
         ));
     }
     Ok(s)
 }
 
-/// Reads and parses a scenario file.
+/// Reads and parses a scenario file of a built-in family.
 pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+    load_with(&protocols::builtin(), path)
+}
+
+/// Reads and parses a scenario file of one of `registry`'s families.
+pub fn load_with(registry: &Registry, path: &std::path::Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -250,7 +268,7 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
         col: 0,
         message: format!("cannot read the file: {e}"),
     })?;
-    parse(&file, &text)
+    parse_with(registry, &file, &text)
 }
 
 /// What the engine needs for one run of a scenario.
@@ -264,12 +282,18 @@ pub struct Prepared {
 }
 
 impl Scenario {
-    /// The checks in force: those listed, or every parameterless invariant the protocol offers.
-    pub fn checks(&self) -> Vec<Check> {
+    /// The checks in force: those listed, or every invariant without a deadline the family
+    /// offers.
+    pub fn checks(&self) -> Checks {
         match &self.checks {
             Some(list) => list.iter().map(|c| c.0).collect(),
             None => self.protocol.default_checks(),
         }
+    }
+
+    /// What the run should show.
+    pub fn expect(&self) -> Expect {
+        self.expect.0
     }
 
     /// The timed faults, with the nemesis's drawn for `seed` and merged in time order.
@@ -283,27 +307,21 @@ impl Scenario {
         all
     }
 
-    /// Everything the engine needs for a run with `seed`.
+    /// Everything the engine needs for a run with `seed`. The scenario is valid (it came from
+    /// [`parse_with`], or is a valid one with values drawn within validated ranges), so this
+    /// cannot fail.
     pub fn prepare(&self, seed: u64, record_trace: bool, max_wall: Option<Dur>) -> Prepared {
         let faults: Vec<(Time, Fault)> = self
             .fault_list(seed)
             .iter()
-            .map(|f| {
-                (
-                    Time::ZERO + f.at.0.0,
-                    f.action.to_sim().expect("validated by parse"),
-                )
-            })
+            .map(|f| (Time::ZERO + f.at.0.0, spec::to_engine(&f.action)))
             .collect();
         let quiet_from = faults.last().map_or(Time::ZERO, |(t, _)| *t);
         let sim = SimConfig {
             nodes: self.nodes,
             seed,
-            network: self.network.to_sim().expect("validated by parse"),
-            clocks: self
-                .clocks
-                .to_sim(self.nodes, seed)
-                .expect("validated by parse"),
+            network: self.network.to_sim(),
+            clocks: self.clocks.to_sim(self.nodes, seed),
             limits: Limits {
                 duration: Some(self.duration.0),
                 max_virtual_time: None,
@@ -322,6 +340,20 @@ impl Scenario {
         Prepared { sim, faults, setup }
     }
 
+    /// Runs the scenario's family on a prepared run.
+    pub fn run_prepared(&self, prep: Prepared) -> sim::RunReport {
+        let family = &self.protocol.family;
+        let workload = self.workload.resolve(family.as_ref());
+        family.run(
+            &prep.setup,
+            prep.sim,
+            prep.faults,
+            self.protocol.config.as_ref(),
+            workload.as_ref(),
+            &self.checks(),
+        )
+    }
+
     /// A hash of the configuration (everything but the seed), shown in the seed banner so two
     /// runs can be compared at a glance.
     pub fn config_hash(&self) -> u64 {
@@ -332,17 +364,4 @@ impl Scenario {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         })
     }
-}
-
-/// The invariant a verdict is measured against, for messages.
-pub fn expect_name(e: Expect) -> String {
-    match e {
-        Expect::Holds => "holds".into(),
-        Expect::Violates(i) => format!("violates {}", i.name()),
-    }
-}
-
-/// Invariant names for lists.
-pub fn names(list: &[Invariant]) -> Vec<&'static str> {
-    list.iter().map(|i| i.name()).collect()
 }

@@ -8,9 +8,9 @@
 //! draws come from their own stream, so changing the nemesis never changes network or
 //! workload randomness.
 
-use super::spec::{FaultSpec, LatencySpec, TargetSpec, TimedFault};
-use super::validate::{FaultTime, NodeRef, SignedDur};
-use protocols::units::Dur;
+use super::spec::{FaultSpec, TargetSpec, TimedFault};
+use super::validate::{FaultTime, NodeRef};
+use protocols::units::{Dur, SignedDur};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sim::rng::{self, Purpose};
@@ -283,14 +283,17 @@ impl NemesisSpec {
                 let mut cuts = vec![];
                 for &x in a {
                     for &y in b {
-                        cuts.push(FaultSpec::CutLink(NodeRef(x), NodeRef(y)));
+                        cuts.push(FaultSpec::CutLink(
+                            TargetSpec::Node(NodeRef(x)),
+                            TargetSpec::Node(NodeRef(y)),
+                        ));
                     }
                 }
                 (cuts, vec![FaultSpec::Heal])
             }
             NemesisKind::DelaySpike => {
                 let n = random_node(rng);
-                let extra = LatencySpec::Uniform(Dur::ms(50), Dur::ms(500));
+                let extra = sim::Latency::Uniform(50_000_000, 500_000_000);
                 (
                     vec![FaultSpec::DelaySpike {
                         target: TargetSpec::Node(n),

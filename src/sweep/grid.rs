@@ -9,6 +9,7 @@ use super::{SweepError, SweepSpec, tree};
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::{self, Scenario};
 use indicatif::{ProgressBar, ProgressStyle};
+use protocols::family::Registry;
 use rayon::prelude::*;
 use reports::stats::quantile;
 use std::collections::BTreeSet;
@@ -56,9 +57,13 @@ pub struct RunRow {
 }
 
 /// Builds and validates every point of the grid from the base scenario file.
-pub fn expand(spec: &SweepSpec, base: &Path) -> Result<Vec<Point>, SweepError> {
-    let base_scenario =
-        scenario::load(base).map_err(|e| SweepError(format!("base scenario: {e}")))?;
+pub fn expand(
+    registry: &Registry,
+    spec: &SweepSpec,
+    base: &Path,
+) -> Result<Vec<Point>, SweepError> {
+    let base_scenario = scenario::load_with(registry, base)
+        .map_err(|e| SweepError(format!("base scenario: {e}")))?;
     let text = ron::to_string(&base_scenario)
         .map_err(|e| SweepError(format!("cannot serialize the base scenario: {e}")))?;
     let root = tree::parse(&text)
@@ -102,8 +107,8 @@ pub fn expand(spec: &SweepSpec, base: &Path) -> Result<Vec<Point>, SweepError> {
             base.display(),
             describe(&assignment)
         );
-        let scenario =
-            scenario::parse(&name, &node.to_string()).map_err(|e| SweepError(e.to_string()))?;
+        let scenario = scenario::parse_with(registry, &name, &node.to_string())
+            .map_err(|e| SweepError(e.to_string()))?;
         points.push(Point {
             index,
             assignment,

@@ -5,7 +5,7 @@
 //! to vary as paths into the scenario (`protocol.fanout`, `nodes`) with their values, how many
 //! seeds each point gets, and which charts to draw ([`PlotKind`]). Every point is built by
 //! editing the base scenario's serialized form ([`tree`]) and parsing the result with
-//! `scenario::parse`, so a point is validated exactly like a scenario file before anything
+//! `scenario::parse_with`, so a point is validated exactly like a scenario file before anything
 //! runs. Runs go in parallel across cores ([`grid`]); each run is single-threaded and
 //! deterministic, so the CSV is the same whatever the number of workers.
 //!
@@ -22,6 +22,7 @@ pub use plots::{PlotKind, draw_plots, write_index};
 pub use run_plot::plot_run;
 
 use crate::scenario::ron_options;
+use protocols::family::Registry;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -136,8 +137,8 @@ pub struct SweepArgs {
 /// charts and `index.md` into `--out`. Exit code 0 when everything was written (whatever the
 /// verdicts: a sweep measures, and the CSV says which runs matched), 2 for bad input or an
 /// unwritable directory.
-pub fn cmd_sweep(args: &SweepArgs) -> i32 {
-    match sweep(args) {
+pub fn cmd_sweep(registry: &Registry, args: &SweepArgs) -> i32 {
+    match sweep(registry, args) {
         Ok(summary) => {
             println!("{summary}");
             0
@@ -150,7 +151,7 @@ pub fn cmd_sweep(args: &SweepArgs) -> i32 {
 }
 
 /// [`cmd_sweep`]'s work; returns the summary line.
-pub fn sweep(args: &SweepArgs) -> Result<String, SweepError> {
+pub fn sweep(registry: &Registry, args: &SweepArgs) -> Result<String, SweepError> {
     let file = args.file.display().to_string();
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| SweepError(format!("{file}: cannot read the file: {e}")))?;
@@ -163,7 +164,7 @@ pub fn sweep(args: &SweepArgs) -> Result<String, SweepError> {
         .parent()
         .unwrap_or(Path::new("."))
         .join(&spec.base);
-    let points = expand(&spec, &base)?;
+    let points = expand(registry, &spec, &base)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| SweepError(format!("{}: {e}", args.out.display())))?;
     let rows = run_all(&spec, &points, args.jobs, !args.quiet)?;

@@ -10,7 +10,6 @@
 
 use super::grid::{Point, RunRow};
 use super::{SweepError, SweepSpec};
-use crate::scenario::ProtocolSpec;
 use protocols::failover::metric;
 use protocols::gossip::{self, Direction, PeerView, Style, theory};
 use reports::stats::{bands, cdf};
@@ -60,19 +59,16 @@ fn mean_of(row: &RunRow, name: &str) -> Option<f64> {
 }
 
 fn gossip_cfg(p: &Point) -> Option<&gossip::GossipConfig> {
-    match &p.scenario.protocol {
-        ProtocolSpec::Gossip(c) => Some(c),
-        _ => None,
-    }
+    p.scenario.protocol.config_as()
 }
 
 fn need(kind: PlotKind, family: &str, p: &Point) -> Result<(), SweepError> {
-    if p.scenario.protocol.family() == family {
+    if p.scenario.protocol.name() == family {
         Ok(())
     } else {
         Err(SweepError(format!(
             "the {kind:?} chart needs a {family} scenario, not {}",
-            p.scenario.protocol.family()
+            p.scenario.protocol.name()
         )))
     }
 }
@@ -331,9 +327,11 @@ fn election_cdf(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
 }
 
 fn failover(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Vec<Drawn> {
-    let timeout_ms = |p: &Point| match &p.scenario.protocol {
-        ProtocolSpec::Failover(c) => Some(c.timeout.0.as_secs_f64() * 1e3),
-        _ => None,
+    let timeout_ms = |p: &Point| {
+        p.scenario
+            .protocol
+            .config_as::<protocols::failover::FailoverConfig>()
+            .map(|c| c.timeout.0.as_secs_f64() * 1e3)
     };
     let x = || Axis::new("failure-detector timeout (ms)");
     let mut unavailable = Chart::new(

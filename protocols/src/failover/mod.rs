@@ -39,8 +39,8 @@ mod replication;
 pub use monitor::{FailoverMonitor, MonitorOptions, metric};
 pub use node::{Durable, Entry, FailoverNode, Message, Role, Timer};
 
-use crate::checks::{Check, Invariant};
-use crate::family::{Built, InvariantInfo, Setup, ensure_offered};
+use crate::checks::{Checks, Invariant, InvariantInfo};
+use crate::family::{Built, Family, MetricInfo, Setup};
 use crate::kv::{KvWorkload, KvWorkloadConfig};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
@@ -152,55 +152,128 @@ impl FailoverConfig {
     }
 }
 
-/// The `workload: Kv((...))` section a failover scenario uses: the shared KV clients.
-pub type FailoverWorkloadConfig = KvWorkloadConfig;
+/// The failover family: `protocol: Failover((...))` in a scenario, with the KV workload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FailoverFamily;
 
-/// What the failover family offers.
-pub fn invariants() -> Vec<InvariantInfo> {
-    vec![
-        InvariantInfo {
-            invariant: Invariant::NoSplitBrain,
-            about: "no primary gets a write accepted after a newer primary has had writes accepted",
-        },
-        InvariantInfo {
-            invariant: Invariant::OnePrimaryPerEpoch,
-            about: "at most one node becomes primary in each epoch",
-        },
-        InvariantInfo {
-            invariant: Invariant::PrimaryWithin,
-            about: "after the last fault, a primary serves writes within the deadline",
-        },
-        InvariantInfo {
-            invariant: Invariant::Linearizable,
-            about: "the KV client history is linearizable: no acknowledged write is lost",
-        },
-        InvariantInfo {
-            invariant: Invariant::OpsCompleteWithin,
-            about: "after the last fault, every client operation completes within the deadline",
-        },
-    ]
-}
+impl Family for FailoverFamily {
+    type Protocol = FailoverNode;
+    type Config = FailoverConfig;
+    type Workload = KvWorkloadConfig;
 
-/// Builds a failover run: validates the config, the KV clients and one monitor covering the
-/// asked-for failover checks (it always records the failover metrics).
-pub fn build(
-    setup: &Setup,
-    config: &FailoverConfig,
-    workload: &FailoverWorkloadConfig,
-    checks: &[Check],
-) -> Result<Built<FailoverNode>, String> {
-    let offered: Vec<Invariant> = invariants().iter().map(|i| i.invariant).collect();
-    ensure_offered("failover", &offered, checks)?;
-    config.validate()?;
-    if setup.nodes > 64 {
-        return Err("failover: at most 64 nodes (replica sets are bit masks)".into());
+    fn name(&self) -> &'static str {
+        "Failover"
     }
-    let options = MonitorOptions::from_checks(checks, setup.quiet_from);
-    Ok(Built {
-        config: config.clone(),
-        workload: Box::new(KvWorkload::new(workload.clone(), checks, setup.quiet_from)),
-        monitors: vec![Box::new(FailoverMonitor::new(options))],
-    })
+
+    fn about(&self) -> &'static str {
+        "primary/backup failover with heartbeats: naive, epoch + fencing, lease, quorum"
+    }
+
+    fn invariants(&self) -> Vec<InvariantInfo> {
+        use InvariantInfo as I;
+        vec![
+            I::safety(
+                Invariant::NO_SPLIT_BRAIN,
+                "no primary gets a write accepted after a newer primary has had writes accepted",
+            ),
+            I::safety(
+                Invariant::ONE_PRIMARY_PER_EPOCH,
+                "at most one node becomes primary in each epoch",
+            ),
+            I::within(
+                Invariant::PRIMARY_WITHIN,
+                "after the last fault, a primary serves writes within the deadline",
+            ),
+            I::safety(
+                Invariant::LINEARIZABLE,
+                "the KV client history is linearizable: no acknowledged write is lost",
+            ),
+            I::within(
+                Invariant::OPS_COMPLETE_WITHIN,
+                "after the last fault, every client operation completes within the deadline",
+            ),
+        ]
+    }
+
+    fn metrics(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m("failover.promotions", "backups that became primary"),
+            m("failover.step_downs", "primaries that stepped down"),
+            m(
+                metric::DETECTION_MS,
+                "from a primary's failure to a backup suspecting it (ms)",
+            ),
+            m(
+                metric::FAILOVER_MS,
+                "from a primary's failure to a new primary serving (ms)",
+            ),
+            m(
+                metric::UNAVAILABLE_MS,
+                "windows with no primary serving writes (ms)",
+            ),
+            m(
+                metric::DUAL_BELIEF_MS,
+                "windows where two nodes believe they are primary (ms)",
+            ),
+            m(
+                "failover.backups_dropped",
+                "backups a primary dropped from its replica set",
+            ),
+            m("failover.backups_readded", "backups a primary took back"),
+            m(
+                "failover.committed_entries_overwritten",
+                "committed entries a replica overwrote",
+            ),
+            m(
+                "failover.lease_expired",
+                "primaries whose lease ran out (Lease mode)",
+            ),
+            m(
+                "failover.quorum_lost",
+                "primaries that lost their majority (Quorum mode)",
+            ),
+            m(
+                metric::STALE_REJECTED,
+                "Appends (heartbeats included) rejected for a stale epoch",
+            ),
+            m(
+                metric::STALE_WRITES_REJECTED,
+                "Appends carrying writes rejected for a stale epoch",
+            ),
+        ]
+    }
+
+    fn check(
+        &self,
+        setup: &Setup,
+        config: &FailoverConfig,
+        _workload: &KvWorkloadConfig,
+        _checks: &Checks,
+    ) -> Result<(), String> {
+        config.validate()?;
+        if setup.nodes > 64 {
+            return Err("failover: at most 64 nodes (replica sets are bit masks)".into());
+        }
+        Ok(())
+    }
+
+    /// The KV clients and one monitor covering the asked-for failover checks (it always
+    /// records the failover metrics).
+    fn build(
+        &self,
+        setup: &Setup,
+        config: &FailoverConfig,
+        workload: &KvWorkloadConfig,
+        checks: &Checks,
+    ) -> Built<FailoverNode> {
+        let options = MonitorOptions::from_checks(checks, setup.quiet_from);
+        Built {
+            config: config.clone(),
+            workload: Box::new(KvWorkload::new(workload.clone(), checks, setup.quiet_from)),
+            monitors: vec![Box::new(FailoverMonitor::new(options))],
+        }
+    }
 }
 
 #[cfg(test)]

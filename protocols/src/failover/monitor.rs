@@ -22,7 +22,7 @@
 //! are primary, fenced or not).
 
 use super::FailoverNode;
-use crate::checks::{Check, Invariant};
+use crate::checks::{Checks, Invariant};
 use sim::{
     EventInfo, EventKind, Metrics, Monitor, NodeId, NodeStatus, Protocol, Time, View, Violation,
 };
@@ -61,14 +61,11 @@ pub struct MonitorOptions {
 
 impl MonitorOptions {
     /// The options for the checks a scenario lists.
-    pub fn from_checks(checks: &[Check], quiet_from: Time) -> MonitorOptions {
+    pub fn from_checks(checks: &Checks, quiet_from: Time) -> MonitorOptions {
         MonitorOptions {
-            no_split_brain: checks.contains(&Check::NoSplitBrain),
-            one_primary_per_epoch: checks.contains(&Check::OnePrimaryPerEpoch),
-            primary_within: checks.iter().find_map(|c| match c {
-                Check::PrimaryWithin(d) => Some(d.0),
-                _ => None,
-            }),
+            no_split_brain: checks.has(Invariant::NO_SPLIT_BRAIN),
+            one_primary_per_epoch: checks.has(Invariant::ONE_PRIMARY_PER_EPOCH),
+            primary_within: checks.deadline(Invariant::PRIMARY_WITHIN).map(|d| d.0),
             quiet_from,
         }
     }
@@ -154,7 +151,7 @@ impl FailoverMonitor {
         let owner = *self.epoch_owner.entry(epoch).or_insert(node);
         (self.opts.one_primary_per_epoch && owner != node).then(|| {
             Violation::new(
-                Invariant::OnePrimaryPerEpoch.name(),
+                Invariant::ONE_PRIMARY_PER_EPOCH.name(),
                 format!("{owner} and {node} were both primary in epoch {epoch}"),
             )
         })
@@ -191,7 +188,7 @@ impl FailoverMonitor {
         });
         newer.map(|(&(e2, n2), s)| {
             Violation::new(
-                Invariant::NoSplitBrain.name(),
+                Invariant::NO_SPLIT_BRAIN.name(),
                 format!(
                     "{node} (primary in epoch {epoch} since {start}) had a write appended at \
                      {appended} accepted at {now}, after {n2} (primary in epoch {e2} since {}) \
@@ -216,7 +213,7 @@ impl FailoverMonitor {
         }
         (now > quiet + d).then(|| {
             Violation::new(
-                Invariant::PrimaryWithin.name(),
+                Invariant::PRIMARY_WITHIN.name(),
                 format!("no primary served writes within {d:?} of the last fault at {quiet}"),
             )
         })
@@ -320,7 +317,7 @@ impl Monitor<FailoverNode> for FailoverMonitor {
             && now > self.opts.quiet_from + d
         {
             return sim::Check::Violated(Violation::new(
-                Invariant::PrimaryWithin.name(),
+                Invariant::PRIMARY_WITHIN.name(),
                 format!(
                     "no primary served writes within {d:?} of the last fault at {}",
                     self.opts.quiet_from

@@ -94,8 +94,8 @@ pub use peers::{k_out_neighbour, pick, ring_neighbour};
 pub use store::{Applied, Digest, Entry, Small, Store, StoreExt, next_version};
 pub use workload::UpdateWorkload;
 
-use crate::checks::{Check, Invariant};
-use crate::family::{Built, InvariantInfo, Setup, ensure_offered};
+use crate::checks::{Checks, Invariant, InvariantInfo};
+use crate::family::{Built, Family, MetricInfo, Setup, WorkloadConfig};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use sim::Time;
@@ -296,10 +296,10 @@ pub struct UpdateAt {
     pub key: u32,
 }
 
-/// The `workload: Gossip((...))` section of a scenario.
+/// The `workload: Updates((...))` section of a scenario.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
-pub struct WorkloadConfig {
+pub struct UpdatesConfig {
     /// Updates at fixed times.
     pub updates: Vec<UpdateAt>,
     /// Updates per second between `start` and `stop` (0: none).
@@ -316,9 +316,9 @@ pub struct WorkloadConfig {
     pub stop_when_spread: bool,
 }
 
-impl Default for WorkloadConfig {
+impl Default for UpdatesConfig {
     fn default() -> Self {
-        WorkloadConfig {
+        UpdatesConfig {
             updates: vec![UpdateAt {
                 at: Dur::ms(0),
                 node: Some(0),
@@ -334,22 +334,163 @@ impl Default for WorkloadConfig {
     }
 }
 
-/// The invariants this family offers.
-pub fn invariants() -> Vec<InvariantInfo> {
-    vec![
-        InvariantInfo {
-            invariant: Invariant::NoInventedValues,
-            about: "no node holds a (key, version, value) that no client wrote",
-        },
-        InvariantInfo {
-            invariant: Invariant::VersionsMonotonic,
-            about: "while a node is up, its version of a key never goes back",
-        },
-        InvariantInfo {
-            invariant: Invariant::ConvergedWithin,
-            about: "anti-entropy: all live nodes hold identical data within T after the last fault and the last update",
-        },
-    ]
+/// The gossip family: `protocol: Gossip((...))` in a scenario, with update clients.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct GossipFamily;
+
+impl Family for GossipFamily {
+    type Protocol = GossipNode;
+    type Config = GossipConfig;
+    type Workload = UpdatesConfig;
+
+    fn name(&self) -> &'static str {
+        "Gossip"
+    }
+
+    fn about(&self) -> &'static str {
+        "epidemic dissemination: anti-entropy and rumor mongering, push / pull / push-pull"
+    }
+
+    fn invariants(&self) -> Vec<InvariantInfo> {
+        use InvariantInfo as I;
+        vec![
+            I::safety(
+                Invariant::NO_INVENTED_VALUES,
+                "no node holds a (key, version, value) that no client wrote",
+            ),
+            I::safety(
+                Invariant::VERSIONS_MONOTONIC,
+                "while a node is up, its version of a key never goes back",
+            ),
+            I::within(
+                Invariant::CONVERGED_WITHIN,
+                "anti-entropy: all live nodes hold identical data within T after the last fault and the last update",
+            ),
+        ]
+    }
+
+    fn metrics(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m("gossip.messages", "messages sent"),
+            m("gossip.bytes", "estimated bytes sent"),
+            m(
+                "gossip.entry_messages",
+                "received messages carrying entries",
+            ),
+            m(
+                "gossip.redundant_messages",
+                "entry messages that taught nothing",
+            ),
+            m("gossip.entries_received", "entries received"),
+            m("gossip.entries_adopted", "entries received that were new"),
+            m("gossip.updates_written", "client updates written at a node"),
+            m("gossip.updates", "updates the monitor tracked"),
+            m(
+                "gossip.updates_fully_spread",
+                "updates that reached every node",
+            ),
+            m("gossip.invented", "values held that nobody wrote"),
+            m(
+                "gossip.informed_fraction",
+                "mean informed fraction, one sample per round",
+            ),
+            m(
+                "gossip.informed_fraction.latest",
+                "informed fraction of the newest update, per round",
+            ),
+            m(
+                "gossip.update.rounds_to_99",
+                "per update: rounds until 99% of nodes hold it",
+            ),
+            m(
+                "gossip.update.rounds_to_100",
+                "per update: rounds until every node holds it",
+            ),
+            m(
+                "gossip.update.time_to_99_ms",
+                "per update: time until 99% hold it (ms)",
+            ),
+            m(
+                "gossip.update.time_to_100_ms",
+                "per update: time until every node holds it (ms)",
+            ),
+            m(
+                "gossip.update.residue",
+                "per update: fraction never informed",
+            ),
+            m(
+                "gossip.residue",
+                "fraction of nodes never informed, over updates",
+            ),
+            m("gossip.messages_per_node", "messages sent per node"),
+            m("gossip.bytes_per_node", "estimated bytes sent per node"),
+            m(
+                "gossip.entry_messages_per_node",
+                "entry messages per node (Demers' traffic m)",
+            ),
+            m(
+                "gossip.redundant_ratio",
+                "redundant entry messages / entry messages",
+            ),
+        ]
+    }
+
+    fn check(
+        &self,
+        setup: &Setup,
+        config: &GossipConfig,
+        workload: &UpdatesConfig,
+        _checks: &Checks,
+    ) -> Result<(), String> {
+        config.validate(setup.nodes)?;
+        workload.validate(setup.nodes)
+    }
+
+    fn build(
+        &self,
+        setup: &Setup,
+        config: &GossipConfig,
+        workload: &UpdatesConfig,
+        checks: &Checks,
+    ) -> Built<GossipNode> {
+        let opt = monitor_options(setup, config, workload, checks);
+        Built {
+            config: Params::new(config.clone(), setup.seed),
+            workload: Box::new(UpdateWorkload::new(workload.clone(), setup.nodes)),
+            monitors: vec![Box::new(GossipMonitor::new(opt, setup.nodes))],
+        }
+    }
+}
+
+impl WorkloadConfig for UpdatesConfig {
+    const NAME: &'static str = "Updates";
+    const ABOUT: &'static str =
+        "client updates injected at nodes: an explicit list and/or a steady rate";
+
+    fn idle() -> Self {
+        UpdatesConfig {
+            updates: vec![],
+            rate: 0.0,
+            ..UpdatesConfig::default()
+        }
+    }
+
+    fn reductions() -> Vec<crate::family::Reduction<Self>> {
+        vec![|w: &UpdatesConfig| {
+            if w.rate <= 0.0 {
+                return vec![];
+            }
+            [8.0, 4.0, 2.0]
+                .into_iter()
+                .map(|div| {
+                    let rate = w.rate / div;
+                    let what = format!("update rate {} -> {rate}", w.rate);
+                    (what, UpdatesConfig { rate, ..w.clone() })
+                })
+                .collect()
+        }]
+    }
 }
 
 /// The monitor options `build` derives from a scenario (exposed for tests that run
@@ -357,41 +498,21 @@ pub fn invariants() -> Vec<InvariantInfo> {
 pub fn monitor_options(
     setup: &Setup,
     config: &GossipConfig,
-    workload: &WorkloadConfig,
-    checks: &[Check],
+    workload: &UpdatesConfig,
+    checks: &Checks,
 ) -> MonitorOptions {
     let period = config.period.0;
     let quiet = setup.quiet_from.max(Time::ZERO + workload.last_update());
     MonitorOptions {
-        no_invented: checks.contains(&Check::NoInventedValues),
-        monotonic: checks.contains(&Check::VersionsMonotonic),
-        converge_deadline: checks.iter().find_map(|c| match c {
-            Check::ConvergedWithin(t) => Some(quiet + t.0),
-            _ => None,
-        }),
+        no_invented: checks.has(Invariant::NO_INVENTED_VALUES),
+        monotonic: checks.has(Invariant::VERSIONS_MONOTONIC),
+        converge_deadline: checks
+            .deadline(Invariant::CONVERGED_WITHIN)
+            .map(|t| quiet + t.0),
         stop_when_done: workload.stop_when_spread,
         // Two rounds after the last update: its request has arrived and been counted.
         done_after: quiet + 2 * period,
         period_ns: config.period.nanos().max(1),
         rumor: config.style == Style::RumorMongering,
     }
-}
-
-/// Builds a gossip run from its scenario sections.
-pub fn build(
-    setup: &Setup,
-    config: &GossipConfig,
-    workload: &WorkloadConfig,
-    checks: &[Check],
-) -> Result<Built<GossipNode>, String> {
-    let offered: Vec<Invariant> = invariants().iter().map(|i| i.invariant).collect();
-    ensure_offered("gossip", &offered, checks)?;
-    config.validate(setup.nodes)?;
-    workload.validate(setup.nodes)?;
-    let opt = monitor_options(setup, config, workload, checks);
-    Ok(Built {
-        config: Params::new(config.clone(), setup.seed),
-        workload: Box::new(UpdateWorkload::new(workload.clone(), setup.nodes)),
-        monitors: vec![Box::new(GossipMonitor::new(opt, setup.nodes))],
-    })
 }

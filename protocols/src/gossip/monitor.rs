@@ -122,7 +122,7 @@ impl GossipMonitor {
                 None => {
                     if kind != EventKind::Request && self.opt.no_invented {
                         return Some(Violation::new(
-                            Invariant::NoInventedValues.name(),
+                            Invariant::NO_INVENTED_VALUES.name(),
                             format!(
                                 "{id} holds key {} version {:#x} value {}, which no client wrote",
                                 e.key, e.version, e.value
@@ -151,7 +151,7 @@ impl GossipMonitor {
                 }
                 Some(s) if s.value != e.value && self.opt.no_invented => {
                     return Some(Violation::new(
-                        Invariant::NoInventedValues.name(),
+                        Invariant::NO_INVENTED_VALUES.name(),
                         format!(
                             "{id} holds key {} version {:#x} with value {}, but value {} was written",
                             e.key, e.version, e.value, s.value
@@ -162,7 +162,7 @@ impl GossipMonitor {
             }
             if e.version < ov && self.opt.monotonic && kind != EventKind::Start {
                 return Some(Violation::new(
-                    Invariant::VersionsMonotonic.name(),
+                    Invariant::VERSIONS_MONOTONIC.name(),
                     format!(
                         "{id}'s version of key {} went back from {ov:#x} to {:#x}",
                         e.key, e.version
@@ -175,7 +175,7 @@ impl GossipMonitor {
             if new.get(o.key).is_none() {
                 if self.opt.monotonic && kind != EventKind::Start {
                     return Some(Violation::new(
-                        Invariant::VersionsMonotonic.name(),
+                        Invariant::VERSIONS_MONOTONIC.name(),
                         format!("{id} lost key {} (version {:#x})", o.key, o.version),
                     ));
                 }
@@ -258,7 +258,7 @@ impl GossipMonitor {
                     .join(" ")
             };
             return Check::Violated(Violation::new(
-                Invariant::ConvergedWithin.name(),
+                Invariant::CONVERGED_WITHIN.name(),
                 format!(
                     "{} live nodes differ from {first} at the deadline; {first} holds [{}] but {other} holds [{}]",
                     differ.len(),

@@ -1,6 +1,6 @@
 //! The update workload: clients that inject `(key, value)` updates at nodes.
 //!
-//! Owns [`UpdateWorkload`], built from [`WorkloadConfig`]. Updates come from an explicit list
+//! Owns [`UpdateWorkload`], built from [`UpdatesConfig`]. Updates come from an explicit list
 //! (`updates: [(at: "1s", node: Some(3), key: 0)]`) and/or at a fixed `rate` per second
 //! between `start` and `stop`, each to a fixed node or to a node drawn uniformly from the
 //! workload's random stream. Every update carries a fresh value (1, 2, 3, ...), so the
@@ -8,7 +8,7 @@
 //! lost (the engine drops the request), as a client's write to a dead server would be.
 
 use super::node::{GossipNode, Update};
-use super::{UpdateAt, WorkloadConfig};
+use super::{UpdateAt, UpdatesConfig};
 use sim::rng::index;
 use sim::{ClientId, NodeId, Workload, WorkloadCtx};
 use std::time::Duration;
@@ -18,7 +18,7 @@ const RATE_TOKEN: u64 = u64::MAX;
 
 /// The workload of a gossip run.
 pub struct UpdateWorkload {
-    cfg: WorkloadConfig,
+    cfg: UpdatesConfig,
     nodes: u32,
     /// Values handed out so far (the next value is `issued + 1`).
     issued: u64,
@@ -26,7 +26,7 @@ pub struct UpdateWorkload {
 
 impl UpdateWorkload {
     /// A workload for a cluster of `nodes` nodes.
-    pub fn new(cfg: WorkloadConfig, nodes: usize) -> UpdateWorkload {
+    pub fn new(cfg: UpdatesConfig, nodes: usize) -> UpdateWorkload {
         UpdateWorkload {
             cfg,
             nodes: nodes as u32,
@@ -79,7 +79,7 @@ impl Workload<GossipNode> for UpdateWorkload {
     }
 }
 
-impl WorkloadConfig {
+impl UpdatesConfig {
     /// The true time of the last update this workload may inject (zero if none).
     pub fn last_update(&self) -> Duration {
         let listed = self.updates.iter().map(|u| u.at.0).max();

@@ -7,7 +7,7 @@
 //! §6.3: "the state machine tracks the latest serial number processed for each client, along
 //! with the associated response").
 
-use super::{KvOp, KvRequest, KvRet};
+use super::{KvRequest, Op, Ret};
 use sim::ClientId;
 use std::collections::BTreeMap;
 
@@ -15,16 +15,16 @@ use std::collections::BTreeMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Applied {
     /// Executed now, with this return value.
-    Executed(KvRet),
+    Executed(Ret),
     /// Already executed earlier: the session's stored return value.
-    Duplicate(KvRet),
+    Duplicate(Ret),
     /// Older than the session's last sequence number: the client no longer waits for it.
     Stale,
 }
 
 impl Applied {
     /// The return value to send to the client, if any.
-    pub fn ret(self) -> Option<KvRet> {
+    pub fn ret(self) -> Option<Ret> {
         match self {
             Applied::Executed(r) | Applied::Duplicate(r) => Some(r),
             Applied::Stale => None,
@@ -36,7 +36,7 @@ impl Applied {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct KvStore {
     values: BTreeMap<u64, u64>,
-    sessions: BTreeMap<ClientId, (u64, KvRet)>,
+    sessions: BTreeMap<ClientId, (u64, Ret)>,
 }
 
 impl KvStore {
@@ -66,19 +66,19 @@ impl KvStore {
     }
 
     /// Runs an operation on the registers.
-    fn execute(&mut self, key: u64, op: KvOp) -> KvRet {
+    fn execute(&mut self, key: u64, op: Op) -> Ret {
         match op {
-            KvOp::Put(v) => {
+            Op::Put(v) => {
                 self.values.insert(key, v);
-                KvRet::Put
+                Ret::Put
             }
-            KvOp::Get => KvRet::Get(self.read(key)),
-            KvOp::Cas { expected, new } => {
+            Op::Get => Ret::Get(self.read(key)),
+            Op::Cas { expected, new } => {
                 if self.read(key) == Some(expected) {
                     self.values.insert(key, new);
-                    KvRet::Cas(true)
+                    Ret::Cas(true)
                 } else {
-                    KvRet::Cas(false)
+                    Ret::Cas(false)
                 }
             }
         }
@@ -89,7 +89,7 @@ impl KvStore {
 mod tests {
     use super::*;
 
-    fn req(client: u64, seq: u64, key: u64, op: KvOp) -> KvRequest {
+    fn req(client: u64, seq: u64, key: u64, op: Op) -> KvRequest {
         KvRequest {
             client,
             seq,
@@ -102,26 +102,26 @@ mod tests {
     fn retries_apply_once_and_stale_requests_are_refused() {
         let mut s = KvStore::new();
         assert_eq!(
-            s.apply(&req(1, 1, 7, KvOp::Put(10))),
-            Applied::Executed(KvRet::Put)
+            s.apply(&req(1, 1, 7, Op::Put(10))),
+            Applied::Executed(Ret::Put)
         );
         let cas = req(
             1,
             2,
             7,
-            KvOp::Cas {
+            Op::Cas {
                 expected: 10,
                 new: 11,
             },
         );
-        assert_eq!(s.apply(&cas), Applied::Executed(KvRet::Cas(true)));
+        assert_eq!(s.apply(&cas), Applied::Executed(Ret::Cas(true)));
         // The retry must not run the CAS again (it would now fail and report false).
-        assert_eq!(s.apply(&cas), Applied::Duplicate(KvRet::Cas(true)));
-        assert_eq!(s.apply(&req(1, 1, 7, KvOp::Put(99))), Applied::Stale);
+        assert_eq!(s.apply(&cas), Applied::Duplicate(Ret::Cas(true)));
+        assert_eq!(s.apply(&req(1, 1, 7, Op::Put(99))), Applied::Stale);
         assert_eq!(s.read(7), Some(11));
         assert_eq!(
-            s.apply(&req(2, 1, 7, KvOp::Get)),
-            Applied::Executed(KvRet::Get(Some(11)))
+            s.apply(&req(2, 1, 7, Op::Get)),
+            Applied::Executed(Ret::Get(Some(11)))
         );
     }
 }

@@ -7,67 +7,39 @@
 //!        └──────────── KvReply{seq, result} ◄─────────────────────┘
 //! ```
 //!
+//! Operations and their returns ([`Op`], [`Ret`]) are the linearizability checker's own: the
+//! workload records its history straight into a [`crate::linearizability::History`].
+//!
 //! A client session (client id + sequence number) makes retries exactly-once: a store that
 //! has already applied `(client, seq)` answers from the session instead of applying it again
 //! (Raft thesis §6.3, "Implementing linearizable semantics").
 
-pub mod history;
-pub mod lincheck;
 pub mod machine;
 pub mod workload;
 
-pub use history::{KvHistory, OpRecord, OpStatus};
+pub use crate::linearizability::{Op, Ret};
 pub use machine::KvStore;
-pub use workload::{KvWorkload, KvWorkloadConfig};
+pub use workload::{KvWorkload, KvWorkloadConfig, ops_complete_within};
 
 use serde::{Deserialize, Serialize};
 use sim::{ClientId, NodeId};
 
-/// An operation on one key (a register per key).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum KvOp {
-    /// Overwrite the value.
-    Put(u64),
-    /// Read the value.
-    Get,
-    /// Set to `new` if the value is `expected` (an absent key never matches).
-    Cas { expected: u64, new: u64 },
-}
-
-impl KvOp {
-    /// Whether the operation only reads (and so may be served without the log).
-    pub fn is_read(&self) -> bool {
-        matches!(self, KvOp::Get)
-    }
-}
-
-/// What an applied operation returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum KvRet {
-    /// A put was applied.
-    Put,
-    /// The value read (`None`: the key was never written).
-    Get(Option<u64>),
-    /// Whether a compare-and-set swapped.
-    Cas(bool),
-}
-
 /// A client request: `(client, seq)` names it uniquely, and a retry re-sends the same pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KvRequest {
     /// The client session.
     pub client: ClientId,
     /// The client's sequence number for this operation (1, 2, ...; retries keep it).
     pub seq: u64,
     /// The operation.
-    pub op: KvOp,
+    pub op: Op,
     /// The key.
     pub key: u64,
 }
 
 /// A reply to a client, naming the request it answers so that late replies to an earlier
 /// attempt can be told apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KvReply {
     /// The sequence number of the request answered.
     pub seq: u64,
@@ -76,10 +48,10 @@ pub struct KvReply {
 }
 
 /// The outcome of a request at one node.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum KvResult {
     /// Applied (or, for a read, served linearizably) with this return value.
-    Ok(KvRet),
+    Ok(Ret),
     /// This node does not lead; try `hint` if known. The request was not accepted here.
     NotLeader { hint: Option<NodeId> },
     /// Definitely not applied, and never will be (for example the session moved past `seq`).

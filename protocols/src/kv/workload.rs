@@ -1,6 +1,8 @@
 //! The KV clients: closed-loop sessions issuing put/get/cas, finding the leader by redirects
 //! and by trying nodes, retrying with the same sequence number, and recording every
-//! operation in a [`KvHistory`] for the checks at the end of the run.
+//! operation straight into the linearizability checker's [`History`] for the checks at the end
+//! of the run. Invocations and completions are recorded as they happen, in each client's own
+//! order, so two events at the same nanosecond keep the order the clients saw them in.
 //!
 //! Each client has one operation outstanding (Knossos/Jepsen "process" semantics). An
 //! attempt that gets no answer within `timeout` is re-sent, same `(client, seq)`, to the next
@@ -8,9 +10,10 @@
 //! and the client continues as a new process, as Knossos requires after an indeterminate
 //! result.
 
-use super::history::{KvHistory, OpStatus};
-use super::{KvOp, KvReply, KvRequest, KvResult};
-use crate::checks::{Check, Invariant};
+use super::{KvReply, KvRequest, KvResult, Op};
+use crate::checks::{Checks, Invariant};
+use crate::family::{MetricInfo, WorkloadConfig};
+use crate::linearizability::{self, Budget, CheckResult, History, OpId, Outcome};
 use crate::units::Dur;
 use serde::{Deserialize, Serialize};
 use sim::rng::{chance, index, uniform_u64};
@@ -63,6 +66,73 @@ impl Default for KvWorkloadConfig {
     }
 }
 
+impl WorkloadConfig for KvWorkloadConfig {
+    const NAME: &'static str = "Kv";
+    const ABOUT: &'static str =
+        "closed-loop key-value clients (put / get / cas) with sessions, retries and a history";
+
+    fn idle() -> Self {
+        KvWorkloadConfig {
+            clients: 0,
+            ..KvWorkloadConfig::default()
+        }
+    }
+
+    fn reductions() -> Vec<crate::family::Reduction<Self>> {
+        vec![fewer_clients, lower_rate]
+    }
+
+    fn metrics() -> Vec<MetricInfo> {
+        vec![
+            MetricInfo::new("kv.ops", "operations invoked"),
+            MetricInfo::new("kv.ok", "operations that completed ok"),
+            MetricInfo::new("kv.fail", "operations that definitely did not happen"),
+            MetricInfo::new(
+                "kv.info",
+                "operations given up on (indeterminate, Jepsen's info)",
+            ),
+            MetricInfo::new("kv.attempts", "requests sent, retries included"),
+            MetricInfo::new("kv.latency_ms", "client latency of each ok operation (ms)"),
+            MetricInfo::new("kv.latency_p50_ms", "median client latency (ms)"),
+            MetricInfo::new("kv.latency_p90_ms", "90th percentile client latency (ms)"),
+            MetricInfo::new("kv.latency_p99_ms", "99th percentile client latency (ms)"),
+        ]
+    }
+}
+
+/// Shrinking: one client, a quarter or half of them.
+fn fewer_clients(w: &KvWorkloadConfig) -> Vec<(String, KvWorkloadConfig)> {
+    [1, w.clients / 4, w.clients / 2]
+        .into_iter()
+        .filter(|&c| c >= 1 && c < w.clients)
+        .map(|c| {
+            let what = format!("clients {} -> {c}", w.clients);
+            (
+                what,
+                KvWorkloadConfig {
+                    clients: c,
+                    ..w.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+/// Shrinking: an eighth, a quarter or half the operation rate.
+fn lower_rate(w: &KvWorkloadConfig) -> Vec<(String, KvWorkloadConfig)> {
+    if w.rate <= 0.0 {
+        return vec![];
+    }
+    [8.0, 4.0, 2.0]
+        .into_iter()
+        .map(|div| {
+            let rate = w.rate / div;
+            let what = format!("rate {} -> {rate} ops/s per client", w.rate);
+            (what, KvWorkloadConfig { rate, ..w.clone() })
+        })
+        .collect()
+}
+
 /// What a client is waiting for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Wait {
@@ -82,7 +152,7 @@ struct Client {
     seq: u64,
     target: NodeId,
     /// The current operation: request, history id, attempts so far.
-    current: Option<(KvRequest, usize, u32)>,
+    current: Option<(KvRequest, OpId, u32)>,
     wait: Wait,
     /// Bumped on every state change, so stale timers are ignored.
     generation: u64,
@@ -92,7 +162,7 @@ struct Client {
 pub struct KvWorkload {
     cfg: KvWorkloadConfig,
     clients: Vec<Client>,
-    history: Rc<RefCell<KvHistory>>,
+    history: Rc<RefCell<History>>,
     next_process: u64,
     next_value: u64,
     check_linearizable: bool,
@@ -104,17 +174,14 @@ pub struct KvWorkload {
 impl KvWorkload {
     /// Clients per `cfg`; `checks` selects what `finish` checks (`Linearizable`,
     /// `OpsCompleteWithin`), with liveness deadlines counted from `quiet_from`.
-    pub fn new(cfg: KvWorkloadConfig, checks: &[Check], quiet_from: Time) -> KvWorkload {
-        let ops_within = checks.iter().find_map(|c| match c {
-            Check::OpsCompleteWithin(d) => Some(*d),
-            _ => None,
-        });
+    pub fn new(cfg: KvWorkloadConfig, checks: &Checks, quiet_from: Time) -> KvWorkload {
+        let ops_within = checks.deadline(Invariant::OPS_COMPLETE_WITHIN);
         KvWorkload {
             clients: Vec::new(),
             history: Rc::default(),
             next_process: 0,
             next_value: 1,
-            check_linearizable: checks.contains(&Check::Linearizable),
+            check_linearizable: checks.has(Invariant::LINEARIZABLE),
             ops_within,
             quiet_from,
             latencies_ms: Vec::new(),
@@ -123,7 +190,7 @@ impl KvWorkload {
     }
 
     /// A handle on the history, readable after the run (for export and tests).
-    pub fn history(&self) -> Rc<RefCell<KvHistory>> {
+    pub fn history(&self) -> Rc<RefCell<History>> {
         Rc::clone(&self.history)
     }
 
@@ -143,18 +210,18 @@ impl KvWorkload {
     fn invoke<P: Protocol<Request = KvRequest>>(&mut self, ctx: &mut WorkloadCtx<'_, P>, i: usize) {
         let key = uniform_u64(ctx.rng(), 0, self.cfg.keys.max(1) - 1);
         let op = if chance(ctx.rng(), self.cfg.reads) {
-            KvOp::Get
+            Op::Get
         } else if chance(ctx.rng(), self.cfg.cas / (1.0 - self.cfg.reads).max(1e-9)) {
             // Expect a recent value half the time so that some swaps succeed.
             let expected = self.next_value.saturating_sub(uniform_u64(ctx.rng(), 1, 4));
             self.next_value += 1;
-            KvOp::Cas {
+            Op::Cas {
                 expected,
                 new: self.next_value - 1,
             }
         } else {
             self.next_value += 1;
-            KvOp::Put(self.next_value - 1)
+            Op::Put(self.next_value - 1)
         };
         let now = ctx.now().as_nanos();
         let c = &mut self.clients[i];
@@ -182,21 +249,21 @@ impl KvWorkload {
         ctx.set_timer(self.cfg.timeout.0, Self::token(c, i));
     }
 
-    fn complete<P: Protocol>(&mut self, ctx: &mut WorkloadCtx<'_, P>, i: usize, status: OpStatus) {
+    fn complete<P: Protocol>(&mut self, ctx: &mut WorkloadCtx<'_, P>, i: usize, outcome: Outcome) {
         let now = ctx.now().as_nanos();
         let c = &mut self.clients[i];
         let (_, id, _) = c.current.take().expect("complete without an operation");
-        let invoked = self.history.borrow().ops[id].invoked_ns;
-        self.history.borrow_mut().complete(id, status, now);
-        match status {
-            OpStatus::Ok(_) => {
+        let invoked = self.history.borrow().get(id).invoke_ns;
+        self.history.borrow_mut().complete(id, outcome, now);
+        match outcome {
+            Outcome::Ok(_) => {
                 ctx.count("kv.ok", 1);
                 let ms = (now - invoked) as f64 / 1e6;
                 ctx.sample("kv.latency_ms", ms);
                 self.latencies_ms.push(ms);
             }
-            OpStatus::Fail => ctx.count("kv.fail", 1),
-            OpStatus::Info | OpStatus::Pending => {
+            Outcome::Fail => ctx.count("kv.fail", 1),
+            Outcome::Info => {
                 ctx.count("kv.info", 1);
                 // Knossos: a process with an indeterminate op never runs another one.
                 c.process = self.next_process;
@@ -211,7 +278,7 @@ impl KvWorkload {
         let Some((_, id, _)) = self.clients[i].current else {
             return false;
         };
-        let invoked = self.history.borrow().ops[id].invoked_ns;
+        let invoked = self.history.borrow().get(id).invoke_ns;
         now.as_nanos().saturating_sub(invoked) >= self.cfg.give_up.nanos()
     }
 
@@ -270,15 +337,15 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
         match reply.result {
             KvResult::Ok(ret) => {
                 c.target = from;
-                self.complete(ctx, i, OpStatus::Ok(ret));
+                self.complete(ctx, i, Outcome::Ok(ret));
             }
-            KvResult::Fail => self.complete(ctx, i, OpStatus::Fail),
+            KvResult::Fail => self.complete(ctx, i, Outcome::Fail),
             KvResult::NotLeader { hint } => {
                 if c.wait != Wait::Reply {
                     return;
                 }
                 if self.expired(ctx.now(), i) {
-                    self.complete(ctx, i, OpStatus::Info);
+                    self.complete(ctx, i, Outcome::Info);
                     return;
                 }
                 match hint {
@@ -309,7 +376,7 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
             Wait::Backoff => self.send(ctx, i),
             Wait::Reply => {
                 if self.expired(ctx.now(), i) {
-                    self.complete(ctx, i, OpStatus::Info);
+                    self.complete(ctx, i, Outcome::Info);
                 } else {
                     self.next_node(ctx.node_count(), i);
                     self.send(ctx, i);
@@ -328,16 +395,15 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
             return sim::Check::Violated(v);
         }
         if self.check_linearizable
-            && let Err(msg) = super::lincheck::check(&history, self.cfg.check_budget)
+            && let Err(msg) = check_linearizable(&history, self.cfg.check_budget)
         {
-            return sim::Check::Violated(Violation::new(Invariant::Linearizable.name(), msg));
+            return sim::Check::Violated(Violation::new(Invariant::LINEARIZABLE.name(), msg));
         }
         sim::Check::Ok
     }
 
     fn report(&self, metrics: &mut Metrics) {
-        let (ok, fail, info) = self.history.borrow().tally();
-        metrics.count("kv.ops", ok + fail + info);
+        metrics.count("kv.ops", self.history.borrow().len() as u64);
         if let Some(s) = sim::Summary::of(&self.latencies_ms) {
             // Quantiles of client-observed latency of ok operations (ms), as samples at 0.
             for (name, v) in [
@@ -351,38 +417,56 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
     }
 }
 
+/// `Ok(())` if the history is linearizable; otherwise a readable reason. Running out of
+/// budget is NOT a pass: the message says the checker ran out of budget.
+pub fn check_linearizable(h: &History, budget: u64) -> Result<(), String> {
+    match linearizability::check(h, Budget { steps_max: budget }) {
+        CheckResult::Linearizable => Ok(()),
+        CheckResult::NotLinearizable { key, explanation } => {
+            Err(format!("key {key} has no linearization: {explanation}"))
+        }
+        CheckResult::Unknown { reason } => Err(format!(
+            "the linearizability checker ran out of budget ({budget} steps), so the history is not known to be linearizable: {reason}"
+        )),
+    }
+}
+
 /// `OpsCompleteWithin(d)`: after the faults stop, every operation completes (`ok` or
 /// `fail`) within `d` of the later of its invocation and `quiet_from`. Operations that
 /// finished before `quiet_from` are exempt, and so are those whose deadline falls after the
 /// end of the run. An operation that ends `info` (the client gave up) or is still pending at
 /// its deadline violates the check.
 pub fn ops_complete_within(
-    h: &KvHistory,
+    h: &History,
     quiet_ns: u64,
     d_ns: u64,
     end_ns: u64,
 ) -> Option<Violation> {
-    for (id, r) in h.ops.iter().enumerate() {
-        let done = !matches!(r.status, OpStatus::Pending);
-        if done && r.completed_ns < quiet_ns {
+    for r in h.operations() {
+        let completed = r.completion.map(|c| c.time_ns);
+        if completed.is_some_and(|t| t < quiet_ns) {
             continue;
         }
-        let deadline = r.invoked_ns.max(quiet_ns) + d_ns;
+        let deadline = r.invoke_ns.max(quiet_ns) + d_ns;
         if deadline > end_ns {
             continue;
         }
-        let met =
-            matches!(r.status, OpStatus::Ok(_) | OpStatus::Fail) && r.completed_ns <= deadline;
+        let met = matches!(r.outcome(), Outcome::Ok(_) | Outcome::Fail)
+            && completed.is_some_and(|t| t <= deadline);
         if !met {
+            let state = match r.completion {
+                None => "still pending".to_string(),
+                Some(c) => format!("{:?} at {:.3}s", c.outcome, c.time_ns as f64 / 1e9),
+            };
             return Some(Violation::new(
-                Invariant::OpsCompleteWithin.name(),
+                Invariant::OPS_COMPLETE_WITHIN.name(),
                 format!(
-                    "op {id} ({:?} key {} by process {}, invoked at {:.3}s) was {:?} at its deadline {:.3}s",
+                    "op {} ({:?} key {} by process {}, invoked at {:.3}s) was {state} at its deadline {:.3}s",
+                    r.id.0,
                     r.op,
                     r.key,
                     r.process,
-                    r.invoked_ns as f64 / 1e9,
-                    r.status,
+                    r.invoke_ns as f64 / 1e9,
                     deadline as f64 / 1e9
                 ),
             ));

@@ -39,6 +39,13 @@ pub enum Op {
     Cas { expected: u64, new: u64 },
 }
 
+impl Op {
+    /// Whether the operation only reads (and so may be served without the log).
+    pub fn is_read(&self) -> bool {
+        matches!(self, Op::Get)
+    }
+}
+
 /// What an operation returned when it completed `ok`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Ret {

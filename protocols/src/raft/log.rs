@@ -47,9 +47,9 @@ fn digest(prev: u64, term: u64, c: &Command) -> u64 {
         Command::Noop => 0x6e6f6f70,
         Command::Kv(r) => {
             let op = match r.op {
-                crate::kv::KvOp::Put(v) => splitmix64(v),
-                crate::kv::KvOp::Get => 7,
-                crate::kv::KvOp::Cas { expected, new } => splitmix64(expected ^ splitmix64(new)),
+                crate::kv::Op::Put(v) => splitmix64(v),
+                crate::kv::Op::Get => 7,
+                crate::kv::Op::Cas { expected, new } => splitmix64(expected ^ splitmix64(new)),
             };
             splitmix64(r.client ^ splitmix64(r.seq ^ splitmix64(r.key ^ op)))
         }

@@ -26,77 +26,138 @@ pub use config::{RaftBug, RaftConfig, ReadMode};
 pub use monitor::RaftMonitor;
 pub use node::{Message, Raft, RaftDurable, Role, Snapshot, Timer};
 
-use crate::checks::{Check, Invariant};
-use crate::family::{Built, InvariantInfo, Setup, ensure_offered};
+use crate::checks::{Checks, Invariant, InvariantInfo};
+use crate::family::{Built, Family, MetricInfo, Setup};
 use crate::kv::{KvWorkload, KvWorkloadConfig};
 
-/// The workload config Raft scenarios use (`workload: Kv((...))`).
-pub type RaftWorkloadConfig = KvWorkloadConfig;
+/// The Raft family: `protocol: Raft((...))` in a scenario, with the KV workload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RaftFamily;
 
-/// The invariants Raft offers, one line each.
-pub fn invariants() -> Vec<InvariantInfo> {
-    use Invariant::*;
-    let info = |invariant, about| InvariantInfo { invariant, about };
-    vec![
-        info(ElectionSafety, "at most one leader per term (paper Fig. 3)"),
-        info(
-            LeaderAppendOnly,
-            "a leader never overwrites or deletes its entries",
-        ),
-        info(
-            LogMatching,
-            "same index and term => identical prefixes (checked by prefix digests)",
-        ),
-        info(
-            LeaderCompleteness,
-            "a committed entry is in every later-term leader's log",
-        ),
-        info(
-            StateMachineSafety,
-            "no two servers apply different entries at one index",
-        ),
-        info(
-            MonotonicTerm,
-            "a server's current term never decreases, across restarts too",
-        ),
-        info(
-            MonotonicCommit,
-            "a server's commit index never decreases while it is up",
-        ),
-        info(
-            LeaderWithin,
-            "within T after the last fault, a leader is followed by a majority in its term",
-        ),
-        info(
-            Linearizable,
-            "the KV client history is linearizable (checked at the end; out of budget fails)",
-        ),
-        info(
-            OpsCompleteWithin,
-            "every op completes within T of max(invocation, last fault)",
-        ),
-    ]
-}
+impl Family for RaftFamily {
+    type Protocol = Raft;
+    type Config = RaftConfig;
+    type Workload = KvWorkloadConfig;
 
-/// Builds a Raft run: validates the config, checks the asked-for invariants are offered,
-/// and returns the protocol config, the KV clients and the monitor.
-pub fn build(
-    setup: &Setup,
-    config: &RaftConfig,
-    workload: &KvWorkloadConfig,
-    checks: &[Check],
-) -> Result<Built<Raft>, String> {
-    let offered: Vec<Invariant> = invariants().iter().map(|i| i.invariant).collect();
-    ensure_offered("raft", &offered, checks)?;
-    config.validate()?;
-    let monitors: Vec<Box<dyn sim::Monitor<Raft>>> = vec![Box::new(RaftMonitor::new(
-        setup.nodes,
-        checks,
-        setup.quiet_from,
-    ))];
-    Ok(Built {
-        config: config.clone(),
-        workload: Box::new(KvWorkload::new(workload.clone(), checks, setup.quiet_from)),
-        monitors,
-    })
+    fn name(&self) -> &'static str {
+        "Raft"
+    }
+
+    fn about(&self) -> &'static str {
+        "Raft (Figure 2, PreVote, CheckQuorum, ReadIndex/lease reads, snapshots) with a replicated KV store"
+    }
+
+    fn invariants(&self) -> Vec<InvariantInfo> {
+        use InvariantInfo as I;
+        vec![
+            I::safety(
+                Invariant::ELECTION_SAFETY,
+                "at most one leader per term (paper Fig. 3)",
+            ),
+            I::safety(
+                Invariant::LEADER_APPEND_ONLY,
+                "a leader never overwrites or deletes its entries",
+            ),
+            I::safety(
+                Invariant::LOG_MATCHING,
+                "same index and term => identical prefixes (checked by prefix digests)",
+            ),
+            I::safety(
+                Invariant::LEADER_COMPLETENESS,
+                "a committed entry is in every later-term leader's log",
+            ),
+            I::safety(
+                Invariant::STATE_MACHINE_SAFETY,
+                "no two servers apply different entries at one index",
+            ),
+            I::safety(
+                Invariant::MONOTONIC_TERM,
+                "a server's current term never decreases, across restarts too",
+            ),
+            I::safety(
+                Invariant::MONOTONIC_COMMIT,
+                "a server's commit index never decreases while it is up",
+            ),
+            I::within(
+                Invariant::LEADER_WITHIN,
+                "within T after the last fault, a leader is followed by a majority in its term",
+            ),
+            I::safety(
+                Invariant::LINEARIZABLE,
+                "the KV client history is linearizable (checked at the end; out of budget fails)",
+            ),
+            I::within(
+                Invariant::OPS_COMPLETE_WITHIN,
+                "every op completes within T of max(invocation, last fault)",
+            ),
+        ]
+    }
+
+    fn metrics(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m("raft.elections", "elections started (candidacies)"),
+            m("raft.pre_votes", "pre-vote rounds started (PreVote)"),
+            m(
+                "raft.votes_ignored",
+                "vote requests ignored while a leader is heard (stickiness)",
+            ),
+            m("raft.leaders", "times a server became leader"),
+            m("raft.terms", "the highest term reached"),
+            m(
+                "raft.check_quorum_step_downs",
+                "leaders that stepped down without a quorum",
+            ),
+            m("raft.committed_entries", "entries committed"),
+            m("raft.lease_reads", "reads served from a lease"),
+            m("raft.recoveries", "servers restarted from durable state"),
+            m("raft.snapshots_taken", "snapshots taken (log compaction)"),
+            m("raft.snapshots_sent", "InstallSnapshot messages sent"),
+            m(
+                "raft.snapshots_installed",
+                "snapshots installed by followers",
+            ),
+            m(
+                "raft.commit_latency_ms",
+                "from a leader appending an entry to committing it (ms)",
+            ),
+            m(
+                "raft.election_time_ms",
+                "from losing a leader to a new one being heard (ms)",
+            ),
+            m(
+                "raft.first_leader_ms",
+                "time to the first leader of the run (ms)",
+            ),
+            m("raft.msgs_per_commit", "messages sent per committed entry"),
+        ]
+    }
+
+    fn check(
+        &self,
+        _setup: &Setup,
+        config: &RaftConfig,
+        _workload: &KvWorkloadConfig,
+        _checks: &Checks,
+    ) -> Result<(), String> {
+        config.validate()
+    }
+
+    fn build(
+        &self,
+        setup: &Setup,
+        config: &RaftConfig,
+        workload: &KvWorkloadConfig,
+        checks: &Checks,
+    ) -> Built<Raft> {
+        Built {
+            config: config.clone(),
+            workload: Box::new(KvWorkload::new(workload.clone(), checks, setup.quiet_from)),
+            monitors: vec![Box::new(RaftMonitor::new(
+                setup.nodes,
+                checks,
+                setup.quiet_from,
+            ))],
+        }
+    }
 }

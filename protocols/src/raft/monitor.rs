@@ -22,7 +22,7 @@
 
 use super::log::Command;
 use super::node::{Raft, Role};
-use crate::checks::{Check, Invariant};
+use crate::checks::{Checks, Invariant};
 use sim::{EventInfo, Metrics, Monitor, NodeId, Time, View, Violation};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,13 +51,12 @@ pub struct RaftMonitor {
 
 impl RaftMonitor {
     /// A monitor for `checks` on `nodes` servers; liveness deadlines count from `quiet_from`.
-    pub fn new(nodes: usize, checks: &[Check], quiet_from: Time) -> RaftMonitor {
-        let leader_within = checks.iter().find_map(|c| match c {
-            Check::LeaderWithin(d) => Some(Time(quiet_from.as_nanos() + d.nanos())),
-            _ => None,
-        });
+    pub fn new(nodes: usize, checks: &Checks, quiet_from: Time) -> RaftMonitor {
+        let leader_within = checks
+            .deadline(Invariant::LEADER_WITHIN)
+            .map(|d| Time(quiet_from.as_nanos() + d.nanos()));
         RaftMonitor {
-            enabled: checks.iter().map(|c| c.invariant()).collect(),
+            enabled: checks.iter().map(|c| c.invariant).collect(),
             leader_within,
             quiet_from,
             leader_ok: false,
@@ -96,7 +95,7 @@ impl RaftMonitor {
         let i = id.index();
         if r.term < self.last_term[i] {
             self.fail(
-                Invariant::MonotonicTerm,
+                Invariant::MONOTONIC_TERM,
                 format!("{id} went from term {} to {}", self.last_term[i], r.term),
             )?;
         }
@@ -106,7 +105,7 @@ impl RaftMonitor {
             let first = *self.leaders.entry(r.term).or_insert(id);
             if first != id {
                 self.fail(
-                    Invariant::ElectionSafety,
+                    Invariant::ELECTION_SAFETY,
                     format!("{first} and {id} both led term {}", r.term),
                 )?;
             }
@@ -145,7 +144,7 @@ impl RaftMonitor {
                 .or_insert(log.offset_chain());
             if first != log.offset_chain() {
                 return self.fail(
-                    Invariant::LogMatching,
+                    Invariant::LOG_MATCHING,
                     format!("{id}'s snapshot at index {base} (term {term}) covers a prefix that differs from another server's"),
                 );
             }
@@ -172,7 +171,7 @@ impl RaftMonitor {
         }
         if same_reign && lo < shadow.len() {
             self.fail(
-                Invariant::LeaderAppendOnly,
+                Invariant::LEADER_APPEND_ONLY,
                 format!(
                     "leader {id} of term {} changed its entry {} (log {} -> {} entries)",
                     r.term,
@@ -191,7 +190,7 @@ impl RaftMonitor {
             let first = *self.chains.entry((idx, e.term)).or_insert(e.chain);
             if first != e.chain {
                 return self.fail(
-                    Invariant::LogMatching,
+                    Invariant::LOG_MATCHING,
                     format!("{id} holds entry {idx} of term {} after a prefix that differs from another server's", e.term),
                 );
             }
@@ -205,7 +204,7 @@ impl RaftMonitor {
             // was checked against the other servers' logs when it was taken or installed.
             if seen_in < r.term && idx >= r.log.offset() && r.log.term_at(idx) != Some(term) {
                 return self.fail(
-                    Invariant::LeaderCompleteness,
+                    Invariant::LEADER_COMPLETENESS,
                     format!(
                         "{id} leads term {} without entry {idx} of term {term}, committed in term {seen_in} (it holds term {:?})",
                         r.term,
@@ -229,7 +228,7 @@ impl RaftMonitor {
             && r.commit < p
         {
             self.fail(
-                Invariant::MonotonicCommit,
+                Invariant::MONOTONIC_COMMIT,
                 format!("{id}'s commit index went from {p} to {}", r.commit),
             )?;
         }
@@ -252,7 +251,7 @@ impl RaftMonitor {
                     && l.log.term_at(idx) != Some(term)
                 {
                     return self.fail(
-                        Invariant::LeaderCompleteness,
+                        Invariant::LEADER_COMPLETENESS,
                         format!("entry {idx} of term {term} committed (seen by {id} in term {}) is missing from leader {lid} of term {}", r.term, l.term),
                     );
                 }
@@ -273,7 +272,7 @@ impl RaftMonitor {
             let first = *self.applied.entry(idx).or_insert((e.term, e.command));
             if first != (e.term, e.command) {
                 return self.fail(
-                    Invariant::StateMachineSafety,
+                    Invariant::STATE_MACHINE_SAFETY,
                     format!("{id} applied {:?} (term {}) at index {idx}, another server applied {:?} (term {})", e.command, e.term, first.1, first.0),
                 );
             }
@@ -391,7 +390,7 @@ impl Monitor<Raft> for RaftMonitor {
 impl RaftMonitor {
     fn leader_violation(&self, deadline: Time) -> Violation {
         Violation::new(
-            Invariant::LeaderWithin.name(),
+            Invariant::LEADER_WITHIN.name(),
             format!(
                 "no leader followed by a majority between the last fault at {} and the deadline {}",
                 self.quiet_from, deadline

@@ -9,7 +9,7 @@
 use super::config::{RaftBug, ReadMode};
 use super::log::Command;
 use super::node::{Message, Raft, Role};
-use crate::kv::{KvReply, KvRequest, KvResult, KvRet};
+use crate::kv::{KvReply, KvRequest, KvResult, Ret};
 use sim::{ClientId, Context, NodeId, Time};
 
 /// What a leader knows about one follower.
@@ -390,7 +390,7 @@ impl Raft {
             }
             match r.read_index {
                 Some(ri) if r.round <= confirmed && self.applied >= ri => {
-                    let ret = KvRet::Get(self.store.read(r.req.key));
+                    let ret = Ret::Get(self.store.read(r.req.key));
                     ctx.reply(
                         r.client,
                         KvReply {
@@ -435,7 +435,7 @@ impl Raft {
         client: ClientId,
         req: &KvRequest,
     ) {
-        let ret = KvRet::Get(self.store.read(req.key));
+        let ret = Ret::Get(self.store.read(req.key));
         ctx.reply(
             client,
             KvReply {

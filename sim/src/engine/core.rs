@@ -12,7 +12,7 @@ use super::timers::LiveTimers;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::network::{Fate, Network};
-use crate::protocol::{ClientId, Protocol, TimerId};
+use crate::protocol::{Action, ClientId, Protocol, TimerId};
 use crate::trace::Trace;
 use crate::{NodeId, Time};
 use rustc_hash::FxHashMap;
@@ -51,6 +51,8 @@ pub(crate) enum Ev<P: Protocol> {
     Timer {
         node: NodeId,
         inc: u32,
+        /// The id the node was given (`TimerId`), for cancellation.
+        id: u64,
         timer: P::Timer,
     },
     Request {
@@ -74,7 +76,6 @@ pub(crate) enum Ev<P: Protocol> {
 /// An event taken out of the queue (or held for a paused node): its key and payload.
 pub(crate) struct Entry<P: Protocol> {
     pub time: Time,
-    pub seq: u64,
     pub ev: Ev<P>,
 }
 
@@ -97,12 +98,17 @@ pub struct Core<P: Protocol> {
     pub(crate) seq: u64,
     pub(crate) meta: Vec<NodeMeta>,
     pub(crate) net: Network,
-    /// Sequence numbers of timers that are pending and not cancelled.
+    /// Ids of timers that are pending and not cancelled.
     pub(crate) live_timers: LiveTimers,
+    /// The next timer id to hand out (ids are dense and increasing, like sequence numbers).
+    pub(crate) next_timer: u64,
+    /// What the node being called asked for; drained by [`Core::carry_out`] after every call
+    /// (kept here so its buffer is reused).
+    pub(crate) outbox: Vec<Action<P>>,
     /// Events that reached a paused node, in arrival order, per node.
     pub(crate) deferred: FxHashMap<u32, Vec<Entry<P>>>,
     /// Held events released by a resume: they run before anything in the queue, in the order
-    /// they arrived (their sequence numbers are scheduling order, not arrival order).
+    /// they arrived (the queue would order them by scheduling order, not arrival order).
     pub(crate) ready: VecDeque<Entry<P>>,
     pub(crate) metrics: Metrics,
     pub(crate) counters: NetCounters,
@@ -112,18 +118,17 @@ pub struct Core<P: Protocol> {
 }
 
 impl<P: Protocol> Core<P> {
-    pub(crate) fn push(&mut self, time: Time, ev: Ev<P>) -> u64 {
+    pub(crate) fn push(&mut self, time: Time, ev: Ev<P>) {
         let seq = self.seq;
         self.seq += 1;
         self.queue.push(time, seq, ev);
-        seq
     }
 
     /// Removes the earliest queued event.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry<P>> {
-        let (time, seq, ev) = self.queue.pop()?;
-        Some(Entry { time, seq, ev })
+        let (time, _seq, ev) = self.queue.pop()?;
+        Some(Entry { time, ev })
     }
 
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
@@ -186,21 +191,39 @@ impl<P: Protocol> Core<P> {
         self.trace.event(&info, || format!("{reason}: {msg:?}"));
     }
 
-    pub(crate) fn set_timer(&mut self, node: NodeId, after: Duration, timer: P::Timer) -> TimerId {
+    fn set_timer(&mut self, node: NodeId, id: TimerId, after: Duration, timer: P::Timer) {
         let meta = &self.meta[node.index()];
         let span = meta.clock.true_span(crate::time::nanos(after));
         let inc = meta.incarnation;
         let at = Time(self.now.0.saturating_add(span));
-        let seq = self.push(at, Ev::Timer { node, inc, timer });
-        self.live_timers.insert(seq);
-        TimerId(seq)
+        self.push(
+            at,
+            Ev::Timer {
+                node,
+                inc,
+                id: id.0,
+                timer,
+            },
+        );
+        self.live_timers.insert(id.0);
     }
 
-    pub(crate) fn cancel_timer(&mut self, id: TimerId) {
-        self.live_timers.remove(id.0);
+    /// Carries out what node `me` asked for during a call, in the order it asked, and leaves
+    /// `actions` empty (its buffer is reused).
+    pub(crate) fn carry_out(&mut self, me: NodeId, actions: &mut Vec<Action<P>>) {
+        for a in actions.drain(..) {
+            match a {
+                Action::Send { to, msg } => self.send(me, to, msg),
+                Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
+                Action::CancelTimer(id) => {
+                    self.live_timers.remove(id.0);
+                }
+                Action::Reply { client, reply } => self.reply(me, client, reply),
+            }
+        }
     }
 
-    pub(crate) fn reply(&mut self, node: NodeId, client: ClientId, reply: P::Reply) {
+    fn reply(&mut self, node: NodeId, client: ClientId, reply: P::Reply) {
         let at = Time(self.now.0.saturating_add(self.net.client_delay()));
         self.push(
             at,

@@ -35,6 +35,7 @@ impl<P: Protocol> Simulation<P> {
         match target {
             Target::Node(id) => existing(vec![*id], n),
             Target::Nodes(ids) => existing(ids.clone(), n),
+            Target::Range(a, b) => existing((a.0.min(b.0)..=a.0.max(b.0)).map(NodeId).collect(), n),
             Target::All => all.collect(),
             Target::Crashed => all
                 .filter(|id| self.core.meta[id.index()].status == NodeStatus::Crashed)
@@ -81,45 +82,16 @@ impl<P: Protocol> Simulation<P> {
     /// order they appear, so `Random` draws are the same whether or not anything reads the
     /// result. Applying the pinned fault has the same effect as applying the original now.
     pub(crate) fn pin(&mut self, fault: &Fault) -> Fault {
-        let mut pin = |t: &Target| match t {
-            Target::Node(_) | Target::Nodes(_) | Target::All => t.clone(),
-            role => Target::Nodes(self.resolve(role)),
-        };
-        match fault {
-            Fault::Crash(t) => Fault::Crash(pin(t)),
-            Fault::Restart(t) => Fault::Restart(pin(t)),
-            Fault::Pause(t) => Fault::Pause(pin(t)),
-            Fault::Resume(t) => Fault::Resume(pin(t)),
-            Fault::Partition(groups) => Fault::Partition(
-                groups
-                    .iter()
-                    .map(|g| g.iter().map(&mut pin).collect())
-                    .collect(),
-            ),
-            Fault::Isolate(t) => Fault::Isolate(pin(t)),
-            Fault::OneWay { from, to } => {
-                let from = pin(from);
-                Fault::OneWay { from, to: pin(to) }
-            }
-            Fault::CutLink(..) | Fault::Heal => fault.clone(),
-            Fault::DelaySpike {
-                target,
-                extra,
-                duration,
-            } => Fault::DelaySpike {
-                target: pin(target),
-                extra: *extra,
-                duration: *duration,
-            },
-            Fault::ClockJump { target, delta_ns } => Fault::ClockJump {
-                target: pin(target),
-                delta_ns: *delta_ns,
-            },
-            Fault::SetDrift { target, drift_ppm } => Fault::SetDrift {
-                target: pin(target),
-                drift_ppm: *drift_ppm,
-            },
-        }
+        fault
+            .clone()
+            .filter_map_targets(|t| {
+                Some(if t.is_role() {
+                    Target::Nodes(self.resolve(&t))
+                } else {
+                    t
+                })
+            })
+            .expect("pinning keeps every target")
     }
 
     /// Applies one fault and returns its event. Role targets are pinned first (see
@@ -161,9 +133,9 @@ impl<P: Protocol> Simulation<P> {
                 for id in self.resolve(t) {
                     if self.core.meta[id.index()].status == NodeStatus::Paused {
                         self.core.meta[id.index()].status = NodeStatus::Up;
-                        // Held events keep their sequence numbers (so timer ids stay valid) and
-                        // run now, before anything else due now, in the order they arrived: the
-                        // ready queue, not the heap, which would order them by sequence number.
+                        // Held events run now, before anything else due now, in the order they
+                        // arrived: the ready queue, not the heap, which would order them by
+                        // sequence number (scheduling order).
                         // A held message already arrived, so cuts made while it waited must
                         // not drop it: it is stamped with the current cut generation.
                         let now = self.core.now;
@@ -201,8 +173,14 @@ impl<P: Protocol> Simulation<P> {
                 self.core.net.partitions.cut(&Cut::OneWay { from, to }, n);
             }
             Fault::CutLink(a, b) => {
-                hit = vec![*a, *b];
-                self.core.net.partitions.cut(&Cut::Link(*a, *b), n);
+                let a = self.resolve(a);
+                let b = self.resolve(b);
+                for &x in &a {
+                    for &y in b.iter().filter(|&&y| y != x) {
+                        self.core.net.partitions.cut(&Cut::Link(x, y), n);
+                    }
+                }
+                hit = a.into_iter().chain(b).collect();
             }
             Fault::Heal => self.core.net.partitions.heal(),
             Fault::DelaySpike {
@@ -216,25 +194,25 @@ impl<P: Protocol> Simulation<P> {
                     Some(self.resolve(target))
                 };
                 hit = nodes.clone().unwrap_or_default();
-                let until = self.core.now + *duration;
+                let until = self.core.now + duration.0;
                 self.core.net.add_spike(Spike {
                     nodes,
                     extra: *extra,
                     until,
                 });
             }
-            Fault::ClockJump { target, delta_ns } => {
+            Fault::ClockJump { target, by } => {
                 hit = self.resolve(target);
                 for id in &hit {
                     let now = self.core.now;
-                    self.core.meta[id.index()].clock.jump(now, *delta_ns);
+                    self.core.meta[id.index()].clock.jump(now, by.0);
                 }
             }
-            Fault::SetDrift { target, drift_ppm } => {
+            Fault::SetDrift { target, ppm } => {
                 hit = self.resolve(target);
                 for id in &hit {
                     let now = self.core.now;
-                    self.core.meta[id.index()].clock.set_drift(now, *drift_ppm);
+                    self.core.meta[id.index()].clock.set_drift(now, *ppm);
                 }
             }
         }

@@ -162,6 +162,8 @@ impl<P: Protocol> Simulation<P> {
                 meta,
                 net: Network::new(sim.network, rng::stream(seed, Purpose::Network)),
                 live_timers: Default::default(),
+                next_timer: 0,
+                outbox: Vec::new(),
                 deferred: Default::default(),
                 ready: Default::default(),
                 metrics: Metrics::default(),
@@ -368,13 +370,19 @@ impl<P: Protocol> Simulation<P> {
                 "start".into()
             }
         });
+        let mut out = std::mem::take(&mut self.core.outbox);
         let slot = &mut self.slots[id.index()];
         let mut ctx = Context {
-            core: &mut self.core,
-            cfg: &self.cfg,
             me: id,
+            nodes: self.core.meta.len(),
+            clock: self.core.meta[id.index()].clock,
+            true_now: self.core.now,
+            cfg: &self.cfg,
             durable: &mut slot.durable,
             rng: &mut slot.rng,
+            out: &mut out,
+            metrics: &mut self.core.metrics,
+            next_timer: &mut self.core.next_timer,
         };
         let node = if recover {
             P::recover(&mut ctx)
@@ -382,6 +390,8 @@ impl<P: Protocol> Simulation<P> {
             P::start(&mut ctx)
         };
         slot.state = Some(node);
+        self.core.carry_out(id, &mut out);
+        self.core.outbox = out;
     }
 
     /// Counts an event and returns its description.
@@ -449,18 +459,18 @@ impl<P: Protocol> Simulation<P> {
                 self.with_node(to, |node, ctx| node.on_message(ctx, from, msg));
                 Some(info)
             }
-            Ev::Timer { node, inc, .. } => {
-                if !self.core.live_timers.contains(entry.seq)
+            Ev::Timer { node, inc, id, .. } => {
+                if !self.core.live_timers.contains(id)
                     || self.core.meta[node.index()].incarnation != inc
                 {
-                    self.core.live_timers.remove(entry.seq);
+                    self.core.live_timers.remove(id);
                     return None;
                 }
                 if self.core.meta[node.index()].status == NodeStatus::Paused {
                     self.defer(node, entry);
                     return None;
                 }
-                self.core.live_timers.remove(entry.seq);
+                self.core.live_timers.remove(id);
                 let Ev::Timer { timer, .. } = entry.ev else {
                     unreachable!()
                 };
@@ -540,16 +550,24 @@ impl<P: Protocol> Simulation<P> {
 
     /// Calls into a running node with a fresh context.
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut P, &mut Context<'_, P>)) {
+        let mut out = std::mem::take(&mut self.core.outbox);
         let slot = &mut self.slots[id.index()];
         let node = slot.state.as_mut().expect("a running node has state");
         let mut ctx = Context {
-            core: &mut self.core,
-            cfg: &self.cfg,
             me: id,
+            nodes: self.core.meta.len(),
+            clock: self.core.meta[id.index()].clock,
+            true_now: self.core.now,
+            cfg: &self.cfg,
             durable: &mut slot.durable,
             rng: &mut slot.rng,
+            out: &mut out,
+            metrics: &mut self.core.metrics,
+            next_timer: &mut self.core.next_timer,
         };
         f(node, &mut ctx);
+        self.core.carry_out(id, &mut out);
+        self.core.outbox = out;
     }
 }
 

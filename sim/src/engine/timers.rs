@@ -1,9 +1,9 @@
-//! The set of live timers: sequence numbers of timers that are pending and not cancelled.
+//! The set of live timers: ids of timers that are pending and not cancelled.
 //!
 //! A plain hash set of a million timers (gossip on 10^6 nodes keeps one periodic timer per
-//! node) costs a cache miss on every `set_timer` and every timer event. Timer ids are sequence
-//! numbers, which are dense and handed out in increasing order, and most timers are short-lived:
-//! so the recent ones live in a bitmap over a sliding window of sequence numbers (a million
+//! node) costs a cache miss on every `set_timer` and every timer event. Timer ids are dense and
+//! handed out in increasing order (a counter shared by every node of a run), and most timers
+//! are short-lived: so the recent ones live in a bitmap over a sliding window of ids (a million
 //! timers spread over three million events fit in ~400 KB), and the few that outlive the window
 //! move to a hash set (used for lookups only, never iterated: determinism is unaffected).
 //!
@@ -17,7 +17,7 @@ const WORD: u64 = 64;
 /// Words the window may always hold, however few timers are live.
 const WINDOW_MIN_WORDS: usize = 1 << 12;
 
-/// A set of timer ids (sequence numbers).
+/// A set of timer ids.
 #[derive(Default)]
 pub(crate) struct LiveTimers {
     /// The id of the first bit of `window` (a multiple of 64).
@@ -31,7 +31,7 @@ pub(crate) struct LiveTimers {
 }
 
 impl LiveTimers {
-    /// Adds a timer. Fastest when `id` is the largest so far (a fresh sequence number).
+    /// Adds a timer. Fastest when `id` is the largest so far (a fresh id).
     pub(crate) fn insert(&mut self, id: u64) {
         if id < self.base {
             self.old.insert(id);

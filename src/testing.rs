@@ -1,0 +1,356 @@
+//! `cargo test` integration: scenario campaigns as ordinary tests, and the one-node harness.
+//!
+//! ```no_run
+//! use faultline::testing::Campaign;
+//!
+//! #[test]
+//! fn raft_survives_the_nemesis() {
+//!     Campaign::file("scenarios/raft/nemesis.ron").seeds(0..200).run();
+//! }
+//! ```
+//!
+//! A [`Campaign`] runs one scenario (a file, RON text, or a [`Scenario`] built in Rust) over
+//! a range of seeds, in parallel across cores. A seed fails when its run does not match the
+//! scenario's expectation. On failure the run is saved as a replayable scenario file under
+//! `target/faultline/<test>/`, shrunk beside it, and the test panics with the violation, the
+//! files, and the exact commands that replay it. The environment steers a campaign without
+//! editing the test:
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `FAULTLINE_SEED=N` | run seed N only (replay a failure) |
+//! | `FAULTLINE_SEEDS=N` or `A..B` | run N seeds from the first (or `A..B`) instead of the test's range |
+//! | `FAULTLINE_JOBS=N` | worker threads (default: one per core) |
+//!
+//! [`Campaign::check_determinism`] runs every seed twice and fails naming the first event
+//! where the two runs differ. For unit tests of one node, see [`Harness`] (etcd-io/raft's
+//! `Step` tests) and [`golden`] (readable input → expected-output files).
+
+pub use sim::harness::{Harness, Step, golden};
+
+use crate::fuzz::campaign::{self, CampaignConfig, Failure, Shard};
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, Scenario};
+use protocols::family::{Family, Registry};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Replays one seed: `FAULTLINE_SEED=N`.
+pub const SEED_ENV: &str = "FAULTLINE_SEED";
+/// Seeds of a campaign: `FAULTLINE_SEEDS=N` (N seeds from the first) or `A..B`.
+pub const SEEDS_ENV: &str = "FAULTLINE_SEEDS";
+/// Worker threads: `FAULTLINE_JOBS=N`.
+pub const JOBS_ENV: &str = "FAULTLINE_JOBS";
+
+/// Where a campaign's scenario comes from.
+#[derive(Clone, Debug)]
+enum Source {
+    File(PathBuf),
+    Text { name: String, text: String },
+    Built(Box<Scenario>),
+}
+
+/// One scenario over many seeds, as a test (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    registry: Registry,
+    source: Source,
+    seeds: Option<Range<u64>>,
+    jobs: usize,
+    shrink: bool,
+    determinism: bool,
+    replay_command: Option<String>,
+}
+
+/// What a campaign that passed ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Passed {
+    /// The seeds run.
+    pub seeds: Range<u64>,
+    /// The trace hash of every seed's run, in seed order (16 hex digits each).
+    pub trace_hashes: Vec<String>,
+}
+
+impl Campaign {
+    fn new(source: Source) -> Campaign {
+        Campaign {
+            registry: protocols::builtin(),
+            source,
+            seeds: None,
+            jobs: 0,
+            shrink: true,
+            determinism: false,
+            replay_command: None,
+        }
+    }
+
+    /// A scenario file (a relative path is relative to the package's directory, where
+    /// `cargo test` runs).
+    pub fn file(path: impl Into<PathBuf>) -> Campaign {
+        Campaign::new(Source::File(path.into()))
+    }
+
+    /// A scenario written as RON text in the test; `name` stands for its file in messages
+    /// and names the saved failures.
+    pub fn text(name: impl Into<String>, text: impl Into<String>) -> Campaign {
+        Campaign::new(Source::Text {
+            name: name.into(),
+            text: text.into(),
+        })
+    }
+
+    /// A scenario built (or edited) in Rust.
+    pub fn scenario(s: Scenario) -> Campaign {
+        Campaign::new(Source::Built(Box::new(s)))
+    }
+
+    /// Adds a family to the registry the scenario is read with (the built-in ones are there).
+    pub fn family(mut self, family: impl Family) -> Campaign {
+        self.registry.add(family);
+        self
+    }
+
+    /// Reads the scenario with this registry instead.
+    pub fn registry(mut self, registry: Registry) -> Campaign {
+        self.registry = registry;
+        self
+    }
+
+    /// The seeds to run (default: the scenario's own seed only).
+    pub fn seeds(mut self, seeds: Range<u64>) -> Campaign {
+        self.seeds = Some(seeds);
+        self
+    }
+
+    /// Worker threads (default: one per core; `FAULTLINE_JOBS` overrides).
+    pub fn jobs(mut self, jobs: usize) -> Campaign {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Whether the first failure is shrunk (default: yes).
+    pub fn shrink(mut self, shrink: bool) -> Campaign {
+        self.shrink = shrink;
+        self
+    }
+
+    /// Runs every seed twice and fails if the runs differ, naming the first event where they
+    /// do (default: no).
+    pub fn check_determinism(mut self, on: bool) -> Campaign {
+        self.determinism = on;
+        self
+    }
+
+    /// The command that runs a saved scenario file with the families of this registry, for
+    /// the panic message (e.g. `cargo run -p mycrate --`); `faultline` by default.
+    pub fn replay_command(mut self, command: impl Into<String>) -> Campaign {
+        self.replay_command = Some(command.into());
+        self
+    }
+
+    /// Runs the campaign; panics with a replayable report on the first failing seed (see the
+    /// module docs).
+    pub fn run(self) -> Passed {
+        match self.try_run() {
+            Ok(p) => p,
+            Err(message) => panic!("{message}"),
+        }
+    }
+
+    /// Runs the campaign; `Err` carries the report [`Campaign::run`] panics with.
+    pub fn try_run(self) -> Result<Passed, String> {
+        let (name, scenario) = self.load()?;
+        let seeds = self.seed_range(scenario.seed)?;
+        let jobs = match std::env::var(JOBS_ENV) {
+            Ok(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{JOBS_ENV}={v}: expected a number of threads"))?,
+            Err(_) => self.jobs,
+        };
+        let out = failure_dir(&name);
+        let cfg = CampaignConfig {
+            registry: self.registry.clone(),
+            file: PathBuf::from(&name),
+            scenario: scenario.clone(),
+            start: seeds.start,
+            end: seeds.end,
+            shard: Shard::ALL,
+            jobs,
+            out: Some(out.clone()),
+            budget: None,
+            shrink: usize::from(self.shrink),
+            shrink_runs: crate::fuzz::shrink::DEFAULT_MAX_RUNS,
+            progress: false,
+            max_failures: Some(1),
+        };
+        let report = campaign::run_campaign(&cfg)?;
+        if let Some(f) = report.failures.first() {
+            return Err(self.failure_message(&name, &scenario, f, report.failures.len()));
+        }
+        let mut trace_hashes = vec![];
+        for seed in seeds.clone() {
+            let opts = RunOptions {
+                seed: Some(seed),
+                ..RunOptions::default()
+            };
+            if self.determinism {
+                runner::check_determinism(&name, &scenario, seed).map_err(|d| {
+                    format!(
+                        "faultline: {name} is not deterministic with seed {seed}: {d}\n  replay: {}",
+                        replay_test(seed)
+                    )
+                })?;
+            }
+            trace_hashes.push(runner::run(&name, &scenario, &opts).trace_hash);
+        }
+        Ok(Passed {
+            seeds,
+            trace_hashes,
+        })
+    }
+
+    fn load(&self) -> Result<(String, Scenario), String> {
+        match &self.source {
+            Source::File(p) => {
+                let s = scenario::load_with(&self.registry, p).map_err(|e| e.to_string())?;
+                Ok((p.display().to_string(), s))
+            }
+            Source::Text { name, text } => {
+                let s =
+                    scenario::parse_with(&self.registry, name, text).map_err(|e| e.to_string())?;
+                Ok((name.clone(), s))
+            }
+            Source::Built(s) => {
+                // Checked like a file, so a scenario edited in Rust cannot skip validation.
+                let text = campaign::to_text(s);
+                let name = format!("{}.ron", slug(&s.name));
+                let s = scenario::parse_with(&self.registry, &name, &text)
+                    .map_err(|e| format!("the scenario built in the test is invalid: {e}"))?;
+                Ok((name, s))
+            }
+        }
+    }
+
+    /// The seeds to run: `FAULTLINE_SEED`, else `FAULTLINE_SEEDS`, else the test's range,
+    /// else the scenario's own seed.
+    fn seed_range(&self, own: u64) -> Result<Range<u64>, String> {
+        if let Ok(v) = std::env::var(SEED_ENV) {
+            let seed: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("{SEED_ENV}={v}: expected a seed number"))?;
+            return Ok(seed..seed + 1);
+        }
+        let start = self.seeds.as_ref().map_or(own, |r| r.start);
+        if let Ok(v) = std::env::var(SEEDS_ENV) {
+            if let Ok(n) = v.trim().parse::<u64>() {
+                return Ok(start..start.saturating_add(n.max(1)));
+            }
+            let (a, b) = crate::fuzz::parse_seeds(&v).map_err(|e| format!("{SEEDS_ENV}: {e}"))?;
+            return Ok(a..b);
+        }
+        Ok(self.seeds.clone().unwrap_or(own..own + 1))
+    }
+
+    fn failure_message(&self, name: &str, s: &Scenario, f: &Failure, count: usize) -> String {
+        let mut m = format!(
+            "faultline: {name} ({}) failed with seed {}: {} {} at {:.6}s: {}\n",
+            s.name,
+            f.seed,
+            f.verdict,
+            f.key,
+            f.time_ns as f64 / 1e9,
+            f.message
+        );
+        if count > 1 {
+            m += &format!("  ({count} failing seeds found; this is the first)\n");
+        }
+        let replay = self
+            .replay_command
+            .clone()
+            .unwrap_or_else(|| "faultline".into());
+        if let Some(file) = &f.file {
+            m += &format!("  saved:  {}\n", file.display());
+        }
+        let mut rerun = f.file.clone();
+        if let Some(sh) = &f.shrunk {
+            m += &format!(
+                "  shrunk: {} (faults {} -> {}, {} nodes)\n",
+                sh.file.display(),
+                sh.faults_before,
+                sh.faults_after,
+                sh.nodes
+            );
+            rerun = Some(sh.file.clone());
+        }
+        m += &format!("  replay: {}\n", replay_test(f.seed));
+        if let Some(file) = rerun {
+            m += &format!("      or: {replay} run {}\n", file.display());
+        }
+        m
+    }
+}
+
+/// The command that re-runs the current test with one seed.
+fn replay_test(seed: u64) -> String {
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(|n| format!(" -- {n} --exact"))
+        .unwrap_or_default();
+    let package = std::env::var("CARGO_PKG_NAME")
+        .map(|p| format!(" -p {p}"))
+        .unwrap_or_default();
+    let target = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .and_then(|stem| stem.rsplit_once('-').map(|(name, _hash)| name.to_string()))
+        .map(|t| format!(" --test {t}"))
+        .unwrap_or_default();
+    format!("{SEED_ENV}={seed} cargo test{package}{target}{test}")
+}
+
+/// `target/faultline/<test>/`: beside the build, named after the running test.
+fn failure_dir(scenario: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            // <target>/<profile>/deps/<test binary>
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_else(|| PathBuf::from("target"));
+    let test = std::thread::current()
+        .name()
+        .filter(|n| *n != "main")
+        .map(slug)
+        .unwrap_or_else(|| {
+            slug(
+                &Path::new(scenario)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            )
+        });
+    target.join("faultline").join(test)
+}
+
+/// A name safe as a file name.
+fn slug(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        "scenario".into()
+    } else {
+        out
+    }
+}
