@@ -160,13 +160,14 @@ impl Campaign {
     /// Runs the campaign; `Err` carries the report [`Campaign::run`] panics with.
     pub fn try_run(self) -> Result<Passed, String> {
         let (name, scenario) = self.load()?;
-        let seeds = self.seed_range(scenario.seed)?;
-        let jobs = match std::env::var(JOBS_ENV) {
-            Ok(v) => v
+        let env = |k: &str| std::env::var(k).ok();
+        let seeds = self.seed_range(scenario.seed, env)?;
+        let jobs = match env(JOBS_ENV) {
+            Some(v) => v
                 .trim()
                 .parse()
                 .map_err(|_| format!("{JOBS_ENV}={v}: expected a number of threads"))?,
-            Err(_) => self.jobs,
+            None => self.jobs,
         };
         let out = failure_dir(&name);
         let cfg = CampaignConfig {
@@ -234,8 +235,12 @@ impl Campaign {
 
     /// The seeds to run: `FAULTLINE_SEED`, else `FAULTLINE_SEEDS`, else the test's range,
     /// else the scenario's own seed.
-    fn seed_range(&self, own: u64) -> Result<Range<u64>, String> {
-        if let Ok(v) = std::env::var(SEED_ENV) {
+    fn seed_range(
+        &self,
+        own: u64,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Range<u64>, String> {
+        if let Some(v) = env(SEED_ENV) {
             let seed: u64 = v
                 .trim()
                 .parse()
@@ -243,7 +248,7 @@ impl Campaign {
             return Ok(seed..seed + 1);
         }
         let start = self.seeds.as_ref().map_or(own, |r| r.start);
-        if let Ok(v) = std::env::var(SEEDS_ENV) {
+        if let Some(v) = env(SEEDS_ENV) {
             if let Ok(n) = v.trim().parse::<u64>() {
                 return Ok(start..start.saturating_add(n.max(1)));
             }
@@ -352,5 +357,43 @@ fn slug(s: &str) -> String {
         "scenario".into()
     } else {
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_environment_picks_the_seeds() {
+        let c = Campaign::text("t.ron", "").seeds(10..20);
+        assert_eq!(c.seed_range(3, env(&[])), Ok(10..20));
+        assert_eq!(c.seed_range(3, env(&[(SEED_ENV, "17")])), Ok(17..18));
+        assert_eq!(c.seed_range(3, env(&[(SEEDS_ENV, "5")])), Ok(10..15));
+        assert_eq!(
+            c.seed_range(3, env(&[(SEEDS_ENV, "100..=101")])),
+            Ok(100..102)
+        );
+        // One seed wins over a range; nonsense is an error naming the variable.
+        assert_eq!(
+            c.seed_range(3, env(&[(SEED_ENV, "4"), (SEEDS_ENV, "9")])),
+            Ok(4..5)
+        );
+        assert!(
+            c.seed_range(3, env(&[(SEED_ENV, "x")]))
+                .unwrap_err()
+                .contains(SEED_ENV)
+        );
+        let own = Campaign::text("t.ron", "");
+        assert_eq!(own.seed_range(3, env(&[])), Ok(3..4));
+        assert_eq!(own.seed_range(3, env(&[(SEEDS_ENV, "2")])), Ok(3..5));
     }
 }

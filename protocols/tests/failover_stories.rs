@@ -286,7 +286,7 @@ fn crash_failover_times_are_measured() {
         let detection = report.metrics.values(metric::DETECTION_MS);
         let failover = report.metrics.values(metric::FAILOVER_MS);
         eprintln!("{mode:?}/crash: detection {detection:?} ms, failover {failover:?} ms");
-        // REFERENCES.md §5: detection falls in [τ − h, τ] after the crash, plus one check
+        // docs/references.md §5: detection falls in [τ − h, τ] after the crash, plus one check
         // period here (backups look every heartbeat), plus a network delay.
         assert_eq!(detection.len(), 1, "{mode:?}");
         assert!(

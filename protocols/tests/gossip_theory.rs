@@ -1,5 +1,5 @@
 //! Fidelity to the classic analyses, over many seeds, on the complete graph with synchronous
-//! rounds (the model in `gossip`'s module docs). Tolerances come from REFERENCES.md §3.4
+//! rounds (the model in `gossip`'s module docs). Tolerances come from docs/references.md §3.4
 //! (a Monte Carlo of the same model on n = 1000: push 18.09 ± 1.31 rounds, pull 13.9 ± 1.4,
 //! push-pull 9.15 ± 0.50; residues tracking s = e^(-(k+1)(1-s)) and s ≈ e^(-m)).
 
@@ -151,7 +151,7 @@ fn feedback_coin_residue_matches_the_differential_equation_root() {
 
 #[test]
 fn feedback_counter_matches_the_calibration_table() {
-    // REFERENCES.md §3.4: (k, residue, traffic) for feedback, counter, push on n = 1000.
+    // docs/references.md §3.4: (k, residue, traffic) for feedback, counter, push on n = 1000.
     for (k, s_ref, m_ref) in [(1u32, 0.200, 1.60), (2, 0.059, 2.82), (3, 0.022, 3.91)] {
         let (s, m) = residue_and_traffic(
             &rumor(Direction::Push, Interest::Feedback, Stop::Counter, k),

@@ -1,5 +1,5 @@
 //! The election-time shape: randomized timeouts avoid split votes, and with 150–300 ms the
-//! mean election time after a leader crash matches the thesis's analytic model (REFERENCES.md
+//! mean election time after a leader crash matches the thesis's analytic model (docs/references.md
 //! §1.3, Ongaro's thesis §9.1–9.3).
 //!
 //! Model assumptions (and how this setup meets them):
@@ -85,7 +85,7 @@ fn mean_election_ms(timeout: (u64, u64), seeds: u64, cap: Duration) -> f64 {
     total / seeds as f64
 }
 
-/// The thesis's expected election time in ms (REFERENCES.md §1.3):
+/// The thesis's expected election time in ms (docs/references.md §1.3):
 /// `E = (1/(1-p))·(1 + 1/(s+1) + E[L]) + E[L] + E[W] − h/2`, in units of the timeout range,
 /// with `p = Σ_{k=c−1}^{s} C(s,k) l^k (1−l)^{s−k}`, `c = s − ⌊n/2⌋ + 1`.
 fn model_ms(n: u32, s: u32, range_ms: f64, latency_ms: f64, heartbeat_ms: f64) -> f64 {
@@ -103,7 +103,7 @@ fn model_ms(n: u32, s: u32, range_ms: f64, latency_ms: f64, heartbeat_ms: f64) -
 
 #[test]
 fn model_reproduces_the_worked_values() {
-    // REFERENCES.md §1.3 table: 5/4 at L = 1 ms → 145 ms, L = 5 ms → 154 ms; 3/2 at 5 ms → 187.
+    // docs/references.md §1.3 table: 5/4 at L = 1 ms → 145 ms, L = 5 ms → 154 ms; 3/2 at 5 ms → 187.
     assert!((model_ms(5, 4, 150.0, 1.0, 75.0) - 145.0).abs() < 1.5);
     assert!((model_ms(5, 4, 150.0, 5.0, 75.0) - 154.0).abs() < 1.5);
     assert!((model_ms(3, 2, 150.0, 5.0, 75.0) - 187.0).abs() < 1.5);

@@ -1,5 +1,5 @@
 //! The engine benchmark: events per second of the bare engine, next to a plain binary-heap
-//! event loop doing the same work in the same call (DESIGN.md, "Performance").
+//! event loop doing the same work in the same call (docs/architecture.md, "Performance notes").
 //!
 //! The workload is [`Relay`]: 5 nodes keep [`IN_FLIGHT`] messages in flight; every delivered
 //! message makes its receiver forward it to a random peer (the node's own random stream) with

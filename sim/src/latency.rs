@@ -2,7 +2,7 @@
 //!
 //! Every distribution samples whole nanoseconds. Sampling uses only IEEE basic arithmetic and
 //! the pure-Rust `libm` port (`log`, `exp`, `sqrt`, `cos`), never the platform's math library,
-//! so the same seed gives the same latencies on every machine (DESIGN.md, determinism rules).
+//! so the same seed gives the same latencies on every machine (docs/architecture.md, determinism rules).
 //!
 //! | distribution | parameters | mean |
 //! |---|---|---|

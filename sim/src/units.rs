@@ -76,6 +76,14 @@ impl Serialize for Dur {
     }
 }
 
+/// The error for a bare number where a duration string belongs.
+fn bare_number<E: serde::de::Error>(n: impl fmt::Display) -> E {
+    E::custom(format!(
+        "expected a duration with units such as \"150ms\" or \"2s\", got the bare number {n}: \
+         write it as a string with a unit"
+    ))
+}
+
 impl<'de> Deserialize<'de> for Dur {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
         struct V;
@@ -87,8 +95,18 @@ impl<'de> Deserialize<'de> for Dur {
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dur, E> {
                 parse_duration(v).map(Dur).map_err(E::custom)
             }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Dur, E> {
+                Err(bare_number(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Dur, E> {
+                Err(bare_number(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Dur, E> {
+                Err(bare_number(v))
+            }
         }
-        d.deserialize_str(V)
+        // `any`, not `str`: a bare number then gets a message saying what to write instead.
+        d.deserialize_any(V)
     }
 }
 
@@ -117,6 +135,15 @@ impl<'de> Deserialize<'de> for SignedDur {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a duration string with units, such as \"-2s\" or \"500ms\"")
             }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SignedDur, E> {
+                Err(bare_number(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SignedDur, E> {
+                Err(bare_number(v))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<SignedDur, E> {
+                Err(bare_number(v))
+            }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<SignedDur, E> {
                 let (neg, body) = match s.trim().strip_prefix('-') {
                     Some(rest) => (true, rest),
@@ -129,7 +156,7 @@ impl<'de> Deserialize<'de> for SignedDur {
                 Ok(SignedDur(if neg { -ns } else { ns }))
             }
         }
-        d.deserialize_str(V)
+        d.deserialize_any(V)
     }
 }
 

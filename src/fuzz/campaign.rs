@@ -2,7 +2,7 @@
 //! saved as a scenario file that replays exactly, then shrunk.
 //!
 //! Parallelism is across seeds only (rayon); each simulation stays on one thread, as
-//! DESIGN.md requires. Failure files have deterministic names (`<stem>.seed<N>.ron`) and are
+//! docs/architecture.md requires. Failure files have deterministic names (`<stem>.seed<N>.ron`) and are
 //! written atomically (temporary file, then rename), so a campaign that is killed and started
 //! again with the same arguments rewrites the same files with the same bytes: nothing is lost
 //! and nothing is duplicated. Which seeds a shard runs is fixed by the arguments alone, never by
@@ -219,7 +219,14 @@ fn failure_text(
 }
 
 /// Runs one seed; a failure is saved when `out` is set.
-fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Failure>, String> {
+/// A failing seed, with the text of its failure file (written only if the failure is kept).
+struct Found {
+    failure: Failure,
+    text: Option<(PathBuf, String)>,
+}
+
+/// Runs one seed; a failure comes back with its file's text when `out` is set.
+fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>, String> {
     let drawn = materialize(&cfg.scenario, seed);
     let o = runner::run(name, &drawn, &RunOptions::default());
     if o.matched {
@@ -247,17 +254,18 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Failur
         },
         shrunk: None,
     };
+    let mut text = None;
     if let Some(dir) = &cfg.out {
         let path = failure_path(dir, &cfg.file, seed);
-        let text = failure_text(&cfg.file, &cfg.scenario, &drawn, &o, &path);
+        let body = failure_text(&cfg.file, &cfg.scenario, &drawn, &o, &path);
         // A saved file that does not parse back would be a useless bug report: check it now.
-        scenario::parse_with(&cfg.registry, &path.display().to_string(), &text)
+        scenario::parse_with(&cfg.registry, &path.display().to_string(), &body)
             .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
-        write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         f.replay = format!("faultline run {}", path.display());
-        f.file = Some(path);
+        f.file = Some(path.clone());
+        text = Some((path, body));
     }
-    Ok(Some(f))
+    Ok(Some(Found { failure: f, text }))
 }
 
 /// Shrinks a saved failure into `<name>.shrunk.ron`, or reads the one a previous run of the
@@ -320,7 +328,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             break;
         }
         let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
-        let results: Vec<Option<Result<Option<Failure>, String>>> = pool.install(|| {
+        let results: Vec<Option<Result<Option<Found>, String>>> = pool.install(|| {
             batch
                 .par_iter()
                 .map(|&seed| {
@@ -335,12 +343,18 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         });
         for r in results.into_iter().flatten() {
             seeds_run += 1;
-            if let Some(f) = r? {
-                failures.push(f);
+            // Failures are kept (and their files written) in seed order, up to the limit.
+            if let Some(found) = r?
+                && failures.len() < max_failures
+            {
+                if let Some((path, text)) = &found.text {
+                    write_atomic(path, text)
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                }
+                failures.push(found.failure);
             }
         }
     }
-    failures.truncate(max_failures);
     let wall = progress.finish();
     if cfg.out.is_some() && cfg.shrink > 0 && !failures.is_empty() {
         if cfg.progress {

@@ -7,7 +7,7 @@
 //! result is always a valid file that fails when run; a candidate the parser refuses (a node
 //! count the protocol does not accept) is simply not taken. "The same way" means the same
 //! [`failure_key`]: the violated invariant, or the kind of abnormal end (panic, stall).
-//! Randomness comes from independent streams per purpose (DESIGN.md), so removing a fault
+//! Randomness comes from independent streams per purpose (docs/architecture.md), so removing a fault
 //! does not reshuffle the workload's or the clocks' draws; the network's and the nodes' draws
 //! after it still change with every message it changes.
 //! Before ddmin, role targets are pinned to the nodes they hit in the failing run ([`pin`]):

@@ -9,8 +9,8 @@
 //!                                                 └──► RequestPromotion to all (Lease, Quorum)
 //! ```
 //!
-//! Four variants ([`Mode`]), from the textbook bug to the safe design (DESIGN.md, failover;
-//! REFERENCES.md §5):
+//! Four variants ([`Mode`]), from the textbook bug to the safe design (docs/architecture.md, failover;
+//! docs/references.md §5):
 //! - `Naive`: a backup promotes after missed heartbeats; nothing is fenced and a primary that
 //!   lost its backups keeps serving alone. Split brain under partition or pause, by design.
 //! - `Fencing`: promotion increments an epoch (a fencing token, Kleppmann 2016); replicas
@@ -21,7 +21,7 @@
 //!   catches it; so does NoSplitBrain once both have served).
 //! - `Lease`: the primary acts only while its lease holds on its own clock; a backup grants a
 //!   promotion only after hearing no primary for the lease stretched by the drift bound
-//!   (`lease·(1+ρ)/(1−ρ)`, the lease rule of REFERENCES.md §5). Safe while every clock drifts
+//!   (`lease·(1+ρ)/(1−ρ)`, the lease rule of docs/references.md §5.4). Safe while every clock drifts
 //!   less than ρ, unsafe beyond: nothing else fences the old primary.
 //! - `Quorum`: promotion needs a majority of grants in a new epoch (one grant per epoch, the
 //!   candidate's log at least as up to date), writes need a majority of copies, and replicas

@@ -1,7 +1,7 @@
 //! The failover checks and metrics, read from node state after every event on the true
 //! timeline (`View::now`).
 //!
-//! - **NoSplitBrain** (REFERENCES.md §5, invariant 5): believing is not accepting. Several
+//! - **NoSplitBrain** (docs/references.md §5.5, invariant 5): believing is not accepting. Several
 //!   nodes may believe they are primary at once (the old one has not noticed yet); what must
 //!   not happen is that two of them get writes *accepted*. A primary's stint starts when the
 //!   monitor first sees it primary in an epoch; a write is accepted when its primary commits
@@ -14,7 +14,7 @@
 //! - **PrimaryWithin(T)**: some node serves writes (`FailoverNode::serving`) within T of the
 //!   last fault (`Setup::quiet_from`).
 //!
-//! Metrics (REFERENCES.md §5, "failover latency expectation"), all in milliseconds of true
+//! Metrics (docs/references.md §5.6, "failover latency expectation"), all in milliseconds of true
 //! time, per fault that hits the believed primary (crash, pause, isolation): detection (→
 //! another node suspects it), failover (→ a write accepted by another primary), the
 //! unavailability window (→ any primary, old or new, gets a write accepted that was appended

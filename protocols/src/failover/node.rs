@@ -6,7 +6,7 @@
 //! at once (Naive, Fencing: only if the last Append still listed it in the replica set, so a
 //! backup that fell behind never takes over) or becomes a `Candidate` asking every node for a
 //! grant (Lease, Quorum). A node grants at most one candidate per epoch, never while it hears
-//! a primary (the lease rule of REFERENCES.md §5, and Raft's CheckQuorum vote-ignoring), and
+//! a primary (the lease rule of docs/references.md §5.4, and Raft's CheckQuorum vote-ignoring), and
 //! only to a log at least as up to date as its own (Raft §5.4.1). Epochs are persisted before
 //! any message that depends on them.
 //!

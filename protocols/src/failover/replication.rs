@@ -16,7 +16,7 @@
 //!   backup has the write).
 //!
 //! Fenced replicas (Fencing, Quorum) refuse an Append whose epoch is lower than theirs with
-//! `Stale` (equal epochs pass: one primary sends many writes with one token, REFERENCES.md §5).
+//! `Stale` (equal epochs pass: one primary sends many writes with one token, docs/references.md §5.1).
 
 use super::Mode;
 use super::node::{Entry, FailoverNode, Message, Role};

@@ -53,7 +53,7 @@ mod tests {
 
     #[test]
     fn residue_roots_match_the_reference_table() {
-        // REFERENCES.md §3.1, exact roots for k = 1..5.
+        // docs/references.md §3.1, exact roots for k = 1..5.
         for (k, s) in [(1.0, 0.2032), (2.0, 0.0595), (3.0, 0.0198), (4.0, 0.00698)] {
             let r = residue_root(k);
             assert!((r - s).abs() / s < 0.01, "k={k}: {r} vs {s}");

@@ -8,6 +8,7 @@
 //! with the associated response").
 
 use super::{KvRequest, Op, Ret};
+use serde::{Deserialize, Serialize};
 use sim::ClientId;
 use std::collections::BTreeMap;
 
@@ -33,7 +34,7 @@ impl Applied {
 }
 
 /// Key-value registers plus client sessions.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct KvStore {
     values: BTreeMap<u64, u64>,
     sessions: BTreeMap<ClientId, (u64, Ret)>,

@@ -1,7 +1,7 @@
 //! The linearizability checker: Wing–Gong–Lowe search, partitioned by key.
 //!
 //! Owns [`check`] and its generic form [`check_entries`], the search budget and the results.
-//! It follows (REFERENCES.md §6):
+//! It follows (docs/references.md §6):
 //!
 //! - Wing & Gong 1993: depth-first search that repeatedly linearizes a *minimal* operation (one
 //!   invoked no later than every pending operation's return), applies it to the model, and

@@ -1,7 +1,7 @@
 //! Recording a client history, and its JSON-lines form.
 //!
 //! Owns [`History`]: every client operation's invocation and completion, in the Knossos/Jepsen
-//! style (`jepsen-io/knossos` README, REFERENCES.md §6). An operation is invoked, then completes
+//! style (`jepsen-io/knossos` README, docs/references.md §6). An operation is invoked, then completes
 //! `ok` (it took effect and returned this), `fail` (it definitely did not take effect) or `info`
 //! (indeterminate: a timeout or a crash; it may take effect at any time after its invocation).
 //! An operation that is never completed counts as `info` when the history is checked.
@@ -11,7 +11,7 @@
 //! operation; a process has at most one pending operation (clients are sequential, which is also
 //! what lets the JSON lines pair an invocation with its completion by process).
 //!
-//! JSON lines follow the REFERENCES.md §6 recommendation with numeric keys and values. A cas that
+//! JSON lines follow the docs/references.md §6 recommendation with numeric keys and values. A cas that
 //! ran and found another value (`Ok(Ret::Cas(false))`) is written as Jepsen writes it, a `fail`
 //! line, marked `"error":"cas-mismatch"` so that reading it back keeps the information.
 

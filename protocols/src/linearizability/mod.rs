@@ -1,4 +1,4 @@
-//! Linearizability checking of client histories (REFERENCES.md §6).
+//! Linearizability checking of client histories (docs/references.md §6).
 //!
 //! A history is linearizable (Herlihy & Wing 1990) if its operations can be put in one total
 //! order that (a) the sequential specification accepts and (b) respects real time: if A returns

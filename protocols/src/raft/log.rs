@@ -10,10 +10,11 @@
 //! digest of its last compacted entry, as the snapshot's metadata.
 
 use crate::kv::KvRequest;
+use serde::{Deserialize, Serialize};
 use sim::rng::splitmix64;
 
 /// What an entry carries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Command {
     /// The no-op a new leader appends to commit entries of earlier terms (paper §8).
     Noop,
@@ -22,7 +23,7 @@ pub enum Command {
 }
 
 /// One log entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
     /// The term in which a leader created it.
     pub term: u64,
@@ -34,7 +35,7 @@ pub struct Entry {
 }
 
 /// A Raft log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RaftLog {
     offset: u64,
     offset_term: u64,

@@ -2,7 +2,7 @@
 //! Figure 3 properties, monotonic terms and commit indices, and leader-within-T; it also
 //! measures election times and messages per committed entry.
 //!
-//! How each property is checked (REFERENCES.md §1.1):
+//! How each property is checked (docs/references.md §1.1):
 //! - Election Safety: a map term → the first server seen leading it.
 //! - Leader Append-Only: a server leading the same term in two observations never loses or
 //!   changes an entry it held.

@@ -10,13 +10,14 @@ use super::config::{RaftBug, RaftConfig};
 use super::log::{Command, RaftLog};
 use super::replication::{PendingRead, Progress};
 use crate::kv::{KvReply, KvRequest, KvStore};
+use serde::{Deserialize, Serialize};
 use sim::rng::uniform_u64;
 use sim::{ClientId, Context, NodeId, Protocol, Time, TimerId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// A server's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     /// Follows a leader (or waits for one).
     Follower,
@@ -29,7 +30,7 @@ pub enum Role {
 }
 
 /// A state-machine snapshot: everything applied up to `index` (paper §7).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The last index it covers.
     pub index: u64,
@@ -40,7 +41,7 @@ pub struct Snapshot {
 }
 
 /// What survives a crash.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RaftDurable {
     /// The latest snapshot; the log's `offset` is its index.
     pub snapshot: Option<Snapshot>,
@@ -53,7 +54,7 @@ pub struct RaftDurable {
 }
 
 /// Messages between servers (paper Fig. 2; `pre_vote` marks PreVote rounds).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// A (pre-)vote request; for a pre-vote `term` is the term the sender would campaign in.
     RequestVote {
@@ -100,7 +101,7 @@ pub enum Message {
 }
 
 /// Timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Timer {
     /// No leader heard from in time: campaign.
     Election,

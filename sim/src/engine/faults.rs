@@ -1,7 +1,7 @@
 //! Applying faults: resolving targets at the moment a fault fires, then crashing, restarting,
 //! pausing, resuming, cutting, healing, slowing links and skewing clocks.
 //!
-//! Crash semantics (DESIGN.md): a crash drops the node's volatile state; its pending timers
+//! Crash semantics (docs/architecture.md): a crash drops the node's volatile state; its pending timers
 //! and the messages in flight to it are lost (their incarnation no longer matches); its durable
 //! storage is kept. Restart rebuilds the node with `Protocol::recover`. Pause freezes the node:
 //! its events are held in arrival order and handled the moment it resumes.

@@ -1,7 +1,7 @@
 //! The event queue: small keys `(time, seq, slot)` ordered exactly by `(time, seq)`, over a
 //! slab of payloads.
 //!
-//! Order is exactly `(time, seq)` (DESIGN.md, "Event queue"): the sequence number is unique and
+//! Order is exactly `(time, seq)` (docs/architecture.md, "Time and the event queue"): the sequence number is unique and
 //! strictly increasing, so no two keys compare equal and the pop order never depends on the
 //! queue's layout. The slot only says where the payload lives.
 //!
