@@ -52,7 +52,7 @@ pub mod golden;
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::protocol::{Action, ClientId, Context, Protocol, TimerId};
+use crate::protocol::{Action, ClientId, Collector, Context, Protocol, Sink, TimerId};
 use crate::rng::{self, NodeRng};
 use crate::{NodeId, Time};
 use std::collections::BTreeMap;
@@ -288,15 +288,17 @@ impl<P: Protocol> Harness<P> {
         let mut actions = Vec::new();
         let mut ctx = Context {
             me: self.me,
-            nodes: self.nodes,
-            clock: self.clock,
-            true_now: self.now,
             cfg: &self.cfg,
             durable: &mut self.durable,
             rng: &mut self.rng,
-            out: &mut actions,
-            metrics: &mut self.metrics,
-            next_timer: &mut self.next_timer,
+            sink: Sink::Collect(Collector {
+                actions: &mut actions,
+                metrics: &mut self.metrics,
+                next_timer: &mut self.next_timer,
+                clock: self.clock,
+                now: self.now,
+                nodes: self.nodes,
+            }),
         };
         f(&mut ctx);
         let local = self.clock.local(self.now);
@@ -326,5 +328,77 @@ impl<P: Protocol> Harness<P> {
             actions,
             durable_writes: self.metrics.counter("storage.writes") - writes_before,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Limits, SimConfig, Simulation};
+
+    /// Records what its context tells it, and asks for a little of everything.
+    #[derive(Debug, Default)]
+    struct Recorder {
+        seen: Vec<(Time, TimerId, u64)>,
+    }
+
+    impl Protocol for Recorder {
+        type Config = ();
+        type Message = u64;
+        type Timer = u64;
+        type Request = ();
+        type Reply = ();
+        type Durable = u64;
+
+        fn start(ctx: &mut Context<'_, Self>) -> Self {
+            ctx.set_timer(Duration::from_millis(7), 0);
+            Recorder::default()
+        }
+
+        fn on_message(&mut self, _: &mut Context<'_, Self>, _: NodeId, _: u64) {}
+
+        fn on_timer(&mut self, ctx: &mut Context<'_, Self>, n: u64) {
+            let draw = crate::rng::uniform_u64(ctx.rng(), 1, 9);
+            *ctx.durable_mut() += draw;
+            let spare = ctx.set_timer(Duration::from_millis(draw), n + 100);
+            ctx.cancel_timer(spare);
+            let id = ctx.set_timer(Duration::from_millis(draw), n + 1);
+            ctx.send(NodeId(1), n);
+            self.seen.push((ctx.now(), id, *ctx.durable()));
+        }
+
+        fn on_client_request(&mut self, _: &mut Context<'_, Self>, _: u64, _: ()) {}
+    }
+
+    #[test]
+    fn a_node_stepped_alone_sees_what_it_sees_in_a_run() {
+        let mut sim = Simulation::<Recorder>::new(
+            SimConfig {
+                nodes: 2,
+                seed: 9,
+                clocks: vec![crate::Clock::new(3_000, 250)],
+                limits: Limits {
+                    duration: Some(Duration::from_millis(200)),
+                    ..Limits::default()
+                },
+                ..SimConfig::default()
+            },
+            (),
+        );
+        sim.run();
+        let in_run = sim.view().node(NodeId(0)).unwrap().seen.clone();
+        assert!(in_run.len() > 10);
+        let mut h = Harness::<Recorder>::new((), NodeId(0), 2, 9);
+        h.set_clock(crate::Clock::new(3_000, 250));
+        // Timer ids differ (a run hands them out across every node); what the node sees of
+        // time, its random stream and its storage must not.
+        h.start();
+        for _ in 0..in_run.len() {
+            h.fire_next().expect("a pending timer");
+        }
+        let alone = &h.node().unwrap().seen;
+        let seen = |v: &[(Time, TimerId, u64)]| v.iter().map(|s| (s.0, s.2)).collect::<Vec<_>>();
+        assert_eq!(seen(alone), seen(&in_run), "local times and durable state");
+        assert_eq!(*h.durable(), *sim.view().durable(NodeId(0)));
     }
 }

@@ -102,9 +102,6 @@ pub struct Core<P: Protocol> {
     pub(crate) live_timers: LiveTimers,
     /// The next timer id to hand out (ids are dense and increasing, like sequence numbers).
     pub(crate) next_timer: u64,
-    /// What the node being called asked for; drained by [`Core::carry_out`] after every call
-    /// (kept here so its buffer is reused).
-    pub(crate) outbox: Vec<Action<P>>,
     /// Events that reached a paused node, in arrival order, per node.
     pub(crate) deferred: FxHashMap<u32, Vec<Entry<P>>>,
     /// Held events released by a resume: they run before anything in the queue, in the order
@@ -208,18 +205,16 @@ impl<P: Protocol> Core<P> {
         self.live_timers.insert(id.0);
     }
 
-    /// Carries out what node `me` asked for during a call, in the order it asked, and leaves
-    /// `actions` empty (its buffer is reused).
-    pub(crate) fn carry_out(&mut self, me: NodeId, actions: &mut Vec<Action<P>>) {
-        for a in actions.drain(..) {
-            match a {
-                Action::Send { to, msg } => self.send(me, to, msg),
-                Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
-                Action::CancelTimer(id) => {
-                    self.live_timers.remove(id.0);
-                }
-                Action::Reply { client, reply } => self.reply(me, client, reply),
+    /// Carries out one thing node `me` asked for.
+    #[inline]
+    pub(crate) fn carry_out(&mut self, me: NodeId, action: Action<P>) {
+        match action {
+            Action::Send { to, msg } => self.send(me, to, msg),
+            Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
+            Action::CancelTimer(id) => {
+                self.live_timers.remove(id.0);
             }
+            Action::Reply { client, reply } => self.reply(me, client, reply),
         }
     }
 

@@ -29,7 +29,7 @@ use crate::fault::Fault;
 use crate::metrics::Metrics;
 use crate::monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
 use crate::network::{NetConfig, Network};
-use crate::protocol::{Context, Protocol};
+use crate::protocol::{Context, Protocol, Sink};
 use crate::rng::{self, NodeRng, Purpose, StreamRng};
 use crate::trace::{Trace, TraceEvent};
 use crate::workload::{NoWorkload, Workload, WorkloadCtx};
@@ -163,7 +163,6 @@ impl<P: Protocol> Simulation<P> {
                 net: Network::new(sim.network, rng::stream(seed, Purpose::Network)),
                 live_timers: Default::default(),
                 next_timer: 0,
-                outbox: Vec::new(),
                 deferred: Default::default(),
                 ready: Default::default(),
                 metrics: Metrics::default(),
@@ -370,28 +369,13 @@ impl<P: Protocol> Simulation<P> {
                 "start".into()
             }
         });
-        let mut out = std::mem::take(&mut self.core.outbox);
-        let slot = &mut self.slots[id.index()];
-        let mut ctx = Context {
-            me: id,
-            nodes: self.core.meta.len(),
-            clock: self.core.meta[id.index()].clock,
-            true_now: self.core.now,
-            cfg: &self.cfg,
-            durable: &mut slot.durable,
-            rng: &mut slot.rng,
-            out: &mut out,
-            metrics: &mut self.core.metrics,
-            next_timer: &mut self.core.next_timer,
-        };
-        let node = if recover {
-            P::recover(&mut ctx)
-        } else {
-            P::start(&mut ctx)
-        };
-        slot.state = Some(node);
-        self.core.carry_out(id, &mut out);
-        self.core.outbox = out;
+        self.call(id, |state, ctx| {
+            *state = Some(if recover {
+                P::recover(ctx)
+            } else {
+                P::start(ctx)
+            });
+        });
     }
 
     /// Counts an event and returns its description.
@@ -550,24 +534,23 @@ impl<P: Protocol> Simulation<P> {
 
     /// Calls into a running node with a fresh context.
     fn with_node(&mut self, id: NodeId, f: impl FnOnce(&mut P, &mut Context<'_, P>)) {
-        let mut out = std::mem::take(&mut self.core.outbox);
+        self.call(id, |state, ctx| {
+            f(state.as_mut().expect("a running node has state"), ctx)
+        });
+    }
+
+    /// Calls into node `id` (its slot's state, which may be empty before a start) with a
+    /// fresh context, then carries out what it asked for.
+    fn call(&mut self, id: NodeId, f: impl FnOnce(&mut Option<P>, &mut Context<'_, P>)) {
         let slot = &mut self.slots[id.index()];
-        let node = slot.state.as_mut().expect("a running node has state");
         let mut ctx = Context {
             me: id,
-            nodes: self.core.meta.len(),
-            clock: self.core.meta[id.index()].clock,
-            true_now: self.core.now,
             cfg: &self.cfg,
             durable: &mut slot.durable,
             rng: &mut slot.rng,
-            out: &mut out,
-            metrics: &mut self.core.metrics,
-            next_timer: &mut self.core.next_timer,
+            sink: Sink::Engine(&mut self.core),
         };
-        f(node, &mut ctx);
-        self.core.carry_out(id, &mut out);
-        self.core.outbox = out;
+        f(&mut slot.state, &mut ctx);
     }
 }
 
