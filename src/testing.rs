@@ -158,7 +158,14 @@ impl Campaign {
     }
 
     /// Runs the campaign; `Err` carries the report [`Campaign::run`] panics with.
-    pub fn try_run(self) -> Result<Passed, String> {
+    pub fn try_run(mut self) -> Result<Passed, String> {
+        // A scenario built in Rust carries its family: the registry knows it even if the test
+        // did not add it.
+        if let Source::Built(s) = &self.source
+            && self.registry.get(s.protocol.name()).is_none()
+        {
+            self.registry.insert(s.protocol.family.clone());
+        }
         let (name, scenario) = self.load()?;
         let env = |k: &str| std::env::var(k).ok();
         let seeds = self.seed_range(scenario.seed, env)?;

@@ -323,6 +323,28 @@ fn cargo_test_campaigns_pass_clean_runs_and_report_failures_with_replay_commands
 }
 
 #[test]
+fn a_scenario_built_in_rust_runs_as_a_campaign() {
+    use faultline::scenario::Scenario;
+    let mut s = Scenario::of("ring in rust", TokenFamily, TokenConfig::default());
+    s.nodes = 5;
+    s.duration = Dur::secs(1);
+    let passed = Campaign::scenario(s.clone()).seeds(0..3).run();
+    assert_eq!(passed.trace_hashes.len(), 3);
+    // The same scenario with the bug fails, and an invalid edit is refused before running.
+    let mut bug = s.clone();
+    bug.protocol
+        .config_as_mut::<TokenConfig>()
+        .unwrap()
+        .regenerate_after = Some(Dur::ms(25));
+    let report = Campaign::scenario(bug).seeds(0..3).try_run().unwrap_err();
+    assert!(report.contains("OneToken"), "{report}");
+    let mut bad = s;
+    bad.nodes = 1;
+    let report = Campaign::scenario(bad).try_run().unwrap_err();
+    assert!(report.contains("a ring needs at least 2 nodes"), "{report}");
+}
+
+#[test]
 fn the_one_node_harness_steps_a_user_protocol() {
     use faultline::testing::Harness;
     let mut h = Harness::<TokenNode>::new(TokenConfig::default(), NodeId(0), 3, 1);

@@ -439,7 +439,12 @@ impl Registry {
 
     /// Adds a family (see [`Registry::with`]).
     pub fn add(&mut self, family: impl Family) {
-        let name = Family::name(&family);
+        self.insert(Arc::new(family));
+    }
+
+    /// Adds a family already behind a trait object (see [`Registry::with`]).
+    pub fn insert(&mut self, family: Arc<dyn DynFamily>) {
+        let name = family.name();
         assert!(
             name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
@@ -453,7 +458,7 @@ impl Registry {
             self.get(name).is_none(),
             "two families are named {name}: family names must be unique"
         );
-        self.families.push(Arc::new(family));
+        self.families.push(family);
     }
 
     /// The family named `name`.

@@ -20,7 +20,7 @@ pub mod validate;
 use nemesis::NemesisSpec;
 pub use protocol::{ProtocolSpec, WorkloadSpec};
 use protocols::checks::{Checks, Expect};
-use protocols::family::{Registry, Setup};
+use protocols::family::{Family, Registry, Setup};
 use protocols::units::Dur;
 use serde::{Deserialize, Deserializer, Serialize};
 use sim::{Fault, Limits, SimConfig, Time};
@@ -282,6 +282,33 @@ pub struct Prepared {
 }
 
 impl Scenario {
+    /// A scenario of `family` with `config`, built in Rust: 3 nodes, seed 0, 10 s, the
+    /// default network and clocks, the family's default clients, no faults, every safety
+    /// check, expecting `Holds` — what a file with only `name` and `protocol` says. Edit the
+    /// fields, then run it (`faultline::testing::Campaign::scenario` validates it first).
+    pub fn of<F: Family>(name: &str, family: F, config: F::Config) -> Scenario {
+        Scenario {
+            name: name.to_string(),
+            about: String::new(),
+            protocol: ProtocolSpec {
+                family: std::sync::Arc::new(family),
+                config: Box::new(config),
+            },
+            nodes: default_nodes(),
+            seed: 0,
+            duration: default_duration(),
+            network: NetworkSpec::default(),
+            clocks: ClocksSpec::default(),
+            workload: WorkloadSpec::Default,
+            faults: vec![],
+            nemesis: None,
+            checks: None,
+            expect: ExpectSpec::default(),
+            limits: LimitsSpec::default(),
+            swarm: None,
+        }
+    }
+
     /// The checks in force: those listed, or every invariant without a deadline the family
     /// offers.
     pub fn checks(&self) -> Checks {
