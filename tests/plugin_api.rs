@@ -38,7 +38,7 @@ struct TokenNode {
     holding: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize)]
 enum Tick {
     Pass,
     Regenerate,

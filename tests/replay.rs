@@ -63,3 +63,29 @@ fn recording_a_trace_does_not_change_the_hash() {
     assert!(!traced.trace.is_empty());
     assert!(plain.trace.is_empty());
 }
+
+/// A matching hash means a matching run: two runs whose events happen at the same times but
+/// whose messages differ (the clients write other keys) hash differently.
+#[test]
+fn the_trace_hash_covers_message_contents() {
+    let text = |keys: u32| {
+        format!(
+            "Scenario(name: \"keys\", protocol: Raft(()), nodes: 3, duration: \"3s\", \
+             workload: Kv((clients: 2, rate: 20.0, keys: {keys})))"
+        )
+    };
+    let run_with = |keys| {
+        let s = faultline::scenario::parse("keys.ron", &text(keys)).unwrap();
+        run("keys.ron", &s, &RunOptions::default())
+    };
+    let (one, hundred) = (run_with(1), run_with(100));
+    assert_eq!(
+        one.events, hundred.events,
+        "the same events at the same times"
+    );
+    assert_ne!(
+        one.trace_hash, hundred.trace_hash,
+        "different message contents must give different hashes"
+    );
+    assert_eq!(one.trace_hash, run_with(1).trace_hash);
+}

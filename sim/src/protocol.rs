@@ -13,6 +13,7 @@ use crate::engine::Core;
 use crate::metrics::Metrics;
 use crate::rng::NodeRng;
 use crate::{NodeId, Time};
+use serde::Serialize;
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -30,14 +31,15 @@ pub struct TimerId(pub u64);
 pub trait Protocol: Sized + 'static {
     /// Immutable configuration shared by every node (from the scenario).
     type Config;
-    /// Messages between nodes.
-    type Message: Clone + Debug;
+    /// Messages between nodes. `Serialize` because every delivered message's content is
+    /// folded into the trace hash (and recorded in traces): derive it.
+    type Message: Clone + Debug + Serialize;
     /// Timer payloads: what the node wants to be reminded of.
-    type Timer: Clone + Debug;
+    type Timer: Clone + Debug + Serialize;
     /// Requests from clients.
-    type Request: Clone + Debug;
+    type Request: Clone + Debug + Serialize;
     /// Replies to clients.
-    type Reply: Clone + Debug;
+    type Reply: Clone + Debug + Serialize;
     /// What survives a crash. Writes through `Context::durable_mut` are durable at once.
     type Durable: Clone + Debug + Default;
 

@@ -9,7 +9,10 @@ use std::ops::{Add, AddAssign, Sub};
 use std::time::Duration;
 
 /// An instant in virtual time, in nanoseconds since the run started.
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Time(pub u64);
 
 impl Time {

@@ -1,10 +1,15 @@
 //! Traces: an optional record of every processed event, and the trace hash every run has.
 //!
-//! The hash folds, for every processed event, its number, true time, kind, node and peer into
-//! a 64-bit value with a fixed mixing function (not `std`'s hasher, whose algorithm may change
-//! between releases). Message contents are not hashed, which keeps hashing off the hot path;
-//! any divergence in contents changes what happens next, and with it the hash. Same scenario +
-//! same seed ⇒ same hash, on every machine and in debug and release builds.
+//! The hash folds, for every processed event, its number, true time, kind, node and peer, and
+//! its full content — the message, timer, client request or reply, or fault, through the
+//! type's `Serialize` implementation ([`content`]) — into a 64-bit value with a fixed mixing
+//! function (not `std`'s hasher, whose algorithm may change between releases). So a matching
+//! hash means a matching run: two runs whose messages differ in any field hash differently.
+//! Same scenario + same seed ⇒ same hash, on every machine and in debug and release builds.
+//! A recorded trace carries the same content as JSON (`payload`), from the same
+//! `Serialize` implementation.
+
+pub mod content;
 
 use crate::monitor::{EventInfo, EventKind};
 use crate::{NodeId, Time};
@@ -27,6 +32,9 @@ pub struct TraceEvent {
     pub peer: Option<u32>,
     /// What it was: the message, timer, request or fault, as `Debug` prints it.
     pub summary: String,
+    /// The content hashed for this event (message, timer, request, reply or fault), as JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
 }
 
 /// The running trace hash and, when enabled, the recorded events.
@@ -60,14 +68,28 @@ impl Trace {
         self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(MUL);
     }
 
-    /// Folds one event into the hash and records it if recording. `summary` is called only
-    /// when recording.
+    /// Folds one event without content into the hash and records it if recording.
+    /// `summary` is called only when recording.
     pub fn event(&mut self, info: &EventInfo, summary: impl FnOnce() -> String) {
+        self.event_with::<()>(info, None, summary);
+    }
+
+    /// Folds one event and its content into the hash and records it if recording. `summary`
+    /// is called only when recording.
+    pub fn event_with<T: Serialize + ?Sized>(
+        &mut self,
+        info: &EventInfo,
+        content: Option<&T>,
+        summary: impl FnOnce() -> String,
+    ) {
         self.mix(info.number);
         self.mix(info.time.0);
         self.mix(info.kind as u64);
         self.mix(node_word(info.node));
         self.mix(node_word(info.peer));
+        if let Some(c) = content {
+            content::fold(&mut self.hash, c);
+        }
         if self.record {
             self.events.push(TraceEvent {
                 event: info.number,
@@ -76,6 +98,7 @@ impl Trace {
                 kind: info.kind.as_str(),
                 peer: info.peer.map(|n| n.0),
                 summary: summary(),
+                payload: content.and_then(|c| serde_json::to_value(c).ok()),
             });
         }
     }

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// One log entry: the epoch of the primary that appended it, and the request (`None` is the
 /// no-op a new primary appends to commit something of its own epoch, Raft §5.4.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// The epoch the entry was appended in.
     pub epoch: u64,
@@ -29,7 +29,7 @@ pub struct Entry {
 }
 
 /// What survives a crash.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Durable {
     /// The highest epoch this node has seen (its fencing token).
     pub epoch: u64,
@@ -40,7 +40,7 @@ pub struct Durable {
 }
 
 /// Messages between nodes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Message {
     /// Replication and heartbeat from a primary: entries after `prev_len` (empty for a pure
     /// heartbeat). `sent_at` is the primary's local send time, echoed for its lease.
@@ -73,7 +73,7 @@ pub enum Message {
 }
 
 /// Timers: one periodic tick drives heartbeats (primary) and failure detection (others).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Timer {
     /// Every `heartbeat`.
     Tick,

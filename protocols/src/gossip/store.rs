@@ -101,6 +101,13 @@ impl<T> Small<T> {
     }
 }
 
+/// A `Small` is written as the list of its elements (how it is stored is not content).
+impl<T: serde::Serialize> serde::Serialize for Small<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.as_slice())
+    }
+}
+
 impl<T> FromIterator<T> for Small<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut it = iter.into_iter();
@@ -117,7 +124,7 @@ impl<T> FromIterator<T> for Small<T> {
 }
 
 /// One key's value at one version, as stored and as sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
     /// The key.
     pub key: u32,
@@ -132,7 +139,7 @@ pub struct Entry {
 }
 
 /// A key and the version a node holds: the unit of an anti-entropy digest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Digest {
     /// The key.
     pub key: u32,

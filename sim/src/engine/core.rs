@@ -185,7 +185,8 @@ impl<P: Protocol> Core<P> {
             node: Some(to),
             peer: Some(from),
         };
-        self.trace.event(&info, || format!("{reason}: {msg:?}"));
+        self.trace
+            .event_with(&info, Some(msg), || format!("{reason}: {msg:?}"));
     }
 
     fn set_timer(&mut self, node: NodeId, id: TimerId, after: Duration, timer: P::Timer) {

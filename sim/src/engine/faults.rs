@@ -218,9 +218,13 @@ impl<P: Protocol> Simulation<P> {
         }
         let node = (hit.len() == 1).then(|| hit[0]);
         let info = self.next_event(EventKind::Fault, node, None);
+        // The pinned fault is hashed, not the original: replaying the applied faults (roles
+        // already resolved) must give the same hash.
         self.core
             .trace
-            .event(&info, || format!("{original:?} -> {hit:?}"));
+            .event_with(&info, Some(&(&fault, &hit)), || {
+                format!("{original:?} -> {hit:?}")
+            });
         if let Fault::Restart(_) = fault {
             for id in hit {
                 self.boot(id, true);

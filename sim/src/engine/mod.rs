@@ -427,7 +427,7 @@ impl<P: Protocol> Simulation<P> {
                     let info = self.next_event(EventKind::Drop, Some(to), Some(from));
                     self.core
                         .trace
-                        .event(&info, || format!("{reason}: {msg:?}"));
+                        .event_with(&info, Some(msg), || format!("{reason}: {msg:?}"));
                     return Some(info);
                 }
                 if meta.status == NodeStatus::Paused {
@@ -439,7 +439,9 @@ impl<P: Protocol> Simulation<P> {
                 };
                 self.core.counters.delivered += 1;
                 let info = self.next_event(EventKind::Deliver, Some(to), Some(from));
-                self.core.trace.event(&info, || format!("{msg:?}"));
+                self.core
+                    .trace
+                    .event_with(&info, Some(&msg), || format!("{msg:?}"));
                 self.with_node(to, |node, ctx| node.on_message(ctx, from, msg));
                 Some(info)
             }
@@ -459,7 +461,9 @@ impl<P: Protocol> Simulation<P> {
                     unreachable!()
                 };
                 let info = self.next_event(EventKind::Timer, Some(node), None);
-                self.core.trace.event(&info, || format!("{timer:?}"));
+                self.core
+                    .trace
+                    .event_with(&info, Some(&timer), || format!("{timer:?}"));
                 self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
                 Some(info)
             }
@@ -472,7 +476,7 @@ impl<P: Protocol> Simulation<P> {
                 let meta = &self.core.meta[node.index()];
                 if meta.status == NodeStatus::Crashed || meta.incarnation != inc {
                     let info = self.next_event(EventKind::Drop, Some(node), None);
-                    self.core.trace.event(&info, || {
+                    self.core.trace.event_with(&info, Some(&(client, req)), || {
                         format!("request from client {client} to a crashed node: {req:?}")
                     });
                     return Some(info);
@@ -487,7 +491,9 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Request, Some(node), None);
                 self.core
                     .trace
-                    .event(&info, || format!("client {client}: {req:?}"));
+                    .event_with(&info, Some(&(client, &req)), || {
+                        format!("client {client}: {req:?}")
+                    });
                 self.with_node(node, |n, ctx| n.on_client_request(ctx, client, req));
                 Some(info)
             }
@@ -499,7 +505,9 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Reply, Some(node), None);
                 self.core
                     .trace
-                    .event(&info, || format!("to client {client}: {reply:?}"));
+                    .event_with(&info, Some(&(client, &reply)), || {
+                        format!("to client {client}: {reply:?}")
+                    });
                 let mut ctx = WorkloadCtx {
                     core: &mut self.core,
                     rng: &mut self.workload_rng,
@@ -511,7 +519,7 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Workload, None, None);
                 self.core
                     .trace
-                    .event(&info, || format!("workload timer {token}"));
+                    .event_with(&info, Some(&token), || format!("workload timer {token}"));
                 let mut ctx = WorkloadCtx {
                     core: &mut self.core,
                     rng: &mut self.workload_rng,
