@@ -266,15 +266,13 @@ pub fn main() -> i32 {
     Cli::new().run_with(std::env::args_os())
 }
 
-/// Expands directories into the `.ron` files under them, sorted; files are kept as given.
+/// Expands directories into the `.ron` files under them (sorted; symbolic links followed,
+/// each real directory once, see [`crate::io::scan`]); files are kept as given.
 pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = vec![];
     for p in paths {
         if p.is_dir() {
-            let mut found = vec![];
-            collect_ron(p, &mut found)
-                .map_err(|e| format!("{}: cannot read the directory: {e}", p.display()))?;
-            found.sort();
+            let found = crate::io::scan(p, "ron")?;
             if found.is_empty() {
                 return Err(format!("{}: no .ron files in this directory", p.display()));
             }
@@ -286,18 +284,6 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         }
     }
     Ok(out)
-}
-
-fn collect_ron(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_ron(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "ron") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Loads every file, reporting every invalid one; `None` if any failed.
@@ -401,7 +387,7 @@ fn cmd_run(
         if let Some(base) = trace {
             let out = trace_path(base, path, many);
             if let Err(e) = output::write_trace(&out, &outcome.trace) {
-                eprintln!("error: cannot write the trace to {}: {e}", out.display());
+                eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
             if !json {

@@ -30,6 +30,7 @@
 pub mod bench;
 pub mod cli;
 pub mod fuzz;
+pub mod io;
 pub mod output;
 pub mod runner;
 pub mod scenario;
@@ -65,3 +66,7 @@ pub mod prelude {
         Protocol, Time, TimerId, View, Violation, Workload, WorkloadCtx,
     };
 }
+
+/// This build: `faultline <version> (<git commit>[, dirty])`, recorded in failure files and
+/// JSON reports.
+pub const BUILD: &str = env!("FAULTLINE_BUILD");

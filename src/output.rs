@@ -55,14 +55,15 @@ pub fn human(o: &Outcome) -> String {
     s
 }
 
-/// Writes a trace as JSON lines.
-pub fn write_trace(path: &Path, events: &[TraceEvent]) -> std::io::Result<()> {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-    for e in events {
-        serde_json::to_writer(&mut f, e)?;
-        f.write_all(b"\n")?;
-    }
-    f.flush()
+/// Writes a trace as JSON lines (atomically, see [`crate::io::write_stream`]).
+pub fn write_trace(path: &Path, events: &[TraceEvent]) -> Result<(), String> {
+    crate::io::write_stream(path, |f| {
+        for e in events {
+            serde_json::to_writer(&mut *f, e)?;
+            f.write_all(b"\n")?;
+        }
+        Ok(())
+    })
 }
 
 /// The protocol's metrics on one line (network counters are left to `--json`): counters and

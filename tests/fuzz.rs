@@ -64,6 +64,7 @@ fn campaign(
         shrink_runs: faultline::fuzz::shrink::DEFAULT_MAX_RUNS,
         progress: false,
         max_failures: None,
+        check_determinism: 0,
     };
     run_campaign(&cfg).unwrap()
 }
@@ -406,6 +407,7 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         junit: Some(junit.clone()),
         max_failures: None,
         fail_fast: false,
+        check_determinism: None,
         json: true,
         quiet: true,
     };
@@ -420,7 +422,15 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         .map(|e| e.unwrap().path())
         .collect();
     assert!(!saved.is_empty());
-    assert_eq!(xml.matches("<failure ").count(), saved.len());
+    // One failing test case per group of failures with one signature; the groups' counts
+    // add up to the failures saved.
+    let groups = xml.matches("<failure ").count();
+    assert!(groups >= 1 && groups <= saved.len(), "{xml}");
+    let counted: usize = xml
+        .split(" seed(s))\"")
+        .filter_map(|part| part.rsplit('(').next()?.trim().parse::<usize>().ok())
+        .sum();
+    assert_eq!(counted, saved.len(), "{xml}");
     assert!(xml.contains("replay: faultline run "));
 
     // `faultline shrink` on a saved failure writes `<name>.shrunk.ron` beside it.
@@ -481,6 +491,98 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
             }
         ),
         2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Fuzzing a known-bug scenario (`expect: Violates(X)`) counts and saves the seeds where X
+/// shows as hits; the seeds where the run held are neither failures nor saved.
+#[test]
+fn a_known_bug_scenario_reports_how_often_its_bug_shows() {
+    let dir = scratch("known bug hits");
+    let text = r#"Scenario(
+    name: "gossip bug: merge by arrival",
+    protocol: Gossip((period: "50ms", bug: OverwriteOlder)),
+    nodes: 12,
+    duration: "3s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Updates((updates: [], rate: RATE, keys: 2, start: "100ms", stop: "2s")),
+    checks: [VersionsMonotonic],
+    expect: Violates(VersionsMonotonic),
+)"#;
+    // Writes at 40 per second collide often; at 1 per second, rarely or never.
+    let busy = dir.join("busy.ron");
+    std::fs::write(&busy, text.replace("RATE", "40.0")).unwrap();
+    let out = dir.join("out");
+    let r = campaign(&busy, 12, Some(&out), 0, Shard::ALL);
+    assert!(
+        r.failures.is_empty(),
+        "hits are not failures: {:?}",
+        r.groups
+    );
+    let hits = r.hits.clone().expect("a known-bug scenario reports hits");
+    assert_eq!(hits.invariant, "VersionsMonotonic");
+    assert!(
+        hits.count >= 6,
+        "the bug shows on most busy seeds: {hits:?}"
+    );
+    assert_eq!(hits.saved.len() as u64, hits.count.min(100));
+    let files = std::fs::read_dir(&out).unwrap().count() as u64;
+    assert_eq!(files, hits.count, "only the hits are saved");
+    assert!(!r.failed());
+    let calm = dir.join("calm.ron");
+    std::fs::write(&calm, text.replace("RATE", "0.5")).unwrap();
+    let r = campaign(&calm, 4, None, 0, Shard::ALL);
+    let hits = r.hits.clone().unwrap();
+    assert!(r.failures.is_empty());
+    if hits.count == 0 {
+        assert!(
+            r.failed(),
+            "a known bug that never shows fails the campaign"
+        );
+        assert!(faultline::fuzz::campaign::summary_text(&r).contains("was never found"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Failures group by signature (the invariant and the message with numbers masked); each
+/// group's first failure is shrunk, and the report records the build.
+#[test]
+fn failures_are_grouped_by_signature_with_one_shrunk_reproducer_each() {
+    let dir = scratch("groups");
+    let file = scenario_file(&dir, raft_nemesis(), "NoTruncate");
+    let out = dir.join("failures");
+    let r = campaign(&file, 40, Some(&out), 8, Shard::ALL);
+    assert!(!r.failures.is_empty());
+    let total: u64 = r.groups.iter().map(|g| g.count).sum();
+    assert_eq!(total, r.failures.len() as u64);
+    for g in &r.groups {
+        assert!(
+            g.shrunk.is_some(),
+            "{} has a shrunk reproducer",
+            g.signature
+        );
+        assert!(
+            !g.signature.chars().any(|c| c.is_ascii_digit()),
+            "{}",
+            g.signature
+        );
+        let members: Vec<_> = r
+            .failures
+            .iter()
+            .filter(|f| f.signature == g.signature)
+            .collect();
+        assert_eq!(members.len() as u64, g.count);
+        assert_eq!(
+            members[0].seed, g.seeds[0],
+            "the first failure represents the group"
+        );
+    }
+    assert!(r.build.starts_with("faultline "), "{}", r.build);
+    let saved = std::fs::read_to_string(r.failures[0].file.as_ref().unwrap()).unwrap();
+    assert!(
+        saved.contains(&format!("// Build: {}.", r.build)),
+        "{saved}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

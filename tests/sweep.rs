@@ -1,9 +1,10 @@
 //! `faultline sweep`: the CSV has one row per run with the parameters, seed, verdict and
 //! metrics; the charts are written as non-empty PNG and SVG whose text (axis labels) is
-//! there with no system fonts; the index lists them; every example sweep file parses and
-//! builds valid points; the documented examples parse.
+//! there with no system fonts; the index lists them; every example sweep file passes the
+//! check and builds valid points; the documented examples parse. Errors, the check and list
+//! indices are tested in `sweep_check.rs`.
 
-use faultline::sweep::{self, SweepArgs};
+use faultline::sweep::{self, CheckMode, SweepArgs};
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
@@ -240,7 +241,7 @@ fn bad_sweeps_are_refused_with_the_reason() {
 }
 
 #[test]
-fn example_sweep_files_parse_and_every_point_validates() {
+fn example_sweep_files_pass_the_check_and_every_point_validates() {
     let dir = root().join("scenarios/sweeps");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -248,23 +249,19 @@ fn example_sweep_files_parse_and_every_point_validates() {
         .filter(|p| p.extension().is_some_and(|e| e == "sweep"))
         .collect();
     files.sort();
+    assert_eq!(files.len(), 5, "{files:?}");
+    let registry = faultline::builtin::registry();
     let mut kinds = std::collections::BTreeSet::new();
     for f in &files {
-        let text = std::fs::read_to_string(f).unwrap();
-        let spec = sweep::parse(&f.display().to_string(), &text).unwrap();
-        let points = sweep::expand(
-            &faultline::builtin::registry(),
-            &spec,
-            &dir.join(&spec.base),
-        )
-        .unwrap();
-        assert_eq!(
-            points.len(),
-            spec.params
-                .iter()
-                .map(|p| p.values.len())
-                .product::<usize>()
-        );
+        let quick = sweep::check(&registry, f, CheckMode::Quick)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let full = sweep::load(&registry, f, CheckMode::Full, None)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let spec = &full.file.spec;
+        let grid: usize = spec.params.iter().map(|p| p.values.len()).product();
+        assert_eq!(full.points.len(), grid, "{}", f.display());
+        assert_eq!((quick.points, full.summary.checked), (grid, grid));
+        assert!(quick.checked <= grid && quick.checked >= 1);
         kinds.extend(spec.plots.iter().copied());
     }
     assert_eq!(kinds.len(), 5, "every chart kind has an example: {kinds:?}");

@@ -291,6 +291,12 @@ impl<N> Fault<N> {
         })
     }
 
+    /// The fault with each target replaced by what `f` makes of it.
+    pub fn map_targets(self, mut f: impl FnMut(Target<N>) -> Target<N>) -> Fault<N> {
+        self.filter_map_targets(|t| Some(f(t)))
+            .expect("mapping targets keeps every target")
+    }
+
     /// The same fault with every node named another way.
     pub fn map_nodes<M>(self, mut f: impl FnMut(N) -> M) -> Fault<M> {
         self.filter_map_targets(|t| Some(t.map_nodes(&mut f)))

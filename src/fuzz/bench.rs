@@ -45,6 +45,7 @@ pub fn throughput(seeds: u64) -> Throughput {
         shrink_runs: 0,
         progress: false,
         max_failures: None,
+        check_determinism: 0,
     };
     let r = run_campaign(&cfg).expect("nothing is written");
     Throughput {

@@ -1,18 +1,23 @@
 //! A fuzzing campaign: one scenario, many seeds, run in parallel across cores; every failure
-//! saved as a scenario file that replays exactly, then shrunk.
+//! saved as a scenario file that replays exactly, then shrunk (the first of each group of
+//! failures with one signature). What counts as a failure, a group and a hit is in
+//! [`super::report`].
 //!
 //! Parallelism is across seeds only (rayon); each simulation stays on one thread, as
-//! docs/architecture.md requires. Failure files have deterministic names (`<stem>.seed<N>.ron`) and are
-//! written atomically (temporary file, then rename), so a campaign that is killed and started
-//! again with the same arguments rewrites the same files with the same bytes: nothing is lost
-//! and nothing is duplicated. Which seeds a shard runs is fixed by the arguments alone, never by
+//! docs/architecture.md requires. Failure files have deterministic names (`<stem>.seed<N>.ron`)
+//! and are written atomically (temporary file, then rename), so a campaign that is killed and
+//! started again with the same arguments rewrites the same files with the same bytes: nothing
+//! is lost and nothing is duplicated; the temporaries a killed campaign left are removed. Which seeds a shard runs is fixed by the arguments alone, never by
 //! timing; only `--budget` (a wall-time limit) can end a campaign early.
 
 use super::progress::Progress;
+use super::report::{self, MAX_SAVED_HITS, SHOWN};
+pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile};
 use super::shrink::{self, ShrinkOptions, one_line};
 use super::swarm::{self, SwarmSpec};
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::{self, Scenario};
+use protocols::checks::Expect;
 use protocols::family::Registry;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -73,55 +78,9 @@ pub struct CampaignConfig {
     pub progress: bool,
     /// Stop once this many failing seeds are found (the first ones in seed order).
     pub max_failures: Option<usize>,
-}
-
-/// One failing seed.
-#[derive(Clone, Debug, Serialize)]
-pub struct Failure {
-    pub seed: u64,
-    /// The violated invariant, or `panicked` / `stalled (...)`.
-    pub key: String,
-    pub verdict: &'static str,
-    /// The violation or panic message.
-    pub message: String,
-    pub time_ns: u64,
-    pub trace_hash: String,
-    /// The saved scenario file.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<PathBuf>,
-    /// The command that replays it.
-    pub replay: String,
-    /// The shrunk file, with fault counts before and after.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub shrunk: Option<ShrunkFile>,
-}
-
-/// A shrunk failure file.
-#[derive(Clone, Debug, Serialize)]
-pub struct ShrunkFile {
-    pub file: PathBuf,
-    pub faults_before: usize,
-    pub faults_after: usize,
-    pub nodes: usize,
-}
-
-/// What a campaign found; `faultline fuzz --json` prints it.
-#[derive(Clone, Debug, Serialize)]
-pub struct CampaignReport {
-    pub scenario: String,
-    pub file: String,
-    pub seeds: String,
-    pub shard: String,
-    /// Seeds this shard was to run, and ran.
-    pub seeds_planned: u64,
-    pub seeds_run: u64,
-    /// Whether `--budget` ended the campaign before every planned seed ran.
-    pub budget_exhausted: bool,
-    pub wall_secs: f64,
-    pub seeds_per_sec: f64,
-    /// Failing seeds by failure key (invariant name), in seed order.
-    pub by_invariant: BTreeMap<String, Vec<u64>>,
-    pub failures: Vec<Failure>,
+    /// Run this percentage of seeds (0 to 100, chosen by seed) twice and report a difference
+    /// as a `nondeterministic` failure.
+    pub check_determinism: u32,
 }
 
 /// What a failure is "the same as" when shrinking and grouping: the violated invariant, or
@@ -169,14 +128,10 @@ pub fn shrunk_path(failure: &Path) -> PathBuf {
     failure.with_file_name(format!("{stem}.shrunk.ron"))
 }
 
-/// Writes `text` to `path` atomically; an existing file with the same bytes is left alone.
-pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return Ok(());
-    }
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+/// Writes `text` to `path` atomically (a temporary file beside it, then a rename; see
+/// [`crate::io::write_file`]).
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+    crate::io::write_file(path, text.as_bytes())
 }
 
 /// The failure file's text: a header saying how it was found, then the scenario.
@@ -210,6 +165,7 @@ fn failure_text(
             SwarmSpec::describe(drawn)
         );
     }
+    h += &format!("// Build: {}.\n", crate::BUILD);
     h += &format!(
         "// Trace hash {}. Replay: faultline run {}\n",
         o.trace_hash,
@@ -218,29 +174,86 @@ fn failure_text(
     h + &to_text(drawn)
 }
 
-/// Runs one seed; a failure is saved when `out` is set.
-/// A failing seed, with the text of its failure file (written only if the failure is kept).
+/// The failure key of a seed whose two runs differed.
+pub const NONDETERMINISTIC: &str = "nondeterministic";
+
+/// What one seed's run was, against what the scenario expects.
+enum Class {
+    /// Nothing to report.
+    Clean,
+    /// The known bug a `Violates(X)` scenario expects showed.
+    Hit,
+    /// A failure (see [`super::report`]).
+    Failure,
+}
+
+/// Classifies a run: for a scenario that expects `Holds`, anything but a clean run is a
+/// failure; for one that expects `Violates(X)`, X is a hit, a clean run or a stall is nothing,
+/// and any other violation or a panic is a failure.
+fn classify(expect: Expect, o: &Outcome) -> Class {
+    match expect {
+        Expect::Holds if o.matched => Class::Clean,
+        Expect::Holds => Class::Failure,
+        Expect::Violates(_) if o.matched => Class::Hit,
+        Expect::Violates(_) => match o.verdict {
+            "holds" | "stalled" => Class::Clean,
+            _ => Class::Failure,
+        },
+    }
+}
+
+/// Whether `seed` is one of the `percent`% re-run to check determinism (chosen by the seed
+/// alone, so every shard and every re-run of a campaign checks the same seeds).
+fn rechecked(seed: u64, percent: u32) -> bool {
+    percent > 0 && sim::rng::splitmix64(seed ^ 0x5eed_c4ec) % 100 < u64::from(percent)
+}
+
+/// A seed worth reporting, with the text of its file (written only if it is kept).
 struct Found {
     failure: Failure,
+    hit: bool,
     text: Option<(PathBuf, String)>,
 }
 
-/// Runs one seed; a failure comes back with its file's text when `out` is set.
+/// Runs one seed; a failure or a hit comes back with its file's text when `out` is set.
 fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>, String> {
     let drawn = materialize(&cfg.scenario, seed);
     let o = runner::run(name, &drawn, &RunOptions::default());
-    if o.matched {
-        return Ok(None);
+    let mut class = classify(drawn.expect(), &o);
+    let mut key = failure_key(&o);
+    let mut message = o
+        .violations
+        .first()
+        .map(|v| v.message.clone())
+        .or_else(|| o.detail.clone())
+        .unwrap_or_default();
+    if rechecked(seed, cfg.check_determinism) {
+        let again = runner::run(name, &drawn, &RunOptions::default());
+        if again.trace_hash != o.trace_hash || again.verdict != o.verdict {
+            class = Class::Failure;
+            key = NONDETERMINISTIC.into();
+            message = runner::check_determinism(name, &drawn, seed)
+                .err()
+                .unwrap_or_else(|| {
+                    format!(
+                        "two runs gave trace hashes {} and {} (verdicts {}, {})",
+                        o.trace_hash, again.trace_hash, o.verdict, again.verdict
+                    )
+                });
+        }
     }
+    let hit = match class {
+        Class::Clean => return Ok(None),
+        Class::Hit => true,
+        Class::Failure => false,
+    };
     let v = o.violations.first();
     let mut f = Failure {
         seed,
-        key: failure_key(&o),
+        signature: report::signature(&key, &message),
+        key,
         verdict: o.verdict,
-        message: v
-            .map(|v| v.message.clone())
-            .or_else(|| o.detail.clone())
-            .unwrap_or_default(),
+        message,
         time_ns: v.map_or(o.virtual_time_ns, |v| v.time_ns),
         trace_hash: o.trace_hash.clone(),
         file: None,
@@ -265,7 +278,11 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
         f.file = Some(path.clone());
         text = Some((path, body));
     }
-    Ok(Some(Found { failure: f, text }))
+    Ok(Some(Found {
+        failure: f,
+        hit,
+        text,
+    }))
 }
 
 /// Shrinks a saved failure into `<name>.shrunk.ron`, or reads the one a previous run of the
@@ -291,8 +308,7 @@ fn shrink_saved(registry: &Registry, path: &Path, runs: usize) -> Result<ShrunkF
             ..ShrinkOptions::default()
         },
     )?;
-    write_atomic(&out, &s.file_text(&name))
-        .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    write_atomic(&out, &s.file_text(&name))?;
     Ok(ShrunkFile {
         file: out,
         faults_before: s.faults_before,
@@ -303,14 +319,17 @@ fn shrink_saved(registry: &Registry, path: &Path, runs: usize) -> Result<ShrunkF
 
 /// Runs a campaign. `Err` only for I/O problems (an output directory that cannot be written).
 ///
-/// Seeds run in chunks, in parallel within a chunk, so memory does not grow with the size of
-/// the range (only failures are kept) and `max_failures` stops at a deterministic point: every
-/// seed before the last failure reported has run, whatever the number of threads.
+/// Seeds run in chunks, in parallel within a chunk, and results are taken in seed order, so
+/// memory does not grow with the size of the range (only what is reported is kept) and
+/// `max_failures` stops at a deterministic point: every seed before the last failure reported
+/// has run, whatever the number of threads.
 pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
     let name = cfg.file.display().to_string();
     if let Some(dir) = &cfg.out {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        // What a killed campaign was writing when it died.
+        crate::io::remove_stale_temporaries(dir);
     }
     let planned = cfg.shard.count(cfg.start, cfg.end);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -321,8 +340,23 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
     let chunk = 32 * pool.current_num_threads().max(1);
     let mut seeds = cfg.shard.iter(cfg.start, cfg.end).peekable();
     let mut seeds_run = 0u64;
+    let mut determinism_checked = 0u64;
     let mut failures: Vec<Failure> = vec![];
+    let expect = cfg.scenario.expect();
+    let mut hits = match expect {
+        Expect::Violates(inv) => Some(Hits {
+            invariant: inv.name().to_string(),
+            ..Hits::default()
+        }),
+        Expect::Holds => None,
+    };
     let max_failures = cfg.max_failures.unwrap_or(usize::MAX);
+    let write = |found: &Found| -> Result<(), String> {
+        if let Some((path, text)) = &found.text {
+            write_atomic(path, text)?;
+        }
+        Ok(())
+    };
     while seeds.peek().is_some() {
         if failures.len() >= max_failures || cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
             break;
@@ -336,40 +370,53 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
                         return None;
                     }
                     let r = run_seed(cfg, &name, seed);
-                    progress.tick(matches!(r, Ok(Some(_))));
+                    progress.tick(matches!(r, Ok(Some(Found { hit: false, .. }))));
                     Some(r)
                 })
                 .collect()
         });
-        for r in results.into_iter().flatten() {
+        for (&seed, r) in batch.iter().zip(results) {
+            let Some(r) = r else { continue };
             seeds_run += 1;
-            // Failures are kept (and their files written) in seed order, up to the limit.
-            if let Some(found) = r?
-                && failures.len() < max_failures
-            {
-                if let Some((path, text)) = &found.text {
-                    write_atomic(path, text)
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            determinism_checked += u64::from(rechecked(seed, cfg.check_determinism));
+            let Some(found) = r? else { continue };
+            // Kept (and their files written) in seed order, up to the limits.
+            if found.hit {
+                let h = hits.as_mut().expect("hits exist for a known-bug scenario");
+                h.count += 1;
+                if h.seeds.len() < SHOWN {
+                    h.seeds.push(found.failure.seed);
                 }
+                if h.saved.len() < MAX_SAVED_HITS {
+                    write(&found)?;
+                    h.saved.extend(found.failure.file);
+                }
+            } else if failures.len() < max_failures {
+                write(&found)?;
                 failures.push(found.failure);
             }
         }
     }
     let wall = progress.finish();
-    if cfg.out.is_some() && cfg.shrink > 0 && !failures.is_empty() {
+    let mut groups = report::group(&failures);
+    // A nondeterministic run cannot be shrunk: its failure does not replay.
+    let shrinkable: Vec<usize> = (0..groups.len())
+        .filter(|&i| groups[i].key != NONDETERMINISTIC)
+        .take(cfg.shrink)
+        .collect();
+    if cfg.out.is_some() && !shrinkable.is_empty() {
         if cfg.progress {
             eprintln!(
-                "fuzz: shrinking {} failure(s), up to {} runs each (--shrink 0 skips this)",
-                failures.len().min(cfg.shrink),
+                "fuzz: shrinking the first failure of {} group(s), up to {} runs each (--shrink 0 skips this)",
+                shrinkable.len(),
                 cfg.shrink_runs
             );
         }
         let shrunk: Vec<Result<ShrunkFile, String>> = pool.install(|| {
-            failures
+            shrinkable
                 .par_iter()
-                .take(cfg.shrink)
-                .map(|f| {
-                    let saved = f
+                .map(|&i| {
+                    let saved = groups[i]
                         .file
                         .as_deref()
                         .expect("failures are saved when --out is set");
@@ -377,8 +424,18 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
                 })
                 .collect()
         });
-        for (f, s) in failures.iter_mut().zip(shrunk) {
-            f.shrunk = Some(s?);
+        for (&i, s) in shrinkable.iter().zip(shrunk) {
+            let g = &mut groups[i];
+            match s {
+                Ok(s) => {
+                    if let Some(f) = failures.iter_mut().find(|f| f.file == g.file) {
+                        f.shrunk = Some(s.clone());
+                    }
+                    g.shrunk = Some(s);
+                }
+                // A failure that stops failing when re-run alone is reported, not fatal.
+                Err(e) => g.shrink_error = Some(e),
+            }
         }
     }
     let mut by_invariant: BTreeMap<String, Vec<u64>> = BTreeMap::new();
@@ -386,14 +443,19 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         by_invariant.entry(f.key.clone()).or_default().push(f.seed);
     }
     let secs = wall.as_secs_f64();
+    let stopped_at_max_failures = failures.len() >= max_failures && seeds_run < planned;
     Ok(CampaignReport {
         scenario: cfg.scenario.name.clone(),
         file: name,
+        build: crate::BUILD.to_string(),
         seeds: format!("{}..{}", cfg.start, cfg.end),
         shard: format!("{}/{}", cfg.shard.index, cfg.shard.count),
+        expected: expect.to_string(),
         seeds_planned: planned,
         seeds_run,
-        budget_exhausted: seeds_run < planned && failures.len() < max_failures,
+        budget_exhausted: seeds_run < planned && !stopped_at_max_failures,
+        stopped_at_max_failures,
+        determinism_checked,
         wall_secs: secs,
         seeds_per_sec: if secs > 0.0 {
             seeds_run as f64 / secs
@@ -401,58 +463,15 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             0.0
         },
         by_invariant,
+        groups,
         failures,
+        hits,
     })
 }
 
 /// The summary for people.
 pub fn summary_text(r: &CampaignReport) -> String {
-    let mut s = format!(
-        "fuzz {}: seeds {} shard {}: {} of {} run in {:.1}s ({:.1} seeds/s){}, {} failure(s)\n",
-        r.file,
-        r.seeds,
-        r.shard,
-        r.seeds_run,
-        r.seeds_planned,
-        r.wall_secs,
-        r.seeds_per_sec,
-        if r.budget_exhausted {
-            ", stopped by --budget"
-        } else {
-            ""
-        },
-        r.failures.len()
-    );
-    for (key, seeds) in &r.by_invariant {
-        let shown: Vec<String> = seeds.iter().take(10).map(u64::to_string).collect();
-        let more = if seeds.len() > 10 {
-            format!(" and {} more", seeds.len() - 10)
-        } else {
-            String::new()
-        };
-        s += &format!(
-            "  {key}: {} seed(s): {}{more}\n",
-            seeds.len(),
-            shown.join(", ")
-        );
-    }
-    for f in &r.failures {
-        if let Some(sh) = &f.shrunk {
-            s += &format!(
-                "  seed {}: {} -> shrunk {} (faults {} -> {}, {} nodes)\n",
-                f.seed,
-                f.replay,
-                sh.file.display(),
-                sh.faults_before,
-                sh.faults_after,
-                sh.nodes
-            );
-        }
-    }
-    if let Some(f) = r.failures.first() {
-        s += &format!("  replay the first: {}\n", f.replay);
-    }
-    s
+    report::summary_text(r)
 }
 
 #[cfg(test)]

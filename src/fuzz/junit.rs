@@ -1,6 +1,7 @@
 //! JUnit XML for fuzz campaigns, so CI systems (GitLab, Jenkins, GitHub test reporters) show
-//! fuzz results like test results: one `<testcase>` per failing seed, with a `<failure>`
-//! carrying the violation and the replay command, and one summarising the passing seeds.
+//! fuzz results like test results: one `<testcase>` per group of failures with one signature,
+//! with a `<failure>` carrying the count, the first seeds, the replay command and the shrunk
+//! reproducer, and one summarising the seeds without failure.
 //!
 //! Written by hand (the format is small) with XML escaping of every text and attribute.
 
@@ -25,9 +26,12 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// The report as a JUnit XML document.
+/// The report as a JUnit XML document: one failing test case per group of failures (with
+/// its count, seeds, replay command and shrunk reproducer), one for a known bug that never
+/// showed, and one passing case for the rest.
 pub fn junit_xml(r: &CampaignReport) -> String {
-    let passed = r.seeds_run - r.failures.len() as u64;
+    let missing_hit = r.hits.as_ref().filter(|h| h.count == 0);
+    let failing = r.groups.len() + usize::from(missing_hit.is_some());
     let suite = escape(&format!(
         "fuzz {} (seeds {}, shard {})",
         r.file, r.seeds, r.shard
@@ -35,33 +39,33 @@ pub fn junit_xml(r: &CampaignReport) -> String {
     let class = escape(&r.file);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x += &format!(
-        "<testsuites tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
-        r.failures.len() + 1,
-        r.failures.len(),
+        "<testsuites tests=\"{}\" failures=\"{failing}\" time=\"{:.3}\">\n",
+        failing + 1,
         r.wall_secs
     );
     x += &format!(
-        "  <testsuite name=\"{suite}\" tests=\"{}\" failures=\"{}\" errors=\"0\" time=\"{:.3}\">\n",
-        r.failures.len() + 1,
-        r.failures.len(),
+        "  <testsuite name=\"{suite}\" tests=\"{}\" failures=\"{failing}\" errors=\"0\" time=\"{:.3}\">\n",
+        failing + 1,
         r.wall_secs
     );
-    for f in &r.failures {
+    x += &format!(
+        "    <properties><property name=\"build\" value=\"{}\"/></properties>\n",
+        escape(&r.build)
+    );
+    for g in &r.groups {
         x += &format!(
-            "    <testcase classname=\"{class}\" name=\"seed {}\">\n",
-            f.seed
+            "    <testcase classname=\"{class}\" name=\"{}\">\n",
+            escape(&format!("{} ({} seed(s))", g.signature, g.count))
         );
-        let summary = format!("{}: {}", f.key, f.message);
+        let seeds: Vec<String> = g.seeds.iter().map(u64::to_string).collect();
         let mut body = format!(
-            "{} {} at {:.6}s: {}\ntrace hash {}\nreplay: {}\n",
-            f.verdict,
-            f.key,
-            f.time_ns as f64 / 1e9,
-            f.message,
-            f.trace_hash,
-            f.replay
+            "{}\n{} failing seed(s), the first: {}\nreplay: {}\n",
+            g.message,
+            g.count,
+            seeds.join(", "),
+            g.replay
         );
-        if let Some(s) = &f.shrunk {
+        if let Some(s) = &g.shrunk {
             body += &format!(
                 "shrunk: faultline run {} (faults {} -> {})\n",
                 s.file.display(),
@@ -71,20 +75,33 @@ pub fn junit_xml(r: &CampaignReport) -> String {
         }
         x += &format!(
             "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-            escape(&summary),
-            escape(&f.key),
+            escape(&g.signature),
+            escape(&g.key),
             escape(&body)
         );
         x += "    </testcase>\n";
     }
-    x += &format!("    <testcase classname=\"{class}\" name=\"{passed} passing seeds\">\n");
-    x += &format!(
-        "      <system-out>{}</system-out>\n",
-        escape(&format!(
-            "{passed} of {} seeds run held ({:.1} seeds/s)",
-            r.seeds_run, r.seeds_per_sec
-        ))
+    if let Some(h) = missing_hit {
+        x += &format!(
+            "    <testcase classname=\"{class}\" name=\"{}\">\n      <failure message=\"{}\" type=\"{}\"/>\n    </testcase>\n",
+            escape(&format!("expected violation of {}", h.invariant)),
+            escape(&format!(
+                "{} never showed in {} seeds",
+                h.invariant, r.seeds_run
+            )),
+            escape(&h.invariant)
+        );
+    }
+    let passed = r.seeds_run - r.failures.len() as u64;
+    x += &format!("    <testcase classname=\"{class}\" name=\"{passed} seeds without failure\">\n");
+    let mut out = format!(
+        "{passed} of {} seeds run without failure ({:.1} seeds/s)",
+        r.seeds_run, r.seeds_per_sec
     );
+    if let Some(h) = r.hits.as_ref().filter(|h| h.count > 0) {
+        out += &format!("; {} found (expected) in {} seeds", h.invariant, h.count);
+    }
+    x += &format!("      <system-out>{}</system-out>\n", escape(&out));
     x += "    </testcase>\n  </testsuite>\n</testsuites>\n";
     x
 }
@@ -103,38 +120,51 @@ mod tests {
     }
 
     #[test]
-    fn one_testcase_per_failure_plus_one_for_the_passing_seeds() {
-        let f = Failure {
-            seed: 7,
+    fn one_testcase_per_group_plus_one_for_the_passing_seeds() {
+        use crate::fuzz::report::{group, signature};
+        let f = |seed: u64, message: &str| Failure {
+            seed,
             key: "LogMatching".into(),
+            signature: signature("LogMatching", message),
             verdict: "violated",
-            message: "logs differ at <index 3> & term 2".into(),
+            message: message.into(),
             time_ns: 1_500_000_000,
             trace_hash: "00ff".into(),
             file: None,
-            replay: "faultline run x.ron --seed 7".into(),
+            replay: format!("faultline run x.ron --seed {seed}"),
             shrunk: None,
         };
+        let failures = vec![
+            f(7, "logs differ at <index 3> & term 2"),
+            f(8, "logs differ at <index 5> & term 9"),
+        ];
         let r = CampaignReport {
             scenario: "s".into(),
             file: "x.ron".into(),
+            build: "faultline test".into(),
             seeds: "0..10".into(),
             shard: "0/1".into(),
+            expected: "holds".into(),
             seeds_planned: 10,
             seeds_run: 10,
             budget_exhausted: false,
+            stopped_at_max_failures: false,
+            determinism_checked: 0,
             wall_secs: 1.0,
             seeds_per_sec: 10.0,
             by_invariant: Default::default(),
-            failures: vec![f],
+            groups: group(&failures),
+            failures,
+            hits: None,
         };
         let x = junit_xml(&r);
-        assert_eq!(x.matches("<testcase ").count(), 2);
+        assert_eq!(x.matches("<testcase ").count(), 2, "{x}");
         assert_eq!(x.matches("<failure ").count(), 1);
-        assert!(x.contains("name=\"seed 7\""));
-        assert!(x.contains("9 passing seeds"));
+        assert!(x.contains("(2 seed(s))"), "{x}");
+        assert!(x.contains("8 seeds without failure"));
         assert!(x.contains("&lt;index 3&gt; &amp; term 2"));
         assert!(x.contains("replay: faultline run x.ron --seed 7"));
         assert!(!x.contains("<index 3>"));
+        assert!(x.contains("value=\"faultline test\""));
     }
 }

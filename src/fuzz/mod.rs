@@ -17,6 +17,7 @@ pub mod campaign;
 pub mod junit;
 pub mod pin;
 pub mod progress;
+pub mod report;
 pub mod shrink;
 pub mod swarm;
 pub mod targets;
@@ -67,6 +68,11 @@ pub struct FuzzArgs {
     /// Stop at the first failing seed (the same as --max-failures 1).
     #[arg(long, conflicts_with = "max_failures")]
     pub fail_fast: bool,
+    /// Run P% of the seeds (0-100, chosen by seed) a second time and report any difference
+    /// as a `nondeterministic` failure naming the first event where the runs diverge
+    /// (FoundationDB re-runs about 5%).
+    #[arg(long, value_name = "P", value_parser = parse_percent)]
+    pub check_determinism: Option<u32>,
     /// Print the summary as one JSON object (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -134,6 +140,13 @@ pub fn parse_shard(s: &str) -> Result<Shard, String> {
     Ok(Shard { index, count })
 }
 
+fn parse_percent(s: &str) -> Result<u32, String> {
+    match s.trim().trim_end_matches('%').parse::<u32>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!("expected a percentage from 0 to 100, got \"{s}\"")),
+    }
+}
+
 fn parse_positive(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
@@ -174,6 +187,7 @@ pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
         } else {
             args.max_failures
         },
+        check_determinism: args.check_determinism.unwrap_or(0),
     };
     let report = match campaign::run_campaign(&cfg) {
         Ok(r) => r,
@@ -193,13 +207,13 @@ pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
     if let Some(path) = &args.junit
         && let Err(e) = campaign::write_atomic(path, &junit::junit_xml(&report))
     {
-        eprintln!("error: cannot write {}: {e}", path.display());
+        eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
-    if report.failures.is_empty() {
-        EXIT_OK
-    } else {
+    if report.failed() {
         EXIT_MISMATCH
+    } else {
+        EXIT_OK
     }
 }
 
@@ -233,7 +247,7 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
         .clone()
         .unwrap_or_else(|| campaign::shrunk_path(&args.file));
     if let Err(e) = campaign::write_atomic(&out, &shrunk.file_text(&name)) {
-        eprintln!("error: cannot write {}: {e}", out.display());
+        eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
     if args.json {

@@ -103,7 +103,7 @@ fn de_nodes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
 pub struct ScenarioError {
     /// The file as given on the command line.
     pub file: String,
-    /// 1-based line and column, when known.
+    /// 1-based line and column; 0 for an error about the file as a whole.
     pub line: usize,
     pub col: usize,
     /// What was wrong and what was expected.
@@ -111,12 +111,18 @@ pub struct ScenarioError {
 }
 
 impl fmt::Display for ScenarioError {
+    /// `file:line:col: message`, or `file: message` for an error about the file as a whole
+    /// (one that cannot be read).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.col, self.message
-        )
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.col, self.message
+            )
+        }
     }
 }
 
@@ -262,11 +268,11 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
 /// Reads and parses a scenario file of one of `registry`'s families.
 pub fn load_with(registry: &Registry, path: &std::path::Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    let text = crate::io::read_text(path).map_err(|message| ScenarioError {
         file: file.clone(),
         line: 0,
         col: 0,
-        message: format!("cannot read the file: {e}"),
+        message,
     })?;
     parse_with(registry, &file, &text)
 }

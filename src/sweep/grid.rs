@@ -1,15 +1,14 @@
-//! The grid of a sweep: points built from the base scenario, runs in parallel, and the tidy
-//! CSV (one row per run).
+//! The grid of a sweep: its points (built and validated by `check.rs`), runs in parallel, and
+//! the tidy CSV (one row per run).
 //!
 //! Points are the product of the parameters' values, the first parameter varying slowest.
 //! Each run is deterministic and single-threaded; rayon only spreads runs over cores, and the
 //! rows come back in (point, seed) order, so the CSV does not depend on the worker count.
 
-use super::{SweepError, SweepSpec, tree};
+use super::{SweepError, SweepSpec};
 use crate::runner::{self, Outcome, RunOptions};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressStyle};
-use protocols::family::Registry;
 use rayon::prelude::*;
 use reports::stats::quantile;
 use std::collections::BTreeSet;
@@ -54,77 +53,6 @@ pub struct RunRow {
     pub point: usize,
     pub seed: u64,
     pub outcome: Outcome,
-}
-
-/// Builds and validates every point of the grid from the base scenario file.
-pub fn expand(
-    registry: &Registry,
-    spec: &SweepSpec,
-    base: &Path,
-) -> Result<Vec<Point>, SweepError> {
-    let base_scenario = scenario::load_with(registry, base)
-        .map_err(|e| SweepError(format!("base scenario: {e}")))?;
-    let text = ron::to_string(&base_scenario)
-        .map_err(|e| SweepError(format!("cannot serialize the base scenario: {e}")))?;
-    let root = tree::parse(&text)
-        .map_err(|e| SweepError(format!("cannot read back the base scenario: {e}")))?;
-    let values: Vec<Vec<(String, tree::Node)>> = spec
-        .params
-        .iter()
-        .map(|p| {
-            p.values
-                .iter()
-                .map(|v| {
-                    let raw = v.get_ron().trim().to_string();
-                    let node = tree::parse(&raw).map_err(|e| {
-                        SweepError(format!("parameter `{}`: value `{raw}`: {e}", p.path))
-                    })?;
-                    Ok((raw, node))
-                })
-                .collect::<Result<Vec<_>, SweepError>>()
-        })
-        .collect::<Result<_, _>>()?;
-    let total: usize = values.iter().map(Vec::len).product();
-    let mut points = Vec::with_capacity(total);
-    for index in 0..total {
-        // Mixed-radix digits of the index, the last parameter varying fastest.
-        let mut rest = index;
-        let mut picks = vec![0; values.len()];
-        for (i, vs) in values.iter().enumerate().rev() {
-            picks[i] = rest % vs.len();
-            rest /= vs.len();
-        }
-        let mut node = root.clone();
-        let mut assignment = vec![];
-        for (i, p) in spec.params.iter().enumerate() {
-            let (raw, v) = &values[i][picks[i]];
-            tree::set(&mut node, &p.path, v.clone())
-                .map_err(|e| SweepError(format!("parameter `{}`: {e}", p.path)))?;
-            assignment.push((p.path.clone(), raw.clone()));
-        }
-        let name = format!(
-            "{} [point {index}: {}]",
-            base.display(),
-            describe(&assignment)
-        );
-        let scenario = scenario::parse_with(registry, &name, &node.to_string())
-            .map_err(|e| SweepError(e.to_string()))?;
-        points.push(Point {
-            index,
-            assignment,
-            scenario,
-        });
-    }
-    Ok(points)
-}
-
-fn describe(assignment: &[(String, String)]) -> String {
-    let parts: Vec<String> = assignment.iter().map(|(p, v)| format!("{p}={v}")).collect();
-    if parts.is_empty() {
-        "base".into()
-    } else {
-        parts.join(", ")
-    }
 }
 
 /// Runs every point with every seed, `jobs` workers (0: every core), with a progress bar on

@@ -3,29 +3,34 @@
 //!
 //! A sweep file (RON, documented in `docs/sweeps.md`) names a base scenario, the parameters
 //! to vary as paths into the scenario (`protocol.fanout`, `nodes`) with their values, how many
-//! seeds each point gets, and which charts to draw ([`PlotKind`]). Every point is built by
-//! editing the base scenario's serialized form ([`tree`]) and parsing the result with
-//! `scenario::parse_with`, so a point is validated exactly like a scenario file before anything
-//! runs. Runs go in parallel across cores ([`grid`]); each run is single-threaded and
-//! deterministic, so the CSV is the same whatever the number of workers.
+//! seeds each point gets, and which charts to draw ([`PlotKind`]). Before anything runs,
+//! [`check::load`] checks the whole sweep — the file, the base scenario, every path, every
+//! chart against the family, every point — with errors located in the sweep file; every point
+//! is built by editing the base scenario's serialized form ([`tree`]) and parsing the result
+//! with `scenario::parse_with`, so a point is validated exactly like a scenario file.
+//! `faultline check FILE.sweep` runs the same checks ([`check()`], each value once). Runs go in
+//! parallel across cores ([`grid`]); each run is single-threaded and deterministic, so the CSV
+//! is the same whatever the number of workers.
 //!
-//! Files: `tree.rs` (RON edits by path), `grid.rs` (points, parallel runs, the CSV),
-//! `plots.rs` (the charts and the index), `run_plot.rs` (`faultline run --plot`).
+//! Files: `check.rs` (reading and checking a sweep, building its points), `tree.rs` (RON
+//! with positions, paths, edits by path), `grid.rs` (parallel runs, the CSV), `plots.rs` (the
+//! charts and the index), `run_plot.rs` (`faultline run --plot`).
 
+pub mod check;
 pub mod grid;
 pub mod plots;
 pub mod run_plot;
 pub mod tree;
 
-pub use grid::{Point, RunRow, expand, run_all, write_csv};
+pub use check::{CheckMode, Loaded, SweepFile, SweepSummary, check, load, read};
+pub use grid::{Point, RunRow, run_all, write_csv};
 pub use plots::{PlotKind, draw_plots, write_index};
 pub use run_plot::plot_run;
 
-use crate::scenario::ron_options;
 use protocols::family::Registry;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The largest number of runs one sweep may ask for (points × seeds).
 pub const MAX_RUNS: usize = 100_000;
@@ -64,8 +69,9 @@ fn one() -> u64 {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
-    /// Dotted field names from the scenario's top level; a variant such as `Gossip(..)` on the
-    /// way is looked through: `protocol.fanout`, `network.latency`, `nodes`.
+    /// Dotted field names from the scenario's top level, each followed by any number of list
+    /// indices; a variant such as `Gossip(..)` or `Some(..)` on the way is looked through:
+    /// `protocol.fanout`, `network.latency`, `nodes`, `faults[0].at`, `checks[2]`.
     pub path: String,
     /// The values, in the order they are run and plotted.
     pub values: Vec<Box<ron::value::RawValue>>,
@@ -83,35 +89,10 @@ impl fmt::Display for SweepError {
 
 impl std::error::Error for SweepError {}
 
-/// Parses a sweep file's text; `file` is only used in error messages.
+/// Parses a sweep file's text and checks what the file alone can say (see [`check::read`]);
+/// `file` is only used in error messages, which give its line and column.
 pub fn parse(file: &str, text: &str) -> Result<SweepSpec, SweepError> {
-    let spec: SweepSpec = ron_options().from_str(text).map_err(|e| {
-        SweepError(format!(
-            "{file}:{}:{}: {}",
-            e.span.start.line, e.span.start.col, e.code
-        ))
-    })?;
-    if spec.seeds == 0 {
-        return Err(SweepError(format!("{file}: seeds must be at least 1")));
-    }
-    if let Some(p) = spec.params.iter().find(|p| p.values.is_empty()) {
-        return Err(SweepError(format!(
-            "{file}: parameter `{}` has no values",
-            p.path
-        )));
-    }
-    let runs = spec
-        .params
-        .iter()
-        .map(|p| p.values.len())
-        .product::<usize>()
-        .saturating_mul(spec.seeds as usize);
-    if runs > MAX_RUNS {
-        return Err(SweepError(format!(
-            "{file}: {runs} runs asked for; at most {MAX_RUNS}"
-        )));
-    }
-    Ok(spec)
+    read(file, text, None).map(|f| f.spec)
 }
 
 /// `faultline sweep` options.
@@ -150,32 +131,24 @@ pub fn cmd_sweep(registry: &Registry, args: &SweepArgs) -> i32 {
     }
 }
 
-/// [`cmd_sweep`]'s work; returns the summary line.
+/// [`cmd_sweep`]'s work; returns the summary line. Everything is checked first
+/// ([`check::load`], every point): a sweep that is not valid runs nothing and writes nothing.
 pub fn sweep(registry: &Registry, args: &SweepArgs) -> Result<String, SweepError> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| SweepError(format!("{file}: cannot read the file: {e}")))?;
-    let mut spec = parse(&file, &text)?;
-    if let Some(s) = args.seeds {
-        spec.seeds = s.max(1);
-    }
-    let base = args
-        .file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(&spec.base);
-    let points = expand(registry, &spec, &base)?;
+    let loaded = load(registry, &args.file, CheckMode::Full, args.seeds)?;
+    let spec = &loaded.file.spec;
+    let points = &loaded.points;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| SweepError(format!("{}: {e}", args.out.display())))?;
-    let rows = run_all(&spec, &points, args.jobs, !args.quiet)?;
+    let rows = run_all(spec, points, args.jobs, !args.quiet)?;
     let csv = args.out.join("runs.csv");
-    write_csv(&csv, &spec, &points, &rows)?;
-    let charts = draw_plots(&args.out, &spec, &points, &rows)?;
+    write_csv(&csv, spec, points, &rows)?;
+    let charts = draw_plots(&args.out, spec, points, &rows)?;
     write_index(
         &args.out.join("index.md"),
         &file,
-        &spec,
-        &points,
+        spec,
+        points,
         &rows,
         &charts,
     )?;

@@ -36,6 +36,17 @@ pub enum PlotKind {
     Residue,
 }
 
+impl PlotKind {
+    /// The protocol family whose runs the chart reads.
+    pub fn family(self) -> &'static str {
+        match self {
+            PlotKind::Convergence | PlotKind::RoundsVsN | PlotKind::Residue => "Gossip",
+            PlotKind::ElectionCdf => "Raft",
+            PlotKind::Failover => "Failover",
+        }
+    }
+}
+
 /// One chart written.
 #[derive(Clone, Debug)]
 pub struct ChartOut {
@@ -82,13 +93,9 @@ pub fn draw_plots(
 ) -> Result<Vec<ChartOut>, SweepError> {
     let mut out = vec![];
     for &kind in &spec.plots {
-        let family = match kind {
-            PlotKind::Convergence | PlotKind::RoundsVsN | PlotKind::Residue => "Gossip",
-            PlotKind::ElectionCdf => "Raft",
-            PlotKind::Failover => "Failover",
-        };
+        // `check::load` has refused a chart that does not fit; this guards other callers.
         for p in points {
-            need(kind, family, p)?;
+            need(kind, kind.family(), p)?;
         }
         let charts = match kind {
             PlotKind::Convergence => vec![convergence(spec, points, rows)],

@@ -218,11 +218,19 @@ impl<P: Protocol> Simulation<P> {
         }
         let node = (hit.len() == 1).then(|| hit[0]);
         let info = self.next_event(EventKind::Fault, node, None);
-        // The pinned fault is hashed, not the original: replaying the applied faults (roles
-        // already resolved) must give the same hash.
+        // The pinned fault is hashed, not the original, with fixed ids written one way
+        // (`Node(2)` and a role resolved to `Nodes([2])` are the same fault): replaying the
+        // applied faults, or a file with roles pinned to the nodes they hit, gives the same hash.
+        let canonical = fault.clone().map_targets(|t| match t {
+            Target::Node(n) => Target::Nodes(vec![n]),
+            Target::Range(a, b) => {
+                Target::Nodes((a.0.min(b.0)..=a.0.max(b.0)).map(NodeId).collect())
+            }
+            other => other,
+        });
         self.core
             .trace
-            .event_with(&info, Some(&(&fault, &hit)), || {
+            .event_with(&info, Some(&(&canonical, &hit)), || {
                 format!("{original:?} -> {hit:?}")
             });
         if let Fault::Restart(_) = fault {
