@@ -39,10 +39,11 @@ pub struct Outcome {
     pub seed: u64,
     /// Hash of the configuration (without the seed), 16 hex digits.
     pub config_hash: String,
-    /// `holds`, `violated`, `stalled` or `panicked`.
+    /// `holds`, `violated`, `stalled`, `panicked`, or `unknown` (an end-of-run check could
+    /// not decide within its budget).
     pub verdict: &'static str,
-    /// Why a run stalled (`event limit`, `virtual time limit`, `wall time limit`) or the panic
-    /// message.
+    /// Why a run stalled (`event limit`, `virtual time limit`, `wall time limit`), the panic
+    /// message, or which check could not decide and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// `holds` or `violates <Invariant>`.
@@ -102,6 +103,7 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
         Verdict::TimeLimit => ("stalled", Some("virtual time limit reached".to_string())),
         Verdict::WallLimit => ("stalled", Some("wall time limit reached".to_string())),
         Verdict::Panicked(m) => ("panicked", Some(m.clone())),
+        Verdict::Unknown(v) => ("unknown", Some(format!("{}: {}", v.invariant, v.message))),
     };
     let matched = match expect {
         Expect::Holds => verdict == "holds",

@@ -200,6 +200,17 @@ impl Campaign {
         if let Some(f) = report.failures.first() {
             return Err(self.failure_message(&name, &scenario, f, report.failures.len()));
         }
+        if report.undecided.count > 0 {
+            // A test must prove its checks; a check that ran out of budget proves nothing.
+            let seed = report.undecided.seeds[0];
+            return Err(format!(
+                "faultline: {name} ({}) could not be decided with seed {seed} ({} seed(s) undecided): {}\n  raise the check's budget, or shorten the run\n  replay: {}",
+                scenario.name,
+                report.undecided.count,
+                report.undecided.reason,
+                replay_test(seed)
+            ));
+        }
         if let Some(h) = report.hits.as_ref().filter(|h| h.count == 0) {
             return Err(format!(
                 "faultline: {name} ({}) expects {} to be violated, but none of seeds {}..{} showed it\n  replay a seed: {}",

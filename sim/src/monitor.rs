@@ -110,6 +110,10 @@ pub enum Check {
     Done,
     /// An invariant failed; stop and report.
     Violated(Violation),
+    /// An end-of-run check could not decide within its budget (of steps, memory or wall
+    /// time): the invariant is neither shown to hold nor shown to fail. The message says
+    /// which budget ran out.
+    Unknown(Violation),
 }
 
 /// A read-only view of the cluster for monitors and end-of-run checks.
@@ -153,6 +157,12 @@ impl<P: Protocol> View<'_, P> {
     /// The protocol configuration.
     pub fn config(&self) -> &P::Config {
         self.cfg
+    }
+
+    /// When the run's wall-time guard (`Limits::max_wall`) expires, if it has one. End-of-run
+    /// checks that search (a linearizability check) stop here and answer [`Check::Unknown`].
+    pub fn wall_deadline(&self) -> Option<std::time::Instant> {
+        self.core.wall_deadline
     }
 
     /// Metrics recorded so far.

@@ -12,7 +12,7 @@
 
 use super::progress::Progress;
 use super::report::{self, MAX_SAVED_HITS, SHOWN};
-pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile};
+pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile, Undecided};
 use super::shrink::{self, ShrinkOptions, one_line};
 use super::swarm::{self, SwarmSpec};
 use crate::runner::{self, Outcome, RunOptions};
@@ -181,6 +181,8 @@ pub const NONDETERMINISTIC: &str = "nondeterministic";
 enum Class {
     /// Nothing to report.
     Clean,
+    /// An end-of-run check could not decide within its budget: counted, not a failure.
+    Undecided,
     /// The known bug a `Violates(X)` scenario expects showed.
     Hit,
     /// A failure (see [`super::report`]).
@@ -189,8 +191,12 @@ enum Class {
 
 /// Classifies a run: for a scenario that expects `Holds`, anything but a clean run is a
 /// failure; for one that expects `Violates(X)`, X is a hit, a clean run or a stall is nothing,
-/// and any other violation or a panic is a failure.
+/// and any other violation or a panic is a failure. A run whose end-of-run check could not
+/// decide is neither (counted as undecided).
 fn classify(expect: Expect, o: &Outcome) -> Class {
+    if o.verdict == "unknown" {
+        return Class::Undecided;
+    }
     match expect {
         Expect::Holds if o.matched => Class::Clean,
         Expect::Holds => Class::Failure,
@@ -212,6 +218,7 @@ fn rechecked(seed: u64, percent: u32) -> bool {
 struct Found {
     failure: Failure,
     hit: bool,
+    undecided: bool,
     text: Option<(PathBuf, String)>,
 }
 
@@ -242,10 +249,30 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
                 });
         }
     }
-    let hit = match class {
+    let (hit, undecided) = match class {
         Class::Clean => return Ok(None),
-        Class::Hit => true,
-        Class::Failure => false,
+        Class::Undecided => {
+            let found = Found {
+                failure: Failure {
+                    seed,
+                    key: key.clone(),
+                    signature: key,
+                    verdict: o.verdict,
+                    message,
+                    time_ns: o.virtual_time_ns,
+                    trace_hash: o.trace_hash,
+                    file: None,
+                    replay: format!("faultline run {name} --seed {seed}"),
+                    shrunk: None,
+                },
+                hit: false,
+                undecided: true,
+                text: None,
+            };
+            return Ok(Some(found));
+        }
+        Class::Hit => (true, false),
+        Class::Failure => (false, false),
     };
     let v = o.violations.first();
     let mut f = Failure {
@@ -281,6 +308,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
     Ok(Some(Found {
         failure: f,
         hit,
+        undecided,
         text,
     }))
 }
@@ -341,6 +369,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
     let mut seeds = cfg.shard.iter(cfg.start, cfg.end).peekable();
     let mut seeds_run = 0u64;
     let mut determinism_checked = 0u64;
+    let mut undecided = Undecided::default();
     let mut failures: Vec<Failure> = vec![];
     let expect = cfg.scenario.expect();
     let mut hits = match expect {
@@ -381,7 +410,15 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             determinism_checked += u64::from(rechecked(seed, cfg.check_determinism));
             let Some(found) = r? else { continue };
             // Kept (and their files written) in seed order, up to the limits.
-            if found.hit {
+            if found.undecided {
+                undecided.count += 1;
+                if undecided.seeds.len() < SHOWN {
+                    undecided.seeds.push(found.failure.seed);
+                }
+                if undecided.reason.is_empty() {
+                    undecided.reason = found.failure.message;
+                }
+            } else if found.hit {
                 let h = hits.as_mut().expect("hits exist for a known-bug scenario");
                 h.count += 1;
                 if h.seeds.len() < SHOWN {
@@ -456,6 +493,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         budget_exhausted: seeds_run < planned && !stopped_at_max_failures,
         stopped_at_max_failures,
         determinism_checked,
+        undecided,
         wall_secs: secs,
         seeds_per_sec: if secs > 0.0 {
             seeds_run as f64 / secs

@@ -150,6 +150,7 @@ mod tests {
             budget_exhausted: false,
             stopped_at_max_failures: false,
             determinism_checked: 0,
+            undecided: Default::default(),
             wall_secs: 1.0,
             seeds_per_sec: 10.0,
             by_invariant: Default::default(),

@@ -81,6 +81,17 @@ pub struct Hits {
     pub saved: Vec<PathBuf>,
 }
 
+/// Seeds whose end-of-run check could not decide within its budget (verdict `unknown`): not
+/// failures, but reported, since a check that never decides proves nothing.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Undecided {
+    pub count: u64,
+    /// The first such seeds (at most [`SHOWN`]).
+    pub seeds: Vec<u64>,
+    /// Why the first one was undecided.
+    pub reason: String,
+}
+
 /// Seeds listed per group or hit in reports.
 pub const SHOWN: usize = 10;
 
@@ -107,6 +118,8 @@ pub struct CampaignReport {
     pub stopped_at_max_failures: bool,
     /// Seeds run twice to check determinism.
     pub determinism_checked: u64,
+    /// Seeds whose end-of-run check could not decide.
+    pub undecided: Undecided,
     pub wall_secs: f64,
     pub seeds_per_sec: f64,
     /// Failing seeds by failure key, in seed order.
@@ -242,6 +255,14 @@ pub fn summary_text(r: &CampaignReport) -> String {
                 );
             }
         }
+    }
+    if r.undecided.count > 0 {
+        s += &format!(
+            "  {} seed(s) undecided (an end-of-run check ran out of budget, verdict unknown): {}\n      {}\n",
+            r.undecided.count,
+            seed_list(&r.undecided.seeds, r.undecided.count),
+            r.undecided.reason
+        );
     }
     if r.determinism_checked > 0 {
         s += &format!(

@@ -26,7 +26,7 @@ use crate::scenario::validate::did_you_mean;
 use crate::scenario::{self, Scenario, ScenarioError, ron_options};
 use protocols::family::Registry;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -396,7 +396,7 @@ fn check_file(sf: &SweepFile) -> Result<(), SweepError> {
     let sizes: Vec<usize> = spec.params.iter().map(|p| p.values.len()).collect();
     let runs = sizes
         .iter()
-        .try_fold(1usize, |acc, &n| Some(acc * n))
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
         .and_then(|points| points.checked_mul(usize::try_from(spec.seeds).ok()?));
     if runs.is_none_or(|r| r > MAX_RUNS) {
         let grid = if sizes.is_empty() {
@@ -545,8 +545,8 @@ pub fn load(
 
     // Every path exists in the base scenario, and no two parameters sweep the same part.
     let mut routes = Vec::with_capacity(spec.params.len());
-    let mut owners: HashMap<Vec<usize>, usize> = HashMap::new();
-    let mut inner: HashMap<Vec<usize>, usize> = HashMap::new();
+    let mut owners: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
+    let mut inner: BTreeMap<Vec<usize>, usize> = BTreeMap::new();
     for (i, p) in spec.params.iter().enumerate() {
         let steps = tree::parse_path(&p.path).map_err(|e| sf.err(sf.path_at(i, e.at), &e))?;
         let route = tree::find(&root, &steps).map_err(|e| {

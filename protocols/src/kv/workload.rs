@@ -394,10 +394,27 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
         {
             return sim::Check::Violated(v);
         }
-        if self.check_linearizable
-            && let Err(msg) = check_linearizable(&history, self.cfg.check_budget)
-        {
-            return sim::Check::Violated(Violation::new(Invariant::LINEARIZABLE.name(), msg));
+        if self.check_linearizable {
+            let budget = Budget {
+                steps_max: self.cfg.check_budget,
+                deadline: view.wall_deadline(),
+                ..Budget::default()
+            };
+            match check_linearizable(&history, budget) {
+                Linearity::Linearizable => {}
+                Linearity::Not(msg) => {
+                    return sim::Check::Violated(Violation::new(
+                        Invariant::LINEARIZABLE.name(),
+                        msg,
+                    ));
+                }
+                Linearity::Unknown(msg) => {
+                    return sim::Check::Unknown(Violation::new(
+                        Invariant::LINEARIZABLE.name(),
+                        msg,
+                    ));
+                }
+            }
         }
         sim::Check::Ok
     }
@@ -417,16 +434,26 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
     }
 }
 
-/// `Ok(())` if the history is linearizable; otherwise a readable reason. Running out of
-/// budget is NOT a pass: the message says the checker ran out of budget.
-pub fn check_linearizable(h: &History, budget: u64) -> Result<(), String> {
-    match linearizability::check(h, Budget { steps_max: budget }) {
-        CheckResult::Linearizable => Ok(()),
+/// The linearizability check's answer, with a readable reason when it is not a pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Linearity {
+    Linearizable,
+    /// Not linearizable: which key and why.
+    Not(String),
+    /// The checker ran out of budget (steps, memory or time): neither a pass nor a
+    /// violation.
+    Unknown(String),
+}
+
+/// Checks a history within `budget`.
+pub fn check_linearizable(h: &History, budget: Budget) -> Linearity {
+    match linearizability::check(h, budget) {
+        CheckResult::Linearizable => Linearity::Linearizable,
         CheckResult::NotLinearizable { key, explanation } => {
-            Err(format!("key {key} has no linearization: {explanation}"))
+            Linearity::Not(format!("key {key} has no linearization: {explanation}"))
         }
-        CheckResult::Unknown { reason } => Err(format!(
-            "the linearizability checker ran out of budget ({budget} steps), so the history is not known to be linearizable: {reason}"
+        CheckResult::Unknown { reason } => Linearity::Unknown(format!(
+            "the history is not known to be linearizable: {reason}"
         )),
     }
 }

@@ -37,25 +37,51 @@ use super::model::{KvRegister, Model};
 /// An entry of the history checked against model `M`.
 type ModelEntry<M> = Entry<<M as Model>::Input, <M as Model>::Output>;
 
-/// A limit on the work of one check.
+/// A limit on the work of one check: model steps, memory for remembered configurations, and
+/// optionally a wall-clock deadline. Running out of any is [`CheckResult::Unknown`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Budget {
     /// Model steps (attempts to linearize one operation), summed over all keys.
     pub steps_max: u64,
+    /// Bytes the memo table of one key's search may hold (estimated).
+    pub memo_bytes_max: u64,
+    /// Stop when the wall clock passes this instant (the run's wall-time guard).
+    #[serde(skip)]
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Budget {
     /// The default step limit: a few hundred milliseconds of search, and at most this many
     /// remembered configurations per key.
     pub const STEPS_MAX_DEFAULT: u64 = 2_000_000;
+    /// The default memory for one key's memo table.
+    pub const MEMO_BYTES_MAX_DEFAULT: u64 = 512 * 1024 * 1024;
+
+    /// A budget of `steps_max` steps with the default memory and no deadline.
+    pub fn steps(steps_max: u64) -> Budget {
+        Budget {
+            steps_max,
+            ..Budget::default()
+        }
+    }
 }
 
 impl Default for Budget {
     fn default() -> Self {
         Budget {
             steps_max: Self::STEPS_MAX_DEFAULT,
+            memo_bytes_max: Self::MEMO_BYTES_MAX_DEFAULT,
+            deadline: None,
         }
     }
+}
+
+/// Why a search stopped without deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OutOf {
+    Steps,
+    Memory,
+    Time,
 }
 
 /// What an operation returned, when it did.
@@ -182,7 +208,7 @@ pub fn check_entries<M: Model>(
             verdict: KeyVerdict::NotChecked,
         };
         if report.result.is_linearizable() {
-            let search = search(model, partition, budget.steps_max - report.steps);
+            let search = search(model, partition, budget, budget.steps_max - report.steps);
             report.steps += search.steps;
             stats.steps = search.steps;
             stats.configurations = search.configurations;
@@ -195,7 +221,13 @@ pub fn check_entries<M: Model>(
                     report.result = CheckResult::NotLinearizable { key, explanation };
                 }
                 KeyVerdict::Unknown => {
-                    let reason = explain::budget_exhausted(key, partition, &search.best, budget);
+                    let reason = explain::budget_exhausted(
+                        key,
+                        partition,
+                        &search.best,
+                        budget,
+                        search.out_of.unwrap_or(OutOf::Steps),
+                    );
                     report.result = CheckResult::Unknown { reason };
                 }
                 KeyVerdict::NotChecked => unreachable!("search always decides or runs out"),
@@ -225,6 +257,8 @@ struct Search<S> {
     steps: u64,
     configurations: usize,
     best: Deepest<S>,
+    /// What ran out, for an `Unknown` verdict.
+    out_of: Option<OutOf>,
 }
 
 /// Sentinel for "no node" in the linked list.
@@ -312,12 +346,18 @@ fn node_entry(node: usize) -> (usize, bool) {
     ((node - 1) / 2, node & 1 == 0)
 }
 
-/// Searches one partition for a linearization, using at most `steps_max` model steps.
+/// Searches one partition for a linearization, using at most `steps_max` model steps and the
+/// budget's memory and time.
 fn search<M: Model>(
     model: &M,
     entries: &[Entry<M::Input, M::Output>],
+    budget: Budget,
     steps_max: u64,
 ) -> Search<M::State> {
+    // What one remembered configuration costs: the bit set, the state, the table's overhead.
+    let config_bytes = (entries.len().div_ceil(64) * 8 + std::mem::size_of::<M::State>() + 48) as u64;
+    let memo_max = (budget.memo_bytes_max / config_bytes).max(1);
+    let mut out_of = None;
     let mut list = EventList::new(entries);
     let mut linearized = vec![0u64; entries.len().div_ceil(64)];
     let mut memo: FxHashSet<(Box<[u64]>, M::State)> = FxHashSet::default();
@@ -357,6 +397,20 @@ fn search<M: Model>(
             continue;
         }
         if steps == steps_max {
+            out_of = Some(OutOf::Steps);
+            break KeyVerdict::Unknown;
+        }
+        if memo.len() as u64 >= memo_max {
+            out_of = Some(OutOf::Memory);
+            break KeyVerdict::Unknown;
+        }
+        #[allow(clippy::disallowed_methods)] // Wall time only stops a search; it never steers one.
+        if steps & 0xfff == 0xfff
+            && budget
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            out_of = Some(OutOf::Time);
             break KeyVerdict::Unknown;
         }
         steps += 1;
@@ -382,6 +436,7 @@ fn search<M: Model>(
         steps,
         configurations: memo.len(),
         best,
+        out_of,
     }
 }
 

@@ -20,7 +20,7 @@
 
 use std::fmt::Write;
 
-use super::checker::{Budget, Deepest, Entry};
+use super::checker::{OutOf, Budget, Deepest, Entry};
 use super::model::Model;
 
 /// How many operations of the stuck window an explanation lists.
@@ -123,14 +123,22 @@ pub(super) fn budget_exhausted<I, O, S>(
     entries: &[Entry<I, O>],
     best: &Deepest<S>,
     budget: Budget,
+    out_of: OutOf,
 ) -> String {
     let indeterminate = entries.iter().filter(|e| e.returned.is_none()).count();
+    let what = match out_of {
+        OutOf::Steps => format!("search budget of {} model steps exhausted", budget.steps_max),
+        OutOf::Memory => format!(
+            "search memory budget of {} MiB exhausted",
+            budget.memo_bytes_max / (1024 * 1024)
+        ),
+        OutOf::Time => "wall-time limit reached".to_string(),
+    };
     format!(
-        "search budget of {} model steps exhausted on key {key} ({} operations, {indeterminate} \
-         indeterminate); the deepest partial linearization ordered {} of them. Keys before it were \
-         linearizable; later keys were not checked. Raise Budget::steps_max, or check a shorter \
-         or less concurrent history.",
-        budget.steps_max,
+        "{what} on key {key} ({} operations, {indeterminate} indeterminate); the deepest \
+         partial linearization ordered {} of them. Keys before it were linearizable; later keys \
+         were not checked. Raise the budget (the workload's check_budget, the run's max_wall), \
+         or check a shorter or less concurrent history.",
         entries.len(),
         best.depth
     )

@@ -272,12 +272,7 @@ fn exhausted_budget_is_unknown_never_a_pass() {
     let report = check_report(&small, Budget::default());
     assert!(matches!(report.result, CheckResult::NotLinearizable { .. }));
     let needed = report.steps;
-    let short = check_report(
-        &small,
-        Budget {
-            steps_max: needed - 1,
-        },
-    );
+    let short = check_report(&small, Budget::steps(needed - 1));
     assert!(
         matches!(short.result, CheckResult::Unknown { .. }),
         "{:?}",
@@ -292,11 +287,11 @@ fn exhausted_budget_is_unknown_never_a_pass() {
         put(&mut h, 1, i, 10 * i, 10 * i + 5);
     }
     assert!(matches!(
-        check(&h, Budget { steps_max: 5 }),
+        check(&h, Budget::steps(5)),
         CheckResult::Unknown { .. }
     ));
     assert_eq!(
-        check(&h, Budget { steps_max: 20 }),
+        check(&h, Budget::steps(20)),
         CheckResult::Linearizable
     );
 
@@ -306,6 +301,33 @@ fn exhausted_budget_is_unknown_never_a_pass() {
         panic!("expected Unknown");
     };
     assert!(reason.contains("exhausted on key 1"), "{reason}");
+}
+
+#[test]
+fn memory_and_wall_time_budgets_end_a_search_as_unknown() {
+    let hard = concurrent_writers_then_impossible_read(20);
+    let small_memory = Budget {
+        memo_bytes_max: 64 * 1024,
+        ..Budget::default()
+    };
+    let CheckResult::Unknown { reason } = check(&hard, small_memory) else {
+        panic!("a 64 KiB memo table cannot hold this search");
+    };
+    assert!(reason.contains("memory budget"), "{reason}");
+    #[allow(clippy::disallowed_methods)] // A deadline in the past, for the test.
+    let past = std::time::Instant::now();
+    let late = Budget {
+        deadline: Some(past),
+        ..Budget::default()
+    };
+    let CheckResult::Unknown { reason } = check(&hard, late) else {
+        panic!("a deadline that has passed stops the search");
+    };
+    assert!(reason.contains("wall-time limit"), "{reason}");
+    // A history the checker decides quickly is decided, deadline or not.
+    let mut easy = History::new();
+    put(&mut easy, 1, 5, 0, 10);
+    assert_eq!(check(&easy, late), CheckResult::Linearizable);
 }
 
 #[test]

@@ -112,6 +112,8 @@ pub struct Core<P: Protocol> {
     pub(crate) trace: Trace,
     /// Processed events so far (the event number of the current one).
     pub(crate) events: u64,
+    /// When the wall-time guard expires (set when the run starts).
+    pub(crate) wall_deadline: Option<std::time::Instant>,
 }
 
 impl<P: Protocol> Core<P> {

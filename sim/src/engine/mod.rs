@@ -91,6 +91,9 @@ pub enum Verdict {
     WallLimit,
     /// Protocol (or monitor) code panicked; the message is the panic's.
     Panicked(String),
+    /// Every check held during the run, but an end-of-run check could not decide within its
+    /// budget (see [`Check::Unknown`]): neither a pass nor a violation.
+    Unknown(Violation),
 }
 
 /// The result of a run.
@@ -169,6 +172,7 @@ impl<P: Protocol> Simulation<P> {
                 counters: Default::default(),
                 trace: Trace::new(sim.record_trace),
                 events: 0,
+                wall_deadline: None,
             },
             monitors: Vec::new(),
             workload: Box::new(NoWorkload),
@@ -247,23 +251,24 @@ impl<P: Protocol> Simulation<P> {
             slots: &self.slots,
             cfg: &self.cfg,
         };
+        // Every check answers; a violation anywhere wins over an undecided check.
         let checks = catch_unwind(AssertUnwindSafe(|| {
-            let mut found = self
-                .monitors
-                .iter_mut()
-                .map(|m| m.finish(&view))
-                .find(|c| matches!(c, Check::Violated(_)));
-            if found.is_none() {
-                found = Some(self.workload.finish(&view));
-            }
-            found
+            let mut answers: Vec<Check> = self.monitors.iter_mut().map(|m| m.finish(&view)).collect();
+            answers.push(self.workload.finish(&view));
+            let violated = answers
+                .iter()
+                .position(|c| matches!(c, Check::Violated(_)));
+            let unknown = answers.iter().position(|c| matches!(c, Check::Unknown(_)));
+            violated.or(unknown).map(|i| answers.swap_remove(i))
         }));
+        let stamp = |mut v: Violation| {
+            v.time = self.core.now;
+            v.event = self.core.events;
+            v
+        };
         match checks {
-            Ok(Some(Check::Violated(mut v))) => {
-                v.time = self.core.now;
-                v.event = self.core.events;
-                Verdict::Violated(v)
-            }
+            Ok(Some(Check::Violated(v))) => Verdict::Violated(stamp(v)),
+            Ok(Some(Check::Unknown(v))) => Verdict::Unknown(stamp(v)),
             Ok(_) => Verdict::Completed,
             Err(payload) => Verdict::Panicked(panic_message(&*payload)),
         }
@@ -281,6 +286,7 @@ impl<P: Protocol> Simulation<P> {
         #[allow(clippy::disallowed_methods)]
         // The wall guard only stops a run; it never steers one.
         let wall_start = self.limits.max_wall.map(|w| (std::time::Instant::now(), w));
+        self.core.wall_deadline = wall_start.map(|(start, max)| start + max);
         loop {
             let front = self.core.ready.front().map(|e| e.time);
             let Some(next) = front.or_else(|| self.core.queue.peek_time()) else {
@@ -337,7 +343,8 @@ impl<P: Protocol> Simulation<P> {
             match c {
                 Check::Ok => {}
                 Check::Done => done = true,
-                Check::Violated(mut v) => {
+                Check::Violated(mut v) | Check::Unknown(mut v) => {
+                    // Monitors decide as the run goes; only end-of-run checks are undecided.
                     v.time = info.time;
                     v.event = info.number;
                     return Some(Verdict::Violated(v));
