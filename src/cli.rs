@@ -69,9 +69,14 @@ enum Command {
         /// and SVG into DIR (with several files, one subdirectory per scenario).
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,
-        /// Stop any run that takes longer than this in real time ("30s"); it is reported as stalled.
-        #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+        /// Stop any run that takes longer than this in real time ("30s"); it is reported as
+        /// stalled (and an end-of-run check that runs out of the time left, as unknown).
+        #[arg(long, value_name = "DURATION", value_parser = parse_max_wall)]
         max_wall: Option<Dur>,
+        /// Run each scenario twice more with traces recorded and fail if the runs differ,
+        /// naming the first event where they diverge.
+        #[arg(long)]
+        check_determinism: bool,
     },
     /// Run a scenario's nemesis over many seeds in parallel; save, shrink and report failures.
     Fuzz(crate::fuzz::FuzzArgs),
@@ -123,8 +128,11 @@ enum Command {
     },
 }
 
-fn parse_dur(s: &str) -> Result<Dur, String> {
-    protocols::units::parse_duration(s).map(Dur)
+fn parse_max_wall(s: &str) -> Result<Dur, String> {
+    let d = protocols::units::parse_duration(s).map(Dur)?;
+    protocols::limits::duration("--max-wall", d, std::time::Duration::from_millis(1))
+        .map_err(|e| format!("{e}; leave it out for no limit"))?;
+    Ok(d)
 }
 
 /// The command line for the families of a registry.
@@ -225,14 +233,18 @@ impl Cli {
                 json,
                 plot,
                 max_wall,
+                check_determinism,
             } => cmd_run(
                 registry,
-                &files,
-                seed,
-                trace.as_deref(),
-                plot.as_deref(),
-                json,
-                max_wall,
+                RunArgs {
+                    files: &files,
+                    seed,
+                    trace: trace.as_deref(),
+                    plot: plot.as_deref(),
+                    json,
+                    max_wall,
+                    check_determinism,
+                },
             ),
             Command::Check { files } => cmd_check(registry, &files),
             Command::Fuzz(a) => crate::fuzz::cmd_fuzz(registry, &a),
@@ -253,7 +265,7 @@ impl Cli {
                 json,
             ),
             Command::List => {
-                print!("{}", list_text(registry));
+                crate::output::print_text(&list_text(registry));
                 EXIT_OK
             }
         }
@@ -313,7 +325,7 @@ fn cmd_check(registry: &Registry, files: &[PathBuf]) -> i32 {
     match load_all(registry, files) {
         Some(all) => {
             for (p, s) in &all {
-                println!("ok: {} ({})", p.display(), s.name);
+                crate::say!("ok: {} ({})", p.display(), s.name);
             }
             EXIT_OK
         }
@@ -321,15 +333,54 @@ fn cmd_check(registry: &Registry, files: &[PathBuf]) -> i32 {
     }
 }
 
-/// The trace path for one of several scenarios: `out.jsonl` → `out.<stem>.jsonl`.
-fn trace_path(base: &Path, scenario_file: &Path, many: bool) -> PathBuf {
+/// What `faultline run` was asked to do.
+struct RunArgs<'a> {
+    files: &'a [PathBuf],
+    seed: Option<u64>,
+    trace: Option<&'a Path>,
+    plot: Option<&'a Path>,
+    json: bool,
+    max_wall: Option<Dur>,
+    check_determinism: bool,
+}
+
+/// A short label per file, unique among `paths`: the path below their common directory, with
+/// `.` for `/` and without `.ron` (`raft.nemesis` for `scenarios/raft/nemesis.ron`), so the
+/// outputs of several runs never overwrite one another.
+fn labels(paths: &[PathBuf]) -> Vec<String> {
+    let parts: Vec<Vec<String>> = paths
+        .iter()
+        .map(|p| {
+            p.with_extension("")
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect()
+        })
+        .collect();
+    let common = (0..)
+        .take_while(|&i| {
+            parts
+                .iter()
+                .all(|p| i + 1 < p.len() && p.get(i) == parts[0].get(i))
+        })
+        .count();
+    parts
+        .iter()
+        .map(|p| {
+            p[common..]
+                .iter()
+                .map(|c| output::file_safe(c))
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .collect()
+}
+
+/// The trace path for one of several scenarios: `out.jsonl` → `out.<label>.jsonl`.
+fn trace_path(base: &Path, label: &str, many: bool) -> PathBuf {
     if !many {
         return base.to_path_buf();
     }
-    let stem = scenario_file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
     let base_stem = base
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -338,69 +389,71 @@ fn trace_path(base: &Path, scenario_file: &Path, many: bool) -> PathBuf {
         .extension()
         .map(|e| e.to_string_lossy().into_owned())
         .unwrap_or_else(|| "jsonl".into());
-    base.with_file_name(format!("{base_stem}.{stem}.{ext}"))
+    base.with_file_name(format!("{base_stem}.{label}.{ext}"))
 }
 
-fn cmd_run(
-    registry: &Registry,
-    files: &[PathBuf],
-    seed: Option<u64>,
-    trace: Option<&Path>,
-    plot: Option<&Path>,
-    json: bool,
-    max_wall: Option<Dur>,
-) -> i32 {
-    let Some(all) = load_all(registry, files) else {
+fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
+    let Some(all) = load_all(registry, a.files) else {
         return EXIT_BAD_INPUT;
     };
     // The leader-over-time and message-rate charts are drawn from the recorded trace.
     let opts = RunOptions {
-        seed,
-        record_trace: trace.is_some() || plot.is_some(),
-        max_wall,
+        seed: a.seed,
+        record_trace: a.trace.is_some() || a.plot.is_some(),
+        max_wall: a.max_wall,
+        progress: !a.json,
     };
     let many = all.len() > 1;
+    let paths: Vec<PathBuf> = all.iter().map(|(p, _)| p.clone()).collect();
+    let labels = labels(&paths);
     let mut mismatches = 0;
-    for (path, s) in &all {
+    for ((path, s), label) in all.iter().zip(&labels) {
         let file = path.display().to_string();
-        if !json {
+        if !a.json {
             // The banner goes out before the run, so a run that hangs or crashes still says
             // which seed to replay.
             let config = format!("{:016x}", s.config_hash());
-            println!(
+            crate::say!(
                 "{}",
-                output::banner(seed.unwrap_or(s.seed), &s.name, &config, &file)
+                output::banner(a.seed.unwrap_or(s.seed), &s.name, &config, &file)
             );
         }
-        let outcome = runner::run(&file, s, &opts);
+        let mut outcome = runner::run(&file, s, &opts);
+        if a.check_determinism {
+            let seed = a.seed.unwrap_or(s.seed);
+            if let Err(d) = runner::check_determinism(&file, s, seed) {
+                outcome.matched = false;
+                outcome.nondeterministic = Some(d);
+            }
+        }
+        outcome.replay_note = crate::io::read_text(path)
+            .ok()
+            .and_then(|text| output::replay_note(&text, &outcome));
         if !outcome.matched {
             mismatches += 1;
         }
-        if json {
-            println!(
-                "{}",
-                serde_json::to_string(&outcome).expect("outcomes serialize")
-            );
+        if a.json {
+            crate::say!("{}", output::json_line(&outcome));
         } else {
-            print!("{}", output::human(&outcome));
+            crate::output::print_text(&output::human(&outcome));
         }
-        if let Some(base) = trace {
-            let out = trace_path(base, path, many);
+        if let Some(base) = a.trace {
+            let out = trace_path(base, label, many);
             if let Err(e) = output::write_trace(&out, &outcome.trace) {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
-            if !json {
-                println!(
+            if !a.json {
+                crate::say!(
                     "  trace: {} ({} events)",
                     out.display(),
                     outcome.trace.len()
                 );
             }
         }
-        if let Some(dir) = plot {
+        if let Some(dir) = a.plot {
             let dir = if many {
-                dir.join(path.file_stem().unwrap_or_default())
+                dir.join(label)
             } else {
                 dir.to_path_buf()
             };
@@ -408,13 +461,13 @@ fn cmd_run(
                 eprintln!("error: cannot draw the plots into {}: {e}", dir.display());
                 return EXIT_BAD_INPUT;
             }
-            if !json {
-                println!("  plots: {}", dir.display());
+            if !a.json {
+                crate::say!("  plots: {}", dir.display());
             }
         }
     }
-    if !json && many {
-        println!(
+    if !a.json && many {
+        crate::say!(
             "{} scenario(s), {} matched, {} did not",
             all.len(),
             all.len() - mismatches,
@@ -451,15 +504,16 @@ fn cmd_bench(
     }
     let r = sim::bench::compare(events, 1, repeats);
     if !json {
-        println!(
+        crate::say!(
             "engine:   {:>12.0} events/s  ({} events, best of {repeats})",
-            r.engine_events_per_sec, r.engine_events
+            r.engine_events_per_sec,
+            r.engine_events
         );
-        println!(
+        crate::say!(
             "baseline: {:>12.0} events/s  (a bare BinaryHeap loop doing the same work)",
             r.baseline_events_per_sec
         );
-        println!(
+        crate::say!(
             "ratio:    {:>12.3}  (engine / baseline; target >= 0.5)",
             r.ratio
         );
@@ -468,7 +522,7 @@ fn cmd_bench(
     for &n in gossip_nodes {
         let g = crate::bench::gossip_scale(n);
         if !json {
-            println!(
+            crate::say!(
                 "gossip push-pull to {} nodes: {} rounds, {} events in {:.2} s ({:.0} events/s), peak RSS {}",
                 g.nodes,
                 g.rounds_to_100.map_or("?".into(), |r| format!("{r:.0}")),
@@ -485,7 +539,7 @@ fn cmd_bench(
         let tp = crate::fuzz::bench::throughput(seeds);
         let firsts = crate::fuzz::bench::first_failures();
         if !json {
-            print!("{}", crate::fuzz::bench::text(&tp, &firsts));
+            crate::output::print_text(&crate::fuzz::bench::text(&tp, &firsts));
         }
         serde_json::json!({"throughput": tp, "first_failures": firsts})
     });
@@ -498,7 +552,7 @@ fn cmd_bench(
             "gossip": scales,
             "fuzz": fuzz,
         });
-        println!("{out}");
+        crate::say!("{out}");
     }
     EXIT_OK
 }

@@ -12,20 +12,101 @@ use sim::TraceEvent;
 use std::io::Write;
 use std::path::Path;
 
+/// Writes one line to standard output. When standard output is gone (a closed pipe, a full
+/// disk) the command cannot report anything more: say so on standard error and exit with code
+/// 2, rather than panic as `println!` would.
+pub fn print_line(line: &str) {
+    print_text(&format!("{line}\n"));
+}
+
+/// Writes text (its own newlines included) to standard output, as [`print_line`] does.
+pub fn print_text(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = written {
+        let _ = writeln!(std::io::stderr(), "error: cannot write the output: {e}");
+        std::process::exit(crate::cli::EXIT_BAD_INPUT);
+    }
+}
+
+/// `println!` through [`print_line`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::output::print_line(&format!($($arg)*)) };
+}
+
+/// Text with control characters shown as escapes (`\n`, `\u{1b}`), so a name or a path can
+/// never start a line of its own or drive the terminal.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A piece of a file name: characters other than letters, digits, `-`, `_` and `.` become `_`.
+pub fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Whether to colour standard output: a terminal, and `NO_COLOR` unset (no-color.org).
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// `text` in an ANSI colour (`32` green, `31` red, `33` yellow, `1;31` bold red), when
+/// colouring.
+fn paint(text: &str, code: &str, on: bool) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
 /// The seed banner that starts every run's human output, printed before the run starts so
 /// that a run which hangs or crashes has already said how to replay it.
 pub fn banner(seed: u64, scenario: &str, config_hash: &str, file: &str) -> String {
-    format!("SEED={seed} scenario=\"{scenario}\" config={config_hash} file={file}")
+    format!(
+        "SEED={seed} scenario=\"{}\" config={config_hash} file={}",
+        printable(scenario),
+        printable(file)
+    )
+}
+
+/// One run as one JSON line (`run --json`).
+pub fn json_line(o: &Outcome) -> String {
+    // Plain data with string keys: serializing cannot fail.
+    serde_json::to_string(o).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 /// The verdict, violations and metrics for people, after the banner.
 pub fn human(o: &Outcome) -> String {
-    let mark = if o.matched { "ok" } else { "MISMATCH" };
+    let on = colour();
+    let mark = if o.matched {
+        paint("ok", "32", on)
+    } else {
+        paint("MISMATCH", "1;31", on)
+    };
     let mut s = String::new();
     let detail = o
         .detail
         .as_deref()
-        .map(|d| format!(" ({d})"))
+        .map(|d| format!(" ({})", printable(d)))
         .unwrap_or_default();
     s += &format!(
         "  {mark}: {}{detail}, expected {} — {} events, {:.3}s virtual, {:.0} ms wall, trace {}\n",
@@ -38,21 +119,83 @@ pub fn human(o: &Outcome) -> String {
     );
     for v in &o.violations {
         s += &format!(
-            "  violation: {} at {:.6}s (event {}): {}\n",
+            "  {}: {} at {:.6}s (event {}): {}\n",
+            paint("violation", "33", on),
             v.invariant,
             v.time_ns as f64 / 1e9,
             v.event,
-            v.message
+            printable(&v.message)
         );
     }
-    let metrics = metrics_line(o);
-    if !metrics.is_empty() {
-        s += &format!("  metrics: {metrics}\n");
+    if let Some(d) = &o.nondeterministic {
+        s += &format!(
+            "  {}: {}\n",
+            paint("NONDETERMINISTIC", "1;31", on),
+            d.replace('\n', "\n  ")
+        );
     }
+    if let Some(note) = &o.replay_note {
+        s += &format!("  note: {note}\n");
+    }
+    s += &metrics_text(o);
     if !o.matched {
-        s += &format!("  replay: faultline run {} --seed {}\n", o.file, o.seed);
+        s += &format!(
+            "  replay: faultline run {} --seed {}\n",
+            printable(&o.file),
+            o.seed
+        );
     }
     s
+}
+
+/// When `text` (a scenario file) records the run it was saved from (`// Trace hash ...` in
+/// the header a fuzz campaign or the shrinker writes) and `o` differs from it: a note saying
+/// so, and whether the file came from another build (`// Build: ...`).
+pub fn replay_note(text: &str, o: &Outcome) -> Option<String> {
+    let header: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.trim_start().starts_with("//"))
+        .collect();
+    let field = |prefix: &str| {
+        header.iter().find_map(|l| {
+            l.trim_start()
+                .trim_start_matches("//")
+                .trim()
+                .strip_prefix(prefix)
+                .map(|rest| {
+                    rest.split(['.', ' '])
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                })
+        })
+    };
+    let recorded = field("Trace hash ")?;
+    if recorded.is_empty() || recorded == o.trace_hash {
+        return None;
+    }
+    let build = header.iter().find_map(|l| {
+        l.trim_start()
+            .trim_start_matches("//")
+            .trim()
+            .strip_prefix("Build: ")
+            .map(|b| b.trim_end_matches('.').to_string())
+    });
+    Some(match build {
+        Some(b) if b != o.build => format!(
+            "this file was saved by {b} with trace hash {recorded}; this is {}, whose run differs (trace {}): the engine or the protocol changed between the builds, so the replay is not the run the file recorded",
+            o.build, o.trace_hash
+        ),
+        Some(_) => format!(
+            "this file recorded trace hash {recorded}, and the same build now gives {}: a determinism bug, or the file was edited",
+            o.trace_hash
+        ),
+        None => format!(
+            "this file recorded trace hash {recorded}; this run's is {} (the file does not say which build saved it)",
+            o.trace_hash
+        ),
+    })
 }
 
 /// Writes a trace as JSON lines (atomically, see [`crate::io::write_stream`]).
@@ -66,9 +209,9 @@ pub fn write_trace(path: &Path, events: &[TraceEvent]) -> Result<(), String> {
     })
 }
 
-/// The protocol's metrics on one line (network counters are left to `--json`): counters and
-/// single values as `name=value`, series as `name=mean (p50 .., p99 .., n=count)`.
-fn metrics_line(o: &Outcome) -> String {
+/// Every metric, one per line, grouped by the prefix before the first dot (`kv`, `raft`,
+/// `net`...): counters and single values as numbers, series as mean and quantiles.
+fn metrics_text(o: &Outcome) -> String {
     let fmt = |v: f64| {
         if v.fract() == 0.0 && v.abs() < 1e15 {
             format!("{v:.0}")
@@ -76,25 +219,32 @@ fn metrics_line(o: &Outcome) -> String {
             format!("{v:.3}")
         }
     };
-    o.metrics
-        .iter()
-        .filter(|(k, _)| !k.starts_with("net.") && !k.starts_with("storage."))
-        .map(|(k, v)| match v {
+    let width = o.metrics.keys().map(String::len).max().unwrap_or(0);
+    let mut s = String::new();
+    let mut group = "";
+    for (k, v) in &o.metrics {
+        let prefix = k.split('.').next().unwrap_or("");
+        if prefix != group {
+            s += &format!("  {prefix}:\n");
+            group = prefix;
+        }
+        let value = match v {
             serde_json::Value::Object(m) => {
                 let get = |f: &str| m.get(f).and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
                 format!(
-                    "{k}={} (p50 {}, p99 {}, n={})",
+                    "mean {}  p50 {}  p90 {}  p99 {}  min {}  max {}  n {}",
                     fmt(get("mean")),
                     fmt(get("p50")),
+                    fmt(get("p90")),
                     fmt(get("p99")),
+                    fmt(get("min")),
+                    fmt(get("max")),
                     get("count")
                 )
             }
-            other => format!(
-                "{k}={}",
-                other.as_f64().map_or_else(|| other.to_string(), fmt)
-            ),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+            other => other.as_f64().map_or_else(|| other.to_string(), fmt),
+        };
+        s += &format!("    {k:<width$}  {value}\n");
+    }
+    s
 }

@@ -7,6 +7,7 @@ use protocols::units::Dur;
 use serde::Serialize;
 use sim::{RunReport, Summary, TraceEvent, Verdict};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 
 /// Options of one run.
 #[derive(Clone, Debug, Default)]
@@ -17,6 +18,8 @@ pub struct RunOptions {
     pub record_trace: bool,
     /// Overrides the scenario's wall-time guard.
     pub max_wall: Option<Dur>,
+    /// Show a progress line on stderr (a terminal only) for a run longer than a second.
+    pub progress: bool,
 }
 
 /// One violation, as reported.
@@ -62,6 +65,15 @@ pub struct Outcome {
     pub wall_ms: f64,
     /// Counters, and summaries of sample series.
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// The build that ran it (`faultline::BUILD`).
+    pub build: &'static str,
+    /// With `run --check-determinism`: where two runs of this seed diverged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nondeterministic: Option<String>,
+    /// When the file records the run it was saved from (a fuzz failure, a shrunk file) and
+    /// this run differs: what differs, and whether the builds do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replay_note: Option<String>,
     /// The recorded trace (only with `--trace`; not part of the JSON).
     #[serde(skip)]
     pub trace: Vec<TraceEvent>,
@@ -79,9 +91,32 @@ pub fn run(file: &str, scenario: &Scenario, opts: &RunOptions) -> Outcome {
     let prep = scenario.prepare(seed, opts.record_trace, opts.max_wall);
     #[allow(clippy::disallowed_methods)] // Wall time is reported, never used by the run.
     let started = std::time::Instant::now();
-    let report = scenario.run_prepared(prep);
+    let progress = (opts.progress && std::io::stderr().is_terminal())
+        .then(|| progress_line(scenario.duration));
+    let report = scenario.run_prepared(prep, progress);
+    if opts.progress && std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[K"); // Clear the progress line, if one was drawn.
+    }
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     judge(file, scenario, report, wall_ms)
+}
+
+/// A progress callback that, once the run has taken a second, redraws one line on stderr:
+/// virtual time reached of the run's duration, events, wall time.
+fn progress_line(duration: Dur) -> sim::Progress {
+    #[allow(clippy::disallowed_methods)] // Wall time is shown, never used by the run.
+    let started = std::time::Instant::now();
+    let total = duration.0.as_secs_f64();
+    Box::new(move |now: sim::Time, events: u64| {
+        let wall = started.elapsed().as_secs_f64();
+        if wall >= 1.0 {
+            let at = now.as_nanos() as f64 / 1e9;
+            eprint!(
+                "\r\x1b[K  running: {at:.1}s of {total:.1}s virtual ({:.0}%), {events} events, {wall:.0}s",
+                100.0 * at / total.max(1e-9)
+            );
+        }
+    })
 }
 
 /// Compares a run's verdict with the scenario's expectation.
@@ -137,6 +172,9 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
             .collect(),
         trace: report.trace,
         applied_faults: report.applied_faults,
+        build: crate::BUILD,
+        nondeterministic: None,
+        replay_note: None,
     }
 }
 

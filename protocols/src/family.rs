@@ -24,7 +24,7 @@
 use crate::checks::{Checks, InvariantInfo};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sim::{Fault, Monitor, Protocol, RunReport, SimConfig, Simulation, Time, Workload};
+use sim::{Fault, Monitor, Progress, Protocol, RunReport, SimConfig, Simulation, Time, Workload};
 use std::any::Any;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -116,6 +116,12 @@ pub trait WorkloadConfig: Settings {
 
     /// The configuration of a run without clients (`workload: Idle`).
     fn idle() -> Self;
+
+    /// Checks the values against the run (`crate::limits` has the shared ranges). Runs once
+    /// per scenario, before the family's own `check`.
+    fn validate(&self, _setup: &Setup) -> Result<(), String> {
+        Ok(())
+    }
 
     /// The shrinker's reductions of this workload, applied one after another (after it has
     /// tried no clients at all). Each step proposes smaller versions of the current workload,
@@ -292,7 +298,7 @@ pub trait DynFamily: Send + Sync {
         step: usize,
         workload: &dyn AnyConfig,
     ) -> Vec<(String, Box<dyn AnyConfig>)>;
-    /// [`Family::check`].
+    /// [`WorkloadConfig::validate`] (its errors start with `workload:`), then [`Family::check`].
     fn check(
         &self,
         setup: &Setup,
@@ -300,7 +306,9 @@ pub trait DynFamily: Send + Sync {
         workload: &dyn AnyConfig,
         checks: &Checks,
     ) -> Result<(), String>;
-    /// [`Family::build`], then the run: the simulation with `faults` scheduled, to the end.
+    /// [`Family::build`], then the run: the simulation with `faults` scheduled, to the end,
+    /// calling `progress` now and then (see `sim::Simulation::set_progress`).
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         setup: &Setup,
@@ -309,6 +317,7 @@ pub trait DynFamily: Send + Sync {
         config: &dyn AnyConfig,
         workload: &dyn AnyConfig,
         checks: &Checks,
+        progress: Option<Progress>,
     ) -> RunReport;
 }
 
@@ -389,13 +398,11 @@ impl<F: Family> DynFamily for F {
         checks: &Checks,
     ) -> Result<(), String> {
         let name = Family::name(self);
-        Family::check(
-            self,
-            setup,
-            concrete(name, config),
-            concrete(name, workload),
-            checks,
-        )
+        let workload: &F::Workload = concrete(name, workload);
+        workload
+            .validate(setup)
+            .map_err(|e| format!("workload: {e}"))?;
+        Family::check(self, setup, concrete(name, config), workload, checks)
     }
     fn run(
         &self,
@@ -405,6 +412,7 @@ impl<F: Family> DynFamily for F {
         config: &dyn AnyConfig,
         workload: &dyn AnyConfig,
         checks: &Checks,
+        progress: Option<Progress>,
     ) -> RunReport {
         let name = Family::name(self);
         let built = self.build(
@@ -413,7 +421,11 @@ impl<F: Family> DynFamily for F {
             concrete(name, workload),
             checks,
         );
-        built.simulate(sim, faults).run()
+        let mut simulation = built.simulate(sim, faults);
+        if let Some(p) = progress {
+            simulation.set_progress(p);
+        }
+        simulation.run()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod failover;
 pub mod family;
 pub mod gossip;
 pub mod kv;
+pub mod limits;
 pub mod linearizability;
 pub mod raft;
 pub mod units;

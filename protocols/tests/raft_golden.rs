@@ -261,7 +261,7 @@ impl Driver {
                 _ => panic!("line {}: `node` has no argument {k}", case.line),
             }
         }
-        cfg.validate()
+        cfg.validate(nodes)
             .unwrap_or_else(|e| panic!("line {}: {e}", case.line));
         let mut h = Harness::<Raft>::new(cfg, NodeId(id), nodes, seed);
         let out = step_and_diff(&mut h, Harness::start) + &state_line(&h);

@@ -79,15 +79,33 @@ impl Latency {
 
     /// Checks the parameters, with a message saying what is wrong.
     pub fn validate(&self) -> Result<(), String> {
+        let durations = match *self {
+            Latency::Constant(d) => [d, 0],
+            Latency::Uniform(a, b) => [a, b],
+            Latency::Normal { mean, std_dev } => [mean, std_dev],
+            Latency::Exponential { mean } => [mean, 0],
+            Latency::LogNormal { median, .. } => [median, 0],
+            Latency::Pareto { scale, .. } => [scale, 0],
+        };
+        if let Some(&d) = durations.iter().find(|&&d| d > LATENCY_CAP) {
+            return Err(format!(
+                "a latency parameter of {} is above the one-hour cap on any latency",
+                fmt_ns(d)
+            ));
+        }
         match *self {
             Latency::Uniform(min, max) if min > max => Err(format!(
                 "uniform latency needs min <= max, got {} > {}",
                 fmt_ns(min),
                 fmt_ns(max)
             )),
-            Latency::LogNormal { sigma, .. } if !(sigma.is_finite() && sigma >= 0.0) => Err(
-                format!("log-normal sigma must be a finite number >= 0, got {sigma}"),
-            ),
+            Latency::LogNormal { sigma, .. }
+                if !(sigma.is_finite() && (0.0..=20.0).contains(&sigma)) =>
+            {
+                Err(format!(
+                    "log-normal sigma must be a number from 0 to 20, got {sigma}"
+                ))
+            }
             Latency::Pareto { shape, .. } if !(shape.is_finite() && shape > 0.0) => Err(format!(
                 "Pareto shape must be a finite number > 0, got {shape}"
             )),

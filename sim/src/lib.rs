@@ -77,7 +77,7 @@ pub mod units;
 pub mod workload;
 
 pub use clock::Clock;
-pub use engine::{Limits, NodeStatus, RunReport, SimConfig, Simulation, Verdict};
+pub use engine::{Limits, NodeStatus, Progress, RunReport, SimConfig, Simulation, Verdict};
 pub use fault::{Fault, Target};
 pub use latency::Latency;
 pub use metrics::{Metrics, Summary};

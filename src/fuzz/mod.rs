@@ -197,12 +197,12 @@ pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
         }
     };
     if args.json {
-        println!(
+        crate::say!(
             "{}",
             serde_json::to_string(&report).expect("reports serialize")
         );
     } else {
-        print!("{}", campaign::summary_text(&report));
+        crate::output::print_text(&campaign::summary_text(&report));
     }
     if let Some(path) = &args.junit
         && let Err(e) = campaign::write_atomic(path, &junit::junit_xml(&report))
@@ -262,9 +262,9 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
             "runs": shrunk.runs,
             "trace_hash": shrunk.outcome.trace_hash,
         });
-        println!("{v}");
+        crate::say!("{v}");
     } else {
-        println!(
+        crate::say!(
             "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: faultline run {}",
             out.display(),
             shrunk.key,

@@ -12,6 +12,7 @@
 //! example there, so the document cannot drift from this parser.
 
 pub mod describe;
+pub mod limits;
 pub mod nemesis;
 pub mod protocol;
 pub mod spec;
@@ -208,16 +209,9 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
             message,
         }
     };
-    if s.duration.0.is_zero() {
-        return Err(at("duration", "expected a duration above zero".into()));
-    }
+    limits::check(&s).map_err(|(key, m)| at(key, m))?;
     s.network.validate().map_err(|m| at("network", m))?;
     s.clocks.validate().map_err(|m| at("clocks", m))?;
-    for (i, f) in s.faults.iter().enumerate() {
-        f.action
-            .validate()
-            .map_err(|m| at("faults", format!("faults[{i}]: {m}")))?;
-    }
     if let Some(n) = &s.nemesis {
         n.validate(s.duration).map_err(|m| at("nemesis", m))?;
     }
@@ -373,8 +367,8 @@ impl Scenario {
         Prepared { sim, faults, setup }
     }
 
-    /// Runs the scenario's family on a prepared run.
-    pub fn run_prepared(&self, prep: Prepared) -> sim::RunReport {
+    /// Runs the scenario's family on a prepared run, calling `progress` now and then.
+    pub fn run_prepared(&self, prep: Prepared, progress: Option<sim::Progress>) -> sim::RunReport {
         let family = &self.protocol.family;
         let workload = self.workload.resolve(family.as_ref());
         family.run(
@@ -384,6 +378,7 @@ impl Scenario {
             self.protocol.config.as_ref(),
             workload.as_ref(),
             &self.checks(),
+            progress,
         )
     }
 

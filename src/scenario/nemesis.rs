@@ -34,7 +34,8 @@ pub enum NemesisKind {
     Partition,
     /// Drop everything one random node sends, then heal.
     OneWay,
-    /// Split into two sides that only a bridge node connects, then heal.
+    /// Split into two sides that only a bridge node connects (one `CutLink` between the
+    /// sides), then heal.
     Bridge,
     /// Slow a random node's links for a while.
     DelaySpike,
@@ -109,6 +110,9 @@ impl Default for NemesisSpec {
     }
 }
 
+/// The most faults a nemesis may draw in one run.
+pub const MAX_NEMESIS_FAULTS: u64 = 10_000;
+
 /// A label for the nemesis's random stream.
 const NEMESIS_STREAM: u64 = 0x006e_656d_6573_6973; // "nemesis" in ASCII
 
@@ -141,7 +145,39 @@ impl NemesisSpec {
         if self.max_drift_ppm >= 1_000_000 {
             return Err("nemesis.max_drift_ppm must be below 1000000".into());
         }
+        for (name, d) in [
+            ("nemesis.length (max)", self.length.1),
+            ("nemesis.gap (max)", self.gap.1),
+            ("nemesis.max_clock_jump", self.max_clock_jump),
+        ] {
+            protocols::limits::duration(name, d, std::time::Duration::ZERO)?;
+        }
+        let most = self.most_faults(duration);
+        if most > MAX_NEMESIS_FAULTS {
+            return Err(format!(
+                "this nemesis could draw up to {most} faults in one run; the limit is \
+                 {MAX_NEMESIS_FAULTS}: raise nemesis.gap or nemesis.length, or shorten the \
+                 window between start and stop"
+            ));
+        }
         Ok(())
+    }
+
+    /// The most faults one run can draw: every cycle is at least the shortest length plus the
+    /// shortest gap (a gap is at least 1 ns), or in overlap mode at least the shortest gap,
+    /// and draws at most two faults (a fault and its recovery).
+    pub fn most_faults(&self, duration: Dur) -> u64 {
+        let window = self
+            .stop_at(duration)
+            .nanos()
+            .saturating_sub(self.start.nanos());
+        let gap = self.gap.0.nanos().max(1);
+        let step = if self.overlap {
+            gap
+        } else {
+            self.length.0.nanos().saturating_add(gap)
+        };
+        (window / step.max(1)).saturating_add(1).saturating_mul(2)
     }
 
     /// When the nemesis stops.
@@ -280,16 +316,14 @@ impl NemesisSpec {
                 let rest = &order[1..];
                 let cut = 1 + rng::index(rng, rest.len() - 1);
                 let (a, b) = rest.split_at(cut);
-                let mut cuts = vec![];
-                for &x in a {
-                    for &y in b {
-                        cuts.push(FaultSpec::CutLink(
-                            TargetSpec::Node(NodeRef(x)),
-                            TargetSpec::Node(NodeRef(y)),
-                        ));
-                    }
-                }
-                (cuts, vec![FaultSpec::Heal])
+                let side = |ids: &[u32]| match ids {
+                    [one] => TargetSpec::Node(NodeRef(*one)),
+                    many => TargetSpec::Nodes(many.iter().map(|&n| NodeRef(n)).collect()),
+                };
+                (
+                    vec![FaultSpec::CutLink(side(a), side(b))],
+                    vec![FaultSpec::Heal],
+                )
             }
             NemesisKind::DelaySpike => {
                 let n = random_node(rng);

@@ -116,9 +116,15 @@ impl Default for FailoverConfig {
 impl FailoverConfig {
     /// Checks the values; the message says which field is wrong.
     pub fn validate(&self) -> Result<(), String> {
-        if self.heartbeat.0.is_zero() {
-            return Err("failover: heartbeat must be positive".into());
-        }
+        use crate::limits;
+        limits::period("failover: heartbeat", self.heartbeat)?;
+        limits::period("failover: timeout", self.timeout)?;
+        limits::duration(
+            "failover: rank_delay",
+            self.rank_delay,
+            std::time::Duration::ZERO,
+        )?;
+        limits::duration("failover: lease", self.lease, std::time::Duration::ZERO)?;
         if self.timeout <= self.heartbeat {
             return Err(format!(
                 "failover: timeout ({}) must exceed heartbeat ({})",
@@ -131,9 +137,7 @@ impl FailoverConfig {
         if self.mode == Mode::Lease && self.lease.0.is_zero() {
             return Err("failover: Lease mode needs a positive lease".into());
         }
-        if self.max_batch == 0 {
-            return Err("failover: max_batch must be at least 1".into());
-        }
+        limits::count("failover: max_batch", self.max_batch as u64, 1, 100_000)?;
         Ok(())
     }
 
@@ -255,7 +259,11 @@ impl Family for FailoverFamily {
         if setup.nodes > 64 {
             return Err("failover: at most 64 nodes (replica sets are bit masks)".into());
         }
-        Ok(())
+        // The primary sends n - 1 heartbeats per period and gets as many answers; every node's
+        // tick fires once per heartbeat.
+        let n = setup.nodes as f64;
+        let estimate = (3.0 * n) / config.heartbeat.0.as_secs_f64();
+        crate::limits::event_rate(estimate, "heartbeats, answers and ticks")
     }
 
     /// The KV clients and one monitor covering the asked-for failover checks (it always

@@ -239,26 +239,40 @@ impl Default for GossipConfig {
 impl GossipConfig {
     /// Checks the config against the cluster size.
     pub fn validate(&self, nodes: usize) -> Result<(), String> {
-        if self.period.0.is_zero() {
-            return Err("period must be positive".into());
-        }
-        if self.k == 0 {
-            return Err("k must be at least 1".into());
-        }
-        if self.fanout == 0 {
-            return Err("fanout must be at least 1".into());
+        use crate::limits;
+        limits::period("period", self.period)?;
+        limits::count("k", u64::from(self.k), 1, 1_000_000)?;
+        limits::count("fanout", u64::from(self.fanout), 1, u64::from(MAX_FANOUT))?;
+        if let Rounds::Unsynchronized { jitter } = self.rounds
+            && jitter >= self.period
+        {
+            return Err(format!(
+                "Unsynchronized jitter ({jitter}) must be below the period ({})",
+                self.period
+            ));
         }
         match self.view {
-            PeerView::KOut(k) if k == 0 || k as usize >= nodes => {
-                Err(format!("KOut({k}) needs 1 <= k < nodes ({nodes})"))
+            PeerView::KOut(k) if k == 0 || k as usize >= nodes || k > MAX_FANOUT => {
+                return Err(format!(
+                    "KOut({k}) needs 1 <= k < nodes ({nodes}) and k <= {MAX_FANOUT}"
+                ));
             }
-            PeerView::Ring(r) if r == 0 || 2 * r as usize >= nodes => {
-                Err(format!("Ring({r}) needs 1 <= r and 2r < nodes ({nodes})"))
+            PeerView::Ring(r) if r == 0 || 2 * r as usize >= nodes || r > MAX_FANOUT => {
+                return Err(format!(
+                    "Ring({r}) needs 1 <= r, 2r < nodes ({nodes}) and r <= {MAX_FANOUT}"
+                ));
             }
-            _ => Ok(()),
+            _ => {}
         }
+        // Every node calls `fanout` partners per round; a contact is at most three messages.
+        let estimate =
+            nodes as f64 * (1.0 + 3.0 * f64::from(self.fanout)) / self.period.0.as_secs_f64();
+        limits::event_rate(estimate, "nodes x fanout x 3 messages per round")
     }
 }
+
+/// The largest fanout (and partial-view degree): partners called per round.
+pub const MAX_FANOUT: u32 = 1024;
 
 /// The engine-side config every node shares: the scenario's config plus what `build` derives.
 #[derive(Clone, Debug)]
@@ -444,7 +458,9 @@ impl Family for GossipFamily {
         _checks: &Checks,
     ) -> Result<(), String> {
         config.validate(setup.nodes)?;
-        workload.validate(setup.nodes)
+        workload
+            .validate(setup.nodes, setup.duration)
+            .map_err(|e| format!("workload: {e}"))
     }
 
     fn build(

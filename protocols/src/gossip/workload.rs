@@ -87,8 +87,31 @@ impl UpdatesConfig {
         listed.into_iter().chain(rated).max().unwrap_or_default()
     }
 
-    /// Checks the config against the cluster size.
-    pub fn validate(&self, nodes: usize) -> Result<(), String> {
+    /// Checks the config against the cluster size and the run's length.
+    pub fn validate(&self, nodes: usize, duration: Duration) -> Result<(), String> {
+        use crate::limits;
+        if self.updates.len() > limits::MAX_LIST {
+            return Err(format!(
+                "{} updates listed; at most {}",
+                self.updates.len(),
+                limits::MAX_LIST
+            ));
+        }
+        if let Some(u) = self.updates.iter().find(|u| u.at.0 > duration) {
+            return Err(format!(
+                "an update at {} is after the end of the run ({})",
+                u.at,
+                crate::units::Dur(duration)
+            ));
+        }
+        limits::number("rate", self.rate, 0.0, 1e6)?;
+        limits::count("keys", u64::from(self.keys), 0, limits::MAX_KEYS)?;
+        if self.start > self.stop && self.rate > 0.0 {
+            return Err(format!(
+                "start ({}) must not be after stop ({})",
+                self.start, self.stop
+            ));
+        }
         let bad_node = |n: Option<u32>| n.filter(|&n| n as usize >= nodes);
         if let Some(n) = bad_node(self.node) {
             return Err(format!("workload node {n} does not exist ({nodes} nodes)"));
@@ -98,12 +121,6 @@ impl UpdatesConfig {
                 "update at {} targets node {:?}, which does not exist ({nodes} nodes)",
                 u.at,
                 u.node.unwrap_or_default()
-            ));
-        }
-        if !(self.rate >= 0.0 && self.rate.is_finite()) {
-            return Err(format!(
-                "rate must be a non-negative number of updates per second, got {}",
-                self.rate
             ));
         }
         if self.rate > 0.0 && self.keys == 0 {

@@ -82,6 +82,46 @@ impl WorkloadConfig for KvWorkloadConfig {
         vec![fewer_clients, lower_rate]
     }
 
+    fn validate(&self, setup: &crate::family::Setup) -> Result<(), String> {
+        use crate::limits::{self, MAX_CLIENT_RATE, MAX_CLIENTS, MAX_KEYS};
+        limits::count(
+            "clients",
+            u64::from(self.clients),
+            0,
+            u64::from(MAX_CLIENTS),
+        )?;
+        limits::number("rate", self.rate, 0.0, MAX_CLIENT_RATE)?;
+        if f64::from(self.clients) * self.rate > MAX_CLIENT_RATE {
+            return Err(format!(
+                "{} clients at {} ops/s each make {:.0} ops/s; at most {MAX_CLIENT_RATE:.0} over all clients",
+                self.clients,
+                self.rate,
+                f64::from(self.clients) * self.rate
+            ));
+        }
+        limits::count("keys", self.keys, 1, MAX_KEYS)?;
+        limits::number("reads", self.reads, 0.0, 1.0)?;
+        limits::number("cas", self.cas, 0.0, 1.0)?;
+        if self.reads + self.cas > 1.0 {
+            return Err(format!(
+                "reads ({}) and cas ({}) are fractions of the operations and add up to more than 1",
+                self.reads, self.cas
+            ));
+        }
+        limits::period("timeout", self.timeout)?;
+        limits::period("backoff", self.backoff)?;
+        limits::period("give_up", self.give_up)?;
+        limits::duration("start", self.start, std::time::Duration::ZERO)?;
+        if self.start.0 > setup.duration {
+            return Err(format!(
+                "start ({}) is after the end of the run ({})",
+                self.start,
+                Dur(setup.duration)
+            ));
+        }
+        limits::count("check_budget", self.check_budget, 1, 1_000_000_000)
+    }
+
     fn metrics() -> Vec<MetricInfo> {
         vec![
             MetricInfo::new("kv.ops", "operations invoked"),

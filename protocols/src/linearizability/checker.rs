@@ -355,7 +355,8 @@ fn search<M: Model>(
     steps_max: u64,
 ) -> Search<M::State> {
     // What one remembered configuration costs: the bit set, the state, the table's overhead.
-    let config_bytes = (entries.len().div_ceil(64) * 8 + std::mem::size_of::<M::State>() + 48) as u64;
+    let config_bytes =
+        (entries.len().div_ceil(64) * 8 + std::mem::size_of::<M::State>() + 48) as u64;
     let memo_max = (budget.memo_bytes_max / config_bytes).max(1);
     let mut out_of = None;
     let mut list = EventList::new(entries);

@@ -20,7 +20,7 @@
 
 use std::fmt::Write;
 
-use super::checker::{OutOf, Budget, Deepest, Entry};
+use super::checker::{Budget, Deepest, Entry, OutOf};
 use super::model::Model;
 
 /// How many operations of the stuck window an explanation lists.
@@ -127,7 +127,10 @@ pub(super) fn budget_exhausted<I, O, S>(
 ) -> String {
     let indeterminate = entries.iter().filter(|e| e.returned.is_none()).count();
     let what = match out_of {
-        OutOf::Steps => format!("search budget of {} model steps exhausted", budget.steps_max),
+        OutOf::Steps => format!(
+            "search budget of {} model steps exhausted",
+            budget.steps_max
+        ),
         OutOf::Memory => format!(
             "search memory budget of {} MiB exhausted",
             budget.memo_bytes_max / (1024 * 1024)

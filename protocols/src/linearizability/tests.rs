@@ -290,10 +290,7 @@ fn exhausted_budget_is_unknown_never_a_pass() {
         check(&h, Budget::steps(5)),
         CheckResult::Unknown { .. }
     ));
-    assert_eq!(
-        check(&h, Budget::steps(20)),
-        CheckResult::Linearizable
-    );
+    assert_eq!(check(&h, Budget::steps(20)), CheckResult::Linearizable);
 
     // Large enough to exhaust the default budget (about 24 * 2^23 configurations).
     let CheckResult::Unknown { reason } = verdict(&concurrent_writers_then_impossible_read(24))

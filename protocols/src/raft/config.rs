@@ -121,32 +121,45 @@ impl RaftConfig {
         self.check_quorum || self.reads == ReadMode::Lease
     }
 
-    /// Checks the values, with a message saying what is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    /// Checks the values for a cluster of `nodes`, with a message saying what is wrong (ranges
+    /// in `docs/scenario-format.md`).
+    pub fn validate(&self, nodes: usize) -> Result<(), String> {
+        use crate::limits;
+        limits::count("nodes", nodes as u64, 1, MAX_NODES as u64)?;
         let (lo, hi) = self.election_timeout;
-        if lo.0.is_zero() || lo > hi {
+        limits::period("election_timeout (min)", lo)?;
+        limits::period("election_timeout (max)", hi)?;
+        if lo > hi {
             return Err(format!(
-                "election_timeout must be a non-empty range (min > 0, min <= max), got ({lo}, {hi})"
+                "election_timeout must be a range with min <= max, got ({lo}, {hi})"
             ));
         }
-        if self.heartbeat.0.is_zero() || self.heartbeat >= lo {
+        limits::period("heartbeat", self.heartbeat)?;
+        if self.heartbeat >= lo {
             return Err(format!(
-                "heartbeat must be positive and below the minimum election timeout, got {}",
+                "heartbeat must be below the minimum election timeout, got {} (timeout {lo})",
                 self.heartbeat
             ));
         }
-        if self.clock_drift_bound.is_nan() || self.clock_drift_bound < 1.0 {
-            return Err(format!(
-                "clock_drift_bound must be >= 1, got {}",
-                self.clock_drift_bound
-            ));
-        }
-        if self.max_entries_per_message == 0 || self.max_inflight == 0 {
-            return Err("max_entries_per_message and max_inflight must be at least 1".into());
-        }
-        Ok(())
+        limits::number("clock_drift_bound", self.clock_drift_bound, 1.0, 10.0)?;
+        limits::count(
+            "max_entries_per_message",
+            self.max_entries_per_message,
+            1,
+            100_000,
+        )?;
+        limits::count("max_inflight", u64::from(self.max_inflight), 1, 10_000)?;
+        limits::count("snapshot_every", self.snapshot_every, 0, 1_000_000_000)?;
+        // A leader sends n - 1 AppendEntries per heartbeat and gets as many answers; every
+        // server's election timer fires at most once per minimum timeout.
+        let n = nodes as f64;
+        let estimate = 2.0 * (n - 1.0) / self.heartbeat.0.as_secs_f64() + n / lo.0.as_secs_f64();
+        limits::event_rate(estimate, "heartbeats and election timers")
     }
 }
+
+/// The largest Raft cluster: every server tracks every other, and a leader messages all.
+pub const MAX_NODES: usize = 1000;
 
 #[cfg(test)]
 mod tests {
@@ -161,13 +174,34 @@ mod tests {
         assert_eq!(c.election_timeout, (Dur::ms(150), Dur::ms(300)));
         assert!(c.pre_vote && !c.check_quorum);
         assert_eq!(c.bug, Some(RaftBug::ForgetVote));
-        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.validate(5), Ok(()));
         let e = serde_json::from_str::<RaftConfig>(r#"{"prevote": true}"#).unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
         let bad = RaftConfig {
             heartbeat: Dur::ms(200),
             ..RaftConfig::default()
         };
-        assert!(bad.validate().unwrap_err().contains("heartbeat"));
+        assert!(bad.validate(5).unwrap_err().contains("heartbeat"));
+        let fast = RaftConfig {
+            heartbeat: Dur(std::time::Duration::from_nanos(1)),
+            ..RaftConfig::default()
+        };
+        assert!(fast.validate(5).unwrap_err().contains("at least 1us"));
+        let quick = RaftConfig {
+            heartbeat: Dur(std::time::Duration::from_micros(1)),
+            ..RaftConfig::default()
+        };
+        assert!(
+            quick
+                .validate(1000)
+                .unwrap_err()
+                .contains("events per second")
+        );
+        assert!(
+            RaftConfig::default()
+                .validate(10_000_000)
+                .unwrap_err()
+                .contains("nodes")
+        );
     }
 }

@@ -135,12 +135,12 @@ impl Family for RaftFamily {
 
     fn check(
         &self,
-        _setup: &Setup,
+        setup: &Setup,
         config: &RaftConfig,
         _workload: &KvWorkloadConfig,
         _checks: &Checks,
     ) -> Result<(), String> {
-        config.validate()
+        config.validate(setup.nodes)
     }
 
     fn build(

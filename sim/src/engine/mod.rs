@@ -133,7 +133,14 @@ pub struct Simulation<P: Protocol> {
     limits: Limits,
     tick: Option<Duration>,
     started: bool,
+    progress: Option<Progress>,
 }
+
+/// Called now and then during a run with the true time and the events processed so far.
+pub type Progress = Box<dyn FnMut(Time, u64)>;
+
+/// Events between calls to the progress callback.
+const PROGRESS_EVERY: u64 = 1 << 16;
 
 impl<P: Protocol> Simulation<P> {
     /// A cluster of `sim.nodes` nodes of protocol `P`, not yet started.
@@ -183,7 +190,14 @@ impl<P: Protocol> Simulation<P> {
             limits: sim.limits,
             tick: sim.tick,
             started: false,
+            progress: None,
         }
+    }
+
+    /// Reports progress during the run: `f` is called every 65,536 events with the true time
+    /// and the events processed (for a progress line; it cannot change the run).
+    pub fn set_progress(&mut self, f: Progress) {
+        self.progress = Some(f);
     }
 
     /// Attaches a checker or observer.
@@ -253,11 +267,10 @@ impl<P: Protocol> Simulation<P> {
         };
         // Every check answers; a violation anywhere wins over an undecided check.
         let checks = catch_unwind(AssertUnwindSafe(|| {
-            let mut answers: Vec<Check> = self.monitors.iter_mut().map(|m| m.finish(&view)).collect();
+            let mut answers: Vec<Check> =
+                self.monitors.iter_mut().map(|m| m.finish(&view)).collect();
             answers.push(self.workload.finish(&view));
-            let violated = answers
-                .iter()
-                .position(|c| matches!(c, Check::Violated(_)));
+            let violated = answers.iter().position(|c| matches!(c, Check::Violated(_)));
             let unknown = answers.iter().position(|c| matches!(c, Check::Unknown(_)));
             violated.or(unknown).map(|i| answers.swap_remove(i))
         }));
@@ -308,6 +321,11 @@ impl<P: Protocol> Simulation<P> {
                 && start.elapsed() > max
             {
                 return Verdict::WallLimit;
+            }
+            if self.core.events.is_multiple_of(PROGRESS_EVERY)
+                && let Some(report) = self.progress.as_mut()
+            {
+                report(self.core.now, self.core.events);
             }
             let entry = match self.core.ready.pop_front() {
                 Some(e) => e,
