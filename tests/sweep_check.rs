@@ -181,27 +181,35 @@ fn a_value_that_does_not_fit_is_refused_at_the_value() {
         "gossip.ron",
         r#"        (path: "network.latency", values: [Uniform("1ms", "2ms"), Foo])"#,
     ));
-    assert_eq!(
-        e,
-        "5:67: value Foo for network.latency: unknown variant `Foo`, expected one of \
-         `Constant`, `Uniform`, `Normal`, `Exponential`, `LogNormal`, or `Pareto` instead"
+    assert!(
+        e.starts_with(
+            "5:67: value Foo for network.latency: unknown variant `Foo`, expected one of \
+             `Constant`, `Uniform`,"
+        ),
+        "{e}"
     );
+    assert_user_terms(&e);
     // A value written over several lines: the line and column inside it.
-    assert_eq!(
-        s.error(&sweep_of(
-            "raft.ron",
-            "        (path: \"protocol.election_timeout\", values: [\n            (\"150ms\", \"300ms\"),\n            (\"150ms\",\n             \"quick\"),\n        ]),"
-        )),
-        "8:15: value (\"150ms\", \"quick\") for protocol.election_timeout: expected a duration \
-         with units such as \"150ms\", \"2s\" or \"1m 30s\", got \"quick\" (expected number at 0)"
+    let e = s.error(&sweep_of(
+        "raft.ron",
+        "        (path: \"protocol.election_timeout\", values: [\n            (\"150ms\", \"300ms\"),\n            (\"150ms\",\n             \"quick\"),\n        ]),",
+    ));
+    assert!(
+        e.starts_with(
+            "8:15: value (\"150ms\", \"quick\") for protocol.election_timeout: expected a \
+             duration with units"
+        ),
+        "{e}"
     );
-    // A check made after parsing (the family's own): pinned on the value that brings it.
-    assert_eq!(
-        s.error(&sweep_of(
-            "gossip.ron",
-            r#"        (path: "protocol.fanout", values: [1, 0]),"#
-        )),
-        "5:47: value 0 for protocol.fanout: fanout must be at least 1"
+    // A check made after parsing (the family's own, whose wording is the family's): pinned on
+    // the value that brings it.
+    let e = s.error(&sweep_of(
+        "gossip.ron",
+        r#"        (path: "protocol.fanout", values: [1, 0]),"#,
+    ));
+    assert!(
+        e.starts_with("5:47: value 0 for protocol.fanout: fanout must be"),
+        "{e}"
     );
     // A node that exists in the base but not with the other parameter's value: the point is
     // named.
@@ -209,10 +217,12 @@ fn a_value_that_does_not_fit_is_refused_at_the_value() {
         "raft.ron",
         "        (path: \"nodes\", values: [5, 2]),\n        (path: \"faults[0].do\", values: [Crash(1), Crash(3)]),",
     );
-    assert_eq!(
-        s.error(&combination),
-        "6:57: value Crash(3) for faults[0].do (with nodes=2): node 3 does not exist: this \
-         scenario has 2 nodes, ids 0 to 1"
+    let e = s.error(&combination);
+    assert!(
+        e.starts_with(
+            "6:57: value Crash(3) for faults[0].do (with nodes=2): node 3 does not exist"
+        ),
+        "{e}"
     );
     // The quick check builds each value once (with the others at their first values), so it
     // passes this one; the sweep itself checks every point and refuses it before any run.
@@ -336,7 +346,12 @@ fn hostile_sweep_files_are_clean_errors() {
         (
             "seeds beyond u64",
             "Sweep(name: \"x\", base: \"gossip.ron\", seeds: 99999999999999999999999)".into(),
-            "1:45: the number is too large",
+            "1:45: the number is out of range",
+        ),
+        (
+            "a number where a chart's name goes",
+            "Sweep(name: \"x\", base: \"gossip.ron\", plots: [5])".into(),
+            "1:46: expected a name, found 5",
         ),
         (
             "seeds past the last seed",

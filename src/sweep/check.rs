@@ -213,8 +213,11 @@ fn ron_message(e: &ron::Error) -> String {
         E::InvalidValueForType { expected, found } => {
             format!("expected {}, found {found}", user_type(expected))
         }
-        E::IntegerOutOfBounds => "the number is too large".into(),
-        E::Message(m) => m.clone(),
+        E::IntegerOutOfBounds => "the number is out of range".into(),
+        E::InvalidIdentifier(found) | E::SuggestRawIdentifier(found) => {
+            format!("expected a name, found {found}")
+        }
+        E::Message(m) => user_terms(m),
         other => {
             // ron's own messages ("Expected comma") are in the file's terms; lower-case them
             // like the others.
@@ -655,7 +658,7 @@ pub fn load(
         checked,
     };
     Ok(Loaded {
-        file: sf.clone(),
+        file: sf,
         base,
         points,
         summary,
