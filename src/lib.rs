@@ -38,7 +38,7 @@ pub mod sweep;
 pub mod testing;
 
 pub use cli::Cli;
-pub use protocols::{checks, family, kv, linearizability, units};
+pub use protocols::{checks, family, kv, limits, linearizability, units};
 pub use sim;
 
 pub use protocols::checks::{Check, Checks, Expect, Invariant, InvariantInfo};
