@@ -20,6 +20,19 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The name of the running command line (`faultline`, or what [`Cli::name`] set), for the
+/// replay commands printed in reports and written into failure files.
+static PROGRAM: std::sync::RwLock<Option<String>> = std::sync::RwLock::new(None);
+
+/// The running command line's name: `faultline` unless a [`Cli`] was named otherwise.
+pub fn program() -> String {
+    PROGRAM
+        .read()
+        .ok()
+        .and_then(|p| p.clone())
+        .unwrap_or_else(|| "faultline".to_string())
+}
+
 /// Every run matched its expectation.
 pub const EXIT_OK: i32 = 0;
 /// A run did not match its expectation.
@@ -87,7 +100,7 @@ enum Command {
         after_help = "Example:\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n\nThe sweep file format is in docs/sweeps.md."
     )]
     Sweep(crate::sweep::SweepArgs),
-    /// Validate scenario files without running them.
+    /// Validate scenario files (and sweep files, `.sweep`) without running them.
     #[command(
         after_help = "Examples:\n  faultline check scenarios/raft/leader_crash.ron\n  faultline check scenarios/\n\nEach error names the file, line and column and what was expected; exit code 2 if any file is invalid."
     )]
@@ -182,7 +195,8 @@ impl Cli {
         self
     }
 
-    /// The program name shown in `--help` (default: `faultline`).
+    /// The program name shown in `--help` and in the replay commands of reports and failure
+    /// files (default: `faultline`).
     pub fn name(mut self, name: impl Into<String>) -> Cli {
         self.name = Some(name.into());
         self
@@ -209,6 +223,9 @@ impl Cli {
         let mut command = Args::command();
         if let Some(name) = &self.name {
             command = command.name(name.clone()).bin_name(name.clone());
+        }
+        if let Ok(mut p) = PROGRAM.write() {
+            *p = self.name.clone();
         }
         let parsed = command
             .try_get_matches_from(args)
@@ -321,16 +338,51 @@ fn load_all(registry: &Registry, files: &[PathBuf]) -> Option<Vec<(PathBuf, Scen
     ok.then_some(out)
 }
 
+/// `faultline check`: scenario files, and sweep files (`.sweep`), named or found under
+/// directories; every invalid one is reported.
 fn cmd_check(registry: &Registry, files: &[PathBuf]) -> i32 {
-    match load_all(registry, files) {
-        Some(all) => {
-            for (p, s) in &all {
-                crate::say!("ok: {} ({})", p.display(), s.name);
+    let (sweeps, scenarios): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .iter()
+        .cloned()
+        .partition(|p| p.extension().is_some_and(|e| e == "sweep"));
+    let mut sweeps = sweeps;
+    for dir in scenarios.iter().filter(|p| p.is_dir()) {
+        match crate::io::scan(dir, "sweep") {
+            Ok(found) => sweeps.extend(found),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
             }
-            EXIT_OK
         }
-        None => EXIT_BAD_INPUT,
     }
+    let mut ok = true;
+    if !scenarios.is_empty() {
+        match load_all(registry, &scenarios) {
+            Some(all) => {
+                for (p, s) in &all {
+                    crate::say!(
+                        "ok: {} ({})",
+                        output::printable(&p.display().to_string()),
+                        output::printable(&s.name)
+                    );
+                }
+            }
+            None => ok = false,
+        }
+    }
+    for p in &sweeps {
+        match crate::sweep::check(registry, p, crate::sweep::CheckMode::Quick) {
+            Ok(summary) => crate::say!(
+                "ok: {} ({summary})",
+                output::printable(&p.display().to_string())
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ok = false;
+            }
+        }
+    }
+    if ok { EXIT_OK } else { EXIT_BAD_INPUT }
 }
 
 /// What `faultline run` was asked to do.

@@ -61,6 +61,9 @@ pub mod prelude {
         Built, Family, MetricInfo, NoClients, Registry, Settings, Setup, WorkloadConfig,
     };
     pub use protocols::units::Dur;
+    /// A monitor's answer after an event (`sim::Check`), named apart from the scenario's
+    /// [`Check`].
+    pub use sim::Check as MonitorCheck;
     pub use sim::{
         Action, ClientId, Context, EventInfo, EventKind, Metrics, Monitor, NodeId, NodeStatus,
         Protocol, Time, TimerId, View, Violation, Workload, WorkloadCtx,

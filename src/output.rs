@@ -140,7 +140,8 @@ pub fn human(o: &Outcome) -> String {
     s += &metrics_text(o);
     if !o.matched {
         s += &format!(
-            "  replay: faultline run {} --seed {}\n",
+            "  replay: {} run {} --seed {}\n",
+            crate::cli::program(),
             printable(&o.file),
             o.seed
         );

@@ -63,6 +63,33 @@ pub struct Campaign {
     replay_command: Option<String>,
 }
 
+/// Why a campaign did not pass.
+#[derive(Clone, Debug)]
+pub struct Failed {
+    /// The report [`Campaign::run`] panics with: the violation, the saved and shrunk files,
+    /// the replay commands.
+    pub message: String,
+    /// The first failing seed, when a seed failed (not when the scenario was invalid, a
+    /// known bug never showed, or a check could not decide): its invariant or kind of
+    /// failure, message, saved file and shrunk reproducer.
+    pub failure: Option<Failure>,
+}
+
+impl Failed {
+    /// Whether the report mentions `text`.
+    pub fn contains(&self, text: &str) -> bool {
+        self.message.contains(text)
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 /// What a campaign that passed ran.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Passed {
@@ -156,12 +183,19 @@ impl Campaign {
     pub fn run(self) -> Passed {
         match self.try_run() {
             Ok(p) => p,
-            Err(message) => panic!("{message}"),
+            Err(failed) => panic!("{failed}"),
         }
     }
 
-    /// Runs the campaign; `Err` carries the report [`Campaign::run`] panics with.
-    pub fn try_run(mut self) -> Result<Passed, String> {
+    /// Runs the campaign; `Err` carries what failed, and the report [`Campaign::run`] panics
+    /// with as its `Display`.
+    pub fn try_run(self) -> Result<Passed, Failed> {
+        let mut failure = None;
+        self.attempt(&mut failure)
+            .map_err(|message| Failed { message, failure })
+    }
+
+    fn attempt(mut self, failure: &mut Option<Failure>) -> Result<Passed, String> {
         // A scenario built in Rust carries its family: the registry knows it even if the test
         // did not add it.
         if let Source::Built(s) = &self.source
@@ -198,7 +232,9 @@ impl Campaign {
         };
         let report = campaign::run_campaign(&cfg)?;
         if let Some(f) = report.failures.first() {
-            return Err(self.failure_message(&name, &scenario, f, report.failures.len()));
+            let message = self.failure_message(&name, &scenario, f, report.failures.len());
+            *failure = Some(f.clone());
+            return Err(message);
         }
         if report.undecided.count > 0 {
             // A test must prove its checks; a check that ran out of budget proves nothing.
@@ -291,7 +327,7 @@ impl Campaign {
         let replay = self
             .replay_command
             .clone()
-            .unwrap_or_else(|| "faultline".into());
+            .unwrap_or_else(crate::cli::program);
         if let Some(file) = &f.file {
             m += &format!("  saved:  {}\n", file.display());
         }

@@ -309,11 +309,16 @@ fn cargo_test_campaigns_pass_clean_runs_and_report_failures_with_replay_commands
         "{report}"
     );
     let saved = report
+        .message
         .lines()
         .find_map(|l| l.trim().strip_prefix("saved:"))
         .expect("a saved file")
         .trim()
         .to_string();
+    let failure = report.failure.as_ref().expect("a failing seed");
+    assert_eq!((failure.seed, failure.key.as_str()), (0, "OneToken"));
+    assert_eq!(failure.file.as_ref().unwrap().display().to_string(), saved);
+    assert!(failure.shrunk.is_some(), "the first failure is shrunk");
     assert!(
         saved.contains("faultline"),
         "saved under target/faultline: {saved}"

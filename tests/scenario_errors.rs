@@ -44,7 +44,7 @@ fn bad_syntax() {
     assert_err(
         &scenario_with("about: \"x\" seed: 3,"),
         3,
-        &["Expected comma"],
+        &["expected comma"],
     );
     assert_err(&scenario_with("about: \"x\",, seed: 3,"), 3, &[]);
     // An unterminated string swallows the rest of the file: the error is still positioned.
@@ -209,4 +209,166 @@ fn deeply_nested_input_is_an_error_not_a_stack_overflow() {
     );
     let e = err(&deep);
     assert_eq!(e.line, 1);
+}
+
+#[test]
+fn misspellings_get_a_suggestion_and_the_line_with_a_caret() {
+    let e = err(&scenario_with("sead: 3,"));
+    assert!(e.message.contains("did you mean `seed`"), "{e}");
+    let shown = e.to_string();
+    assert!(shown.contains("\n        sead: 3,\n        ^"), "{shown}");
+    let e = err(&scenario_with("about: \"\",").replace("Raft(())", "Raft((prevote: true))"));
+    assert!(e.message.contains("did you mean `pre_vote`"), "{e}");
+    let e = err(&scenario_with("about: \"\",").replace("Raft(())", "Raft((reads: Leese))"));
+    assert!(e.message.contains("did you mean `Lease`"), "{e}");
+    let e = err(&scenario_with("about: \"\",").replace("Raft(())", "Rafts(())"));
+    assert!(e.message.contains("did you mean `Raft`"), "{e}");
+    let e = err(&scenario_with("checks: [ElectionSafty],"));
+    assert!(e.message.contains("did you mean `ElectionSafety`"), "{e}");
+    let e = err(&scenario_with("workload: Kvv(()),"));
+    assert!(e.message.contains("did you mean `Kv`"), "{e}");
+}
+
+#[test]
+fn a_section_without_its_own_parentheses_gets_the_double_parentheses_hint() {
+    let e = err(&scenario_with("about: \"\",").replace("Raft(())", "Raft(pre_vote: true)"));
+    assert_eq!(e.line, 4);
+    assert!(e.message.contains("write Raft((pre_vote: true))"), "{e}");
+}
+
+#[test]
+fn messages_never_name_internal_types() {
+    let cases = [
+        scenario_with("network: (latncy: Constant(\"1ms\")),"),
+        scenario_with("network: \"fast\","),
+        scenario_with("faults: [(at: \"1s\", do: Crash(Leadr))],"),
+        scenario_with("about: \"\",").replace("Raft(())", "Raft(pre_vote: true)"),
+        scenario_with("clocks: [1],"),
+        scenario_with("workload: Kv((clients: \"x\")),"),
+    ];
+    for text in cases {
+        let e = err(&text);
+        for internal in [
+            "Spec",
+            "RaftConfig",
+            "KvWorkloadConfig",
+            "NetworkSpec",
+            "TargetSpec",
+            "NodeRef",
+            "::",
+            "std ",
+        ] {
+            assert!(!e.message.contains(internal), "`{internal}` in: {e}");
+        }
+    }
+}
+
+/// Every count, rate, size and duration has a range; each is checked before a run, with a
+/// message naming the field and the limit.
+#[test]
+fn values_out_of_range_are_refused_before_anything_runs() {
+    let with = |from: &str, to: &str| scenario_with("about: \"\",").replace(from, to);
+    let raft = |cfg: &str| with("Raft(())", &format!("Raft(({cfg}))"));
+    let cases: Vec<(String, &str)> = vec![
+        (raft("heartbeat: \"1ns\""), "heartbeat must be at least 1us"),
+        (
+            raft("election_timeout: (\"1us\", \"2us\"), heartbeat: \"1us\""),
+            "heartbeat must be below",
+        ),
+        (
+            with("nodes: 5", "nodes: 10000000"),
+            "nodes must be from 1 to 1000",
+        ),
+        (
+            with("Raft(())", "Gossip((fanout: 4294967295))"),
+            "fanout must be from 1 to 1024",
+        ),
+        (
+            with("Raft(())", "Gossip((period: \"1us\"))").replace("nodes: 5", "nodes: 10000"),
+            "events per second of virtual time",
+        ),
+        (
+            scenario_with("workload: Kv((rate: NaN)),"),
+            "rate must be a number",
+        ),
+        (
+            scenario_with("workload: Kv((rate: inf)),"),
+            "rate must be a number",
+        ),
+        (
+            scenario_with("workload: Kv((rate: 1e300)),"),
+            "rate must be a number",
+        ),
+        (
+            scenario_with("workload: Kv((rate: -1.0)),"),
+            "rate must be a number",
+        ),
+        (
+            scenario_with("workload: Kv((reads: 0.9, cas: 0.9)),"),
+            "add up to more than 1",
+        ),
+        (
+            scenario_with("workload: Kv((keys: 0)),"),
+            "keys must be from 1",
+        ),
+        (
+            scenario_with("workload: Kv((backoff: \"0s\")),"),
+            "backoff must be at least",
+        ),
+        (
+            scenario_with("faults: [(at: \"1s\", do: Crash(Range(4, 0)))],"),
+            "Range(4, 0) counts down",
+        ),
+        (
+            scenario_with("faults: [(at: \"1s\", do: Partition([[0, 1], [1, 2]]))],"),
+            "node 1 is in two partition groups",
+        ),
+        (
+            scenario_with(
+                "faults: [(at: \"1s\", do: SetDrift(target: All, ppm: 9223372036854775807))],",
+            ),
+            "SetDrift ppm must be between",
+        ),
+        (
+            scenario_with("clocks: (nodes: [(node: 1), (node: 1, drift_ppm: 5)]),"),
+            "sets node 1 again",
+        ),
+        (
+            with("Raft(())", "Gossip(())").replace(
+                "nodes: 5,",
+                "nodes: 5, workload: Updates((updates: [(at: \"11s\", node: 0)])),",
+            ),
+            "after the end of the run",
+        ),
+        (
+            scenario_with("limits: (max_wall: \"0s\"),"),
+            "limits.max_wall must be at least",
+        ),
+        (
+            scenario_with("limits: (max_events: 0),"),
+            "max_events must be at least 1",
+        ),
+        (
+            scenario_with(
+                "nemesis: (faults: [Crash], length: (\"1ns\", \"1ns\"), gap: (\"1ns\", \"1ns\")),",
+            ),
+            "could draw up to",
+        ),
+        (
+            with("name: \"t\"", "name: \"x\\nSEED=1\""),
+            "control characters",
+        ),
+        (
+            with("duration: \"10s\"", "duration: \"100days\""),
+            "duration must be above zero and at most",
+        ),
+    ];
+    for (text, fragment) in cases {
+        let e = err(&text);
+        assert!(
+            e.message.contains(fragment),
+            "`{fragment}` not in: {e}\n{text}"
+        );
+        assert!(e.line >= 1, "located: {e}");
+    }
 }

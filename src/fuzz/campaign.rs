@@ -143,7 +143,8 @@ fn failure_text(
     path: &Path,
 ) -> String {
     let mut h = format!(
-        "// Found by `faultline fuzz {}` with seed {}: {} ({}).\n",
+        "// Found by `{} fuzz {}` with seed {}: {} ({}).\n",
+        crate::cli::program(),
         source.display(),
         drawn.seed,
         o.verdict,
@@ -167,8 +168,9 @@ fn failure_text(
     }
     h += &format!("// Build: {}.\n", crate::BUILD);
     h += &format!(
-        "// Trace hash {}. Replay: faultline run {}\n",
+        "// Trace hash {}. Replay: {} run {}\n",
         o.trace_hash,
+        crate::cli::program(),
         path.display()
     );
     h + &to_text(drawn)
@@ -262,7 +264,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
                     time_ns: o.virtual_time_ns,
                     trace_hash: o.trace_hash,
                     file: None,
-                    replay: format!("faultline run {name} --seed {seed}"),
+                    replay: format!("{} run {name} --seed {seed}", crate::cli::program()),
                     shrunk: None,
                 },
                 hit: false,
@@ -287,10 +289,11 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
         // `run` ignores `swarm`, so only the saved file replays a swarm seed's knobs.
         replay: if cfg.scenario.swarm.is_some() {
             format!(
-                "faultline fuzz {name} --seeds {seed}..={seed} --out DIR, then faultline run the saved file"
+                "{p} fuzz {name} --seeds {seed}..={seed} --out DIR, then {p} run the saved file",
+                p = crate::cli::program()
             )
         } else {
-            format!("faultline run {name} --seed {seed}")
+            format!("{} run {name} --seed {seed}", crate::cli::program())
         },
         shrunk: None,
     };
@@ -301,7 +304,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
         // A saved file that does not parse back would be a useless bug report: check it now.
         scenario::parse_with(&cfg.registry, &path.display().to_string(), &body)
             .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
-        f.replay = format!("faultline run {}", path.display());
+        f.replay = format!("{} run {}", crate::cli::program(), path.display());
         f.file = Some(path.clone());
         text = Some((path, body));
     }

@@ -67,7 +67,8 @@ pub fn junit_xml(r: &CampaignReport) -> String {
         );
         if let Some(s) = &g.shrunk {
             body += &format!(
-                "shrunk: faultline run {} (faults {} -> {})\n",
+                "shrunk: {} run {} (faults {} -> {})\n",
+                crate::cli::program(),
                 s.file.display(),
                 s.faults_before,
                 s.faults_after

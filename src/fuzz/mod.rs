@@ -265,7 +265,7 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
         crate::say!("{v}");
     } else {
         crate::say!(
-            "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: faultline run {}",
+            "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: {} run {}",
             out.display(),
             shrunk.key,
             shrunk.faults_before,
@@ -276,6 +276,7 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
                 .map(|r| format!("; {r}"))
                 .collect::<String>(),
             shrunk.runs,
+            crate::cli::program(),
             out.display()
         );
     }

@@ -249,8 +249,9 @@ pub fn summary_text(r: &CampaignReport) -> String {
             );
             if let Some(first) = h.saved.first() {
                 s += &format!(
-                    "  {} hit file(s) saved; the first: faultline run {}\n",
+                    "  {} hit file(s) saved; the first: {} run {}\n",
                     h.saved.len(),
+                    crate::cli::program(),
                     first.display()
                 );
             }
@@ -280,7 +281,8 @@ pub fn summary_text(r: &CampaignReport) -> String {
         );
         if let Some(sh) = &g.shrunk {
             s += &format!(
-                "      shrunk: faultline run {} (faults {} -> {}, {} nodes)\n",
+                "      shrunk: {} run {} (faults {} -> {}, {} nodes)\n",
+                crate::cli::program(),
                 sh.file.display(),
                 sh.faults_before,
                 sh.faults_after,

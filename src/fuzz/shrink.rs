@@ -84,8 +84,10 @@ impl Shrunk {
     /// The shrunk file's text: a `//` header saying what was removed, then the scenario.
     pub fn file_text(&self, source: &str) -> String {
         let mut h = format!(
-            "// Shrunk by `faultline shrink` from {source} (seed {}): still fails with {}.\n",
-            self.scenario.seed, self.key
+            "// Shrunk by `{} shrink` from {source} (seed {}): still fails with {}.\n",
+            crate::cli::program(),
+            self.scenario.seed,
+            self.key
         );
         h += &format!("// Faults {} -> {}", self.faults_before, self.faults_after);
         for r in &self.removed {

@@ -109,6 +109,8 @@ pub struct ScenarioError {
     pub col: usize,
     /// What was wrong and what was expected.
     pub message: String,
+    /// The offending line of the file, shown under the message with a caret at the column.
+    pub source_line: Option<String>,
 }
 
 impl fmt::Display for ScenarioError {
@@ -116,14 +118,24 @@ impl fmt::Display for ScenarioError {
     /// (one that cannot be read).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: {}", self.file, self.message)
-        } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.file, self.line, self.col, self.message
-            )
+            return write!(f, "{}: {}", self.file, self.message);
         }
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )?;
+        if let Some(line) = &self.source_line {
+            // The caret goes under the column, counted in characters; tabs are kept so the
+            // caret lines up in a terminal.
+            let pad: String = line
+                .chars()
+                .take(self.col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(f, "\n    {line}\n    {pad}^")?;
+        }
+        Ok(())
     }
 }
 
@@ -138,7 +150,9 @@ pub fn ron_options() -> ron::Options {
         .with_recursion_limit(64)
 }
 
-fn ron_error(file: &str, e: ron::error::SpannedError) -> ScenarioError {
+fn ron_error(file: &str, text: &str, e: ron::error::SpannedError) -> ScenarioError {
+    let (line, col) = (e.span.start.line, e.span.start.col);
+    let source_line = source_line(text, line);
     let mut message = e.code.to_string();
     // A target is "a node id or a target": when neither reading fits because the node does not
     // exist, say so rather than list the forms a target takes.
@@ -147,12 +161,61 @@ fn ron_error(file: &str, e: ron::error::SpannedError) -> ScenarioError {
     {
         message = why;
     }
+    let message = friendly(&message, source_line.as_deref().unwrap_or(""));
     ScenarioError {
         file: file.to_string(),
-        line: e.span.start.line,
-        col: e.span.start.col,
+        line,
+        col,
         message,
+        source_line,
     }
+}
+
+/// Line `n` (1-based) of `text`, if it exists and is not too long to show.
+fn source_line(text: &str, n: usize) -> Option<String> {
+    let line = text.lines().nth(n.checked_sub(1)?)?;
+    (line.chars().count() <= 300).then(|| crate::output::printable(line.trim_end()))
+}
+
+/// A parser message in the file's terms: no Rust type names, a suggestion for a misspelled
+/// field or variant, and the double-parentheses hint when a protocol's or workload's section
+/// was written without its own parentheses (`Raft(pre_vote: true)`).
+fn friendly(message: &str, line: &str) -> String {
+    let mut m = crate::sweep::check::user_terms(message);
+    for (from, to) in [
+        ("expected integer", "expected a whole number"),
+        ("expected boolean", "expected true or false"),
+        ("expected float", "expected a number"),
+        ("expected string", "expected a string in double quotes"),
+    ] {
+        if m == from {
+            m = to.to_string();
+        }
+    }
+    // "unknown field `sead`, expected one of `name`, ...": suggest the closest.
+    if (m.starts_with("unknown field `") || m.starts_with("unknown variant `"))
+        && let Some(found) = m.split('`').nth(1)
+    {
+        let candidates: Vec<&str> = m
+            .split_once("expected")
+            .map(|(_, rest)| rest.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        let hint = validate::did_you_mean(found, candidates.iter().copied());
+        let m2 = m.trim_end_matches(" instead").to_string();
+        m = match m2.split_once(", expected") {
+            Some((head, tail)) => format!("{head}{hint}; expected{tail}"),
+            None => format!("{m2}{hint}"),
+        };
+    }
+    let section = m.starts_with("expected a section written");
+    let one_paren = line.contains("protocol:") || line.contains("workload:");
+    if section && one_paren && !line.contains("((") {
+        m = format!(
+            "{m}: a protocol's or workload's settings are a section inside the variant, with \
+             its own parentheses: write Raft((pre_vote: true)), not Raft(pre_vote: true)"
+        );
+    }
+    m
 }
 
 /// The position of the first `key:` in the text, to locate errors found after parsing.
@@ -188,7 +251,7 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
     };
     validate::take_node_refusal();
     let first: Scenario = validate::with_facts(first_facts, || opts.from_str(text))
-        .map_err(|e| ron_error(file, e))?;
+        .map_err(|e| ron_error(file, text, e))?;
     // Pass 2: the same text, with what node ids, fault times, the workload and the checks need.
     let facts = Facts {
         registry: registry.clone(),
@@ -198,8 +261,8 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
             family: first.protocol.family.clone(),
         }),
     };
-    let s: Scenario =
-        validate::with_facts(facts, || opts.from_str(text)).map_err(|e| ron_error(file, e))?;
+    let s: Scenario = validate::with_facts(facts, || opts.from_str(text))
+        .map_err(|e| ron_error(file, text, e))?;
     let at = |key: &str, message: String| {
         let (line, col) = locate(text, key);
         ScenarioError {
@@ -207,6 +270,7 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
             line,
             col,
             message,
+            source_line: source_line(text, line),
         }
     };
     limits::check(&s).map_err(|(key, m)| at(key, m))?;
@@ -267,6 +331,7 @@ pub fn load_with(registry: &Registry, path: &std::path::Path) -> Result<Scenario
         line: 0,
         col: 0,
         message,
+        source_line: None,
     })?;
     parse_with(registry, &file, &text)
 }

@@ -18,7 +18,7 @@ pub mod machine;
 pub mod workload;
 
 pub use crate::linearizability::{Op, Ret};
-pub use machine::KvStore;
+pub use machine::{Applied, KvStore};
 pub use workload::{KvWorkload, KvWorkloadConfig, ops_complete_within};
 
 use serde::{Deserialize, Serialize};
