@@ -72,7 +72,7 @@ pub struct Failed {
     /// The first failing seed, when a seed failed (not when the scenario was invalid, a
     /// known bug never showed, or a check could not decide): its invariant or kind of
     /// failure, message, saved file and shrunk reproducer.
-    pub failure: Option<Failure>,
+    pub failure: Option<Box<Failure>>,
 }
 
 impl Failed {

@@ -669,7 +669,7 @@ pub fn load(
 /// each value starts on in that text.
 struct Failed {
     picks: Vec<usize>,
-    error: ScenarioError,
+    error: Box<ScenarioError>,
     lines: Vec<Option<usize>>,
 }
 
@@ -791,7 +791,7 @@ impl Grid<'_> {
             }),
             Err((error, lines)) => Err(Failed {
                 picks,
-                error,
+                error: Box::new(error),
                 lines,
             }),
         }
