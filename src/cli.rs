@@ -148,6 +148,38 @@ fn parse_max_wall(s: &str) -> Result<Dur, String> {
     Ok(d)
 }
 
+/// The most worker threads `--jobs` accepts: beyond it a thread pool is only memory.
+pub const MAX_JOBS: usize = 1024;
+
+/// Parses `--jobs N`: 0 (one per core) to [`MAX_JOBS`].
+pub(crate) fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_JOBS => Ok(n),
+        _ => Err(format!(
+            "expected a number of threads from 1 to {MAX_JOBS} (0: one per core), got \"{s}\""
+        )),
+    }
+}
+
+/// The worker pool for `--jobs N` (0: one per core). Runs are single-threaded and CPU-bound,
+/// so threads beyond four per core only cost memory (a stack and an allocator arena each, which
+/// under `ulimit -v` can abort the process while a thread starts): the pool is capped there,
+/// with a note on stderr.
+pub(crate) fn worker_pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cap = (4 * cores).min(MAX_JOBS);
+    let threads = if jobs > cap {
+        eprintln!("note: --jobs {jobs} on {cores} cores: using {cap} worker threads (4 per core)");
+        cap
+    } else {
+        jobs
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| format!("cannot start {threads} worker threads: {e}"))
+}
+
 /// The command line for the families of a registry.
 ///
 /// ```no_run

@@ -137,6 +137,7 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
         Verdict::EventLimit => ("stalled", Some("event limit reached".to_string())),
         Verdict::TimeLimit => ("stalled", Some("virtual time limit reached".to_string())),
         Verdict::WallLimit => ("stalled", Some("wall time limit reached".to_string())),
+        Verdict::MemoryLimit(why) => ("stalled", Some(why.clone())),
         Verdict::Panicked(m) => ("panicked", Some(m.clone())),
         Verdict::Unknown(v) => ("unknown", Some(format!("{}: {}", v.invariant, v.message))),
     };

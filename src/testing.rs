@@ -191,11 +191,10 @@ impl Campaign {
     /// with as its `Display`.
     pub fn try_run(self) -> Result<Passed, Failed> {
         let mut failure = None;
-        self.attempt(&mut failure)
-            .map_err(|message| Failed {
-                message,
-                failure: failure.map(Box::new),
-            })
+        self.attempt(&mut failure).map_err(|message| Failed {
+            message,
+            failure: failure.map(Box::new),
+        })
     }
 
     fn attempt(mut self, failure: &mut Option<Failure>) -> Result<Passed, String> {

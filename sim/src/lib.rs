@@ -65,6 +65,7 @@ mod engine;
 pub mod fault;
 pub mod harness;
 pub mod latency;
+pub mod memory;
 pub mod metrics;
 pub mod monitor;
 pub mod network;

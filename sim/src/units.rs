@@ -160,6 +160,66 @@ impl<'de> Deserialize<'de> for SignedDur {
     }
 }
 
+/// A size in bytes written with units in scenario files: `"512MiB"`, `"2GiB"`, `"1.5GB"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bytes(pub u64);
+
+/// Parses "512MiB", "2GiB", "1.5GB", "4096B"; the error says what was expected.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit_bytes: u64 = match unit.trim() {
+        "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "expected a size with units such as \"512MiB\" or \"2GiB\" (B, KB, MB, GB, KiB, MiB, GiB), got \"{s}\""
+            ));
+        }
+    };
+    let n: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a size such as \"2GiB\", got \"{s}\""))?;
+    let bytes = n * unit_bytes as f64;
+    if !(bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("{s} is not a usable size"));
+    }
+    Ok(bytes as u64)
+}
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_multiple_of(1 << 30) {
+            write!(f, "{}GiB", self.0 >> 30)
+        } else if self.0.is_multiple_of(1 << 20) {
+            write!(f, "{}MiB", self.0 >> 20)
+        } else {
+            write!(f, "{}B", self.0)
+        }
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_bytes(&s).map(Bytes).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Serde for a `u64` of nanoseconds written as a duration string (`#[serde(with = "...")]`).
 pub mod ns {
     use super::Dur;
@@ -196,5 +256,10 @@ mod tests {
         assert!(parse_duration("fast").is_err());
         assert_eq!(Dur::ms(1500).to_string(), "1s 500ms");
         assert_eq!(SignedDur(-2_000_000_000).to_string(), "-2s");
+        assert_eq!(parse_bytes("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_bytes("1.5GB"), Ok(1_500_000_000));
+        assert!(parse_bytes("2").unwrap_err().contains("units"));
+        assert!(parse_bytes("0MiB").is_err());
+        assert_eq!(Bytes(512 << 20).to_string(), "512MiB");
     }
 }

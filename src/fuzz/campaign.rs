@@ -88,7 +88,15 @@ pub struct CampaignConfig {
 pub fn failure_key(o: &Outcome) -> String {
     match (o.violations.first(), o.verdict) {
         (Some(v), _) => v.invariant.clone(),
-        (None, "stalled") => format!("stalled ({})", o.detail.as_deref().unwrap_or("limit")),
+        // The kind of limit, without its numbers ("memory limit reached: 812 MiB ..."), so
+        // every run stopped by one limit fails "the same way".
+        (None, "stalled") => format!(
+            "stalled ({})",
+            o.detail
+                .as_deref()
+                .and_then(|d| d.split(':').next())
+                .unwrap_or("limit")
+        ),
         (None, verdict) => verdict.to_string(),
     }
 }
@@ -363,10 +371,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         crate::io::remove_stale_temporaries(dir);
     }
     let planned = cfg.shard.count(cfg.start, cfg.end);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(cfg.jobs)
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let pool = crate::cli::worker_pool(cfg.jobs)?;
     let progress = Progress::new(planned, cfg.progress);
     let chunk = 32 * pool.current_num_threads().max(1);
     let mut seeds = cfg.shard.iter(cfg.start, cfg.end).peekable();

@@ -41,7 +41,7 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "A..B", value_parser = parse_seeds)]
     pub seeds: (u64, u64),
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = crate::cli::parse_jobs)]
     pub jobs: usize,
     /// Run only shard i of n (0-based): seeds whose offset from A is i modulo n.
     #[arg(long, value_name = "i/n", value_parser = parse_shard)]

@@ -419,6 +419,7 @@ impl Scenario {
                 max_virtual_time: None,
                 max_events: self.limits.max_events,
                 max_wall: max_wall.or(self.limits.max_wall).map(|d| d.0),
+                max_memory: self.limits.max_memory.map(|b| b.0),
             },
             record_trace,
             tick: None,

@@ -252,4 +252,8 @@ pub struct LimitsSpec {
     pub max_events: Option<u64>,
     /// Maximum wall-clock time for one run (default: no limit).
     pub max_wall: Option<Dur>,
+    /// Maximum resident memory of the process during the run, with units ("2GiB"); reaching
+    /// it ends the run as stalled. Default: 90% of the machine's memory, or 85% of the
+    /// process's address-space limit when one is set.
+    pub max_memory: Option<sim::units::Bytes>,
 }

@@ -501,15 +501,7 @@ pub fn load(
     seeds: Option<u64>,
 ) -> Result<Loaded, SweepError> {
     let file = path.display().to_string();
-    if path.is_dir() {
-        return Err(SweepError(format!(
-            "{file}: is a directory, not a sweep file"
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| SweepError(format!("{file}: cannot read the file: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| SweepError(format!("{file}: is not a text file (not UTF-8)")))?;
+    let text = crate::io::read_text(path).map_err(|e| SweepError(format!("{file}: {e}")))?;
     let sf = read(&file, &text, seeds)?;
     let spec = &sf.spec;
 

@@ -79,10 +79,7 @@ pub fn run_all(
     });
     let plain = show && bar.is_none();
     let done = AtomicUsize::new(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| SweepError(format!("cannot start the workers: {e}")))?;
+    let pool = crate::cli::worker_pool(jobs).map_err(SweepError)?;
     let rows = pool.install(|| {
         work.par_iter()
             .map(|&(point, seed)| {
@@ -225,5 +222,5 @@ pub fn write_csv(
         out.push_str(&cells.join(","));
         out.push('\n');
     }
-    std::fs::write(path, out).map_err(|e| SweepError(format!("{}: {e}", path.display())))
+    crate::io::write_file(path, out.as_bytes()).map_err(SweepError)
 }

@@ -104,7 +104,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Worker threads (default: every core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = crate::cli::parse_jobs)]
     pub jobs: usize,
     /// Override the number of seeds per point.
     #[arg(long)]

@@ -511,5 +511,5 @@ pub fn write_index(
         }
         s.push('\n');
     }
-    std::fs::write(path, s).map_err(|e| SweepError(format!("{}: {e}", path.display())))
+    crate::io::write_file(path, s.as_bytes()).map_err(SweepError)
 }

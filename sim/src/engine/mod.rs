@@ -55,6 +55,9 @@ pub struct Limits {
     pub max_events: Option<u64>,
     /// A guard on real time spent: reaching it ends the run as `WallLimit`.
     pub max_wall: Option<Duration>,
+    /// A guard on the process's resident memory, in bytes: reaching it ends the run as
+    /// `MemoryLimit`. Without it the process's own budget applies (see [`crate::memory`]).
+    pub max_memory: Option<u64>,
 }
 
 /// Everything a run is built from, except the protocol config, workload and monitors.
@@ -89,6 +92,9 @@ pub enum Verdict {
     TimeLimit,
     /// The wall-time guard was reached first.
     WallLimit,
+    /// The memory guard was reached first (or the cluster could not be allocated); the message
+    /// says how much was in use.
+    MemoryLimit(String),
     /// Protocol (or monitor) code panicked; the message is the panic's.
     Panicked(String),
     /// Every check held during the run, but an end-of-run check could not decide within its
@@ -134,6 +140,8 @@ pub struct Simulation<P: Protocol> {
     tick: Option<Duration>,
     started: bool,
     progress: Option<Progress>,
+    /// Why the cluster could not be set up (it did not fit in memory): the run ends at once.
+    setup_error: Option<String>,
 }
 
 /// Called now and then during a run with the true time and the events processed so far.
@@ -148,20 +156,32 @@ impl<P: Protocol> Simulation<P> {
         assert!(sim.nodes > 0, "a cluster needs at least one node");
         assert!(sim.nodes <= u32::MAX as usize, "node ids are u32");
         let seed = sim.seed;
-        let meta = (0..sim.nodes)
-            .map(|i| NodeMeta {
-                status: NodeStatus::Crashed,
-                incarnation: 0,
-                clock: sim.clocks.get(i).copied().unwrap_or_default(),
-            })
-            .collect();
-        let slots = (0..sim.nodes)
-            .map(|i| Slot {
-                state: None,
-                durable: P::Durable::default(),
-                rng: rng::node_rng(seed, i as u32),
-            })
-            .collect();
+        // The cluster's tables are the largest allocations a run makes at once: reserve them
+        // without aborting, so a cluster too large for the process ends as a verdict.
+        let mut meta = Vec::new();
+        let mut slots = Vec::new();
+        let setup_error = match (
+            meta.try_reserve_exact(sim.nodes),
+            slots.try_reserve_exact(sim.nodes),
+        ) {
+            (Ok(()), Ok(())) => {
+                meta.extend((0..sim.nodes).map(|i| NodeMeta {
+                    status: NodeStatus::Crashed,
+                    incarnation: 0,
+                    clock: sim.clocks.get(i).copied().unwrap_or_default(),
+                }));
+                slots.extend((0..sim.nodes).map(|i| Slot {
+                    state: None,
+                    durable: P::Durable::default(),
+                    rng: rng::node_rng(seed, i as u32),
+                }));
+                None
+            }
+            _ => Some(format!(
+                "memory limit reached: the tables of {} nodes do not fit in memory",
+                sim.nodes
+            )),
+        };
         Simulation {
             cfg,
             slots,
@@ -191,6 +211,7 @@ impl<P: Protocol> Simulation<P> {
             tick: sim.tick,
             started: false,
             progress: None,
+            setup_error,
         }
     }
 
@@ -232,15 +253,27 @@ impl<P: Protocol> Simulation<P> {
     /// Runs until an end condition; see the module docs. Can be called once.
     pub fn run(&mut self) -> RunReport {
         assert!(!self.started, "a simulation runs once");
+        if let Some(why) = self.setup_error.clone() {
+            self.started = true;
+            return self.report(Verdict::MemoryLimit(why));
+        }
         let verdict = match catch_unwind(AssertUnwindSafe(|| self.run_loop())) {
             Ok(v) => v,
-            Err(payload) => Verdict::Panicked(panic_message(&*payload)),
+            Err(payload) => match payload.downcast::<crate::memory::Exhausted>() {
+                Ok(exhausted) => Verdict::MemoryLimit(exhausted.0),
+                Err(payload) => Verdict::Panicked(panic_message(&*payload)),
+            },
         };
         let verdict = if verdict == Verdict::Completed {
             self.finish()
         } else {
             verdict
         };
+        self.report(verdict)
+    }
+
+    /// The run's report, with every monitor's and the workload's measurements.
+    fn report(&mut self, verdict: Verdict) -> RunReport {
         self.core.flush_counters();
         for m in &self.monitors {
             m.report(&mut self.core.metrics);
@@ -316,11 +349,18 @@ impl<P: Protocol> Simulation<P> {
             if self.core.events >= max_events {
                 return Verdict::EventLimit;
             }
-            if let Some((start, max)) = wall_start
-                && self.core.events & 0x3fff == 0
-                && start.elapsed() > max
-            {
-                return Verdict::WallLimit;
+            if self.core.events & 0x3fff == 0 {
+                if let Some((start, max)) = wall_start
+                    && start.elapsed() > max
+                {
+                    return Verdict::WallLimit;
+                }
+                // Reading the process's memory costs a few system calls: every 65,536 events.
+                if self.core.events & 0xffff == 0
+                    && let Some(why) = crate::memory::over(self.limits.max_memory)
+                {
+                    return Verdict::MemoryLimit(why);
+                }
             }
             if self.core.events.is_multiple_of(PROGRESS_EVERY)
                 && let Some(report) = self.progress.as_mut()

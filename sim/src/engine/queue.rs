@@ -98,6 +98,7 @@ impl<T> EventQueue<T> {
             }
             None => {
                 let s = u32::try_from(self.slab.len()).expect("at most 2^32 pending events");
+                crate::memory::reserve(&mut self.slab, "event queue");
                 self.slab.push(Some(item));
                 s
             }
@@ -110,6 +111,7 @@ impl<T> EventQueue<T> {
         if self.in_radix {
             self.radix.push(key);
         } else {
+            crate::memory::reserve(&mut self.heap, "event queue");
             self.heap.push(key);
             self.sift_up(self.heap.len() - 1);
             if self.heap.len() >= TO_RADIX {

@@ -114,6 +114,7 @@ impl RadixHeap {
             self.spare -= self.buckets[b - 1].capacity();
             self.occupied |= bit;
         }
+        crate::memory::reserve(&mut self.buckets[b - 1], "event queue");
         self.buckets[b - 1].push(key);
     }
 
