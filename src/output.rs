@@ -35,6 +35,15 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::output::print_line(&format!($($arg)*)) };
 }
 
+/// Multi-line text with each line made [`printable`] and the lines after the first indented,
+/// so a long message (a linearizability counterexample) stays readable under its heading.
+pub fn printable_lines(s: &str, indent: &str) -> String {
+    s.lines()
+        .map(printable)
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
+}
+
 /// Text with control characters shown as escapes (`\n`, `\u{1b}`), so a name or a path can
 /// never start a line of its own or drive the terminal.
 pub fn printable(s: &str) -> String {
@@ -124,7 +133,7 @@ pub fn human(o: &Outcome) -> String {
             v.invariant,
             v.time_ns as f64 / 1e9,
             v.event,
-            printable(&v.message)
+            printable_lines(v.message.trim_end(), "      ")
         );
     }
     if let Some(d) = &o.nondeterministic {

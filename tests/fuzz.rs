@@ -50,7 +50,17 @@ fn campaign(
     shrink: usize,
     shard: Shard,
 ) -> CampaignReport {
-    let cfg = CampaignConfig {
+    run_campaign(&config(file, seeds, out, shrink, shard)).unwrap()
+}
+
+fn config(
+    file: &Path,
+    seeds: u64,
+    out: Option<&Path>,
+    shrink: usize,
+    shard: Shard,
+) -> CampaignConfig {
+    CampaignConfig {
         registry: faultline::builtin::registry(),
         file: file.to_path_buf(),
         scenario: load(file).unwrap_or_else(|e| panic!("{e}")),
@@ -65,8 +75,7 @@ fn campaign(
         progress: false,
         max_failures: None,
         check_determinism: 0,
-    };
-    run_campaign(&cfg).unwrap()
+    }
 }
 
 /// Finds the target's bug within its seed budget, checks the saved and shrunk files, and that
@@ -84,8 +93,13 @@ fn finds_replays_and_shrinks(t: &BugTarget) {
     let dir = scratch(bug);
     let file = scenario_file(&dir, template, bug);
     let out = dir.join("failures");
-    let report = campaign(&file, seeds, Some(&out), 1, Shard::ALL);
-    assert_eq!(report.seeds_run, seeds);
+    // Up to the first failure in seed order (the rarest bug's is near its budget's end).
+    let report = run_campaign(&CampaignConfig {
+        max_failures: Some(1),
+        ..config(&file, seeds, Some(&out), 1, Shard::ALL)
+    })
+    .unwrap();
+    assert!(report.seeds_run <= seeds);
     let first = report
         .failures
         .first()

@@ -174,7 +174,7 @@ fn a_value_that_does_not_fit_is_refused_at_the_value() {
             "gossip.ron",
             r#"        (path: "protocol.fanout", values: [1, "two"]),"#
         )),
-        "5:47: value \"two\" for protocol.fanout: expected integer"
+        "5:47: value \"two\" for protocol.fanout: expected a whole number"
     );
     // An enum's variants, with no Rust type name.
     let e = s.error(&sweep_of(
@@ -183,7 +183,7 @@ fn a_value_that_does_not_fit_is_refused_at_the_value() {
     ));
     assert!(
         e.starts_with(
-            "5:67: value Foo for network.latency: unknown variant `Foo`, expected one of \
+            "5:67: value Foo for network.latency: unknown variant `Foo`; expected one of \
              `Constant`, `Uniform`,"
         ),
         "{e}"
@@ -434,9 +434,9 @@ fn hostile_sweep_files_are_clean_errors() {
     let not_text = s.0.join("binary.sweep");
     std::fs::write(&not_text, [0xff, 0xfe, 0x00, 0x28]).unwrap();
     for (file, want) in [
-        (s.0.clone(), "is a directory, not a sweep file"),
+        (s.0.clone(), "cannot read the file: it is a directory"),
         (s.0.join("missing.sweep"), "cannot read the file"),
-        (not_text, "is not a text file (not UTF-8)"),
+        (not_text, "the file is not UTF-8 text"),
     ] {
         let err = sweep::check(&registry(), &file, CheckMode::Quick).unwrap_err();
         assert!(
@@ -456,7 +456,7 @@ fn hostile_sweep_files_are_clean_errors() {
     assert_eq!(
         err,
         format!(
-            "{}:4:12: expected a node count from 1 to 10000000, got 0 (the base scenario of {})",
+            "{}:4:12: expected a node count from 1 to 10000000, got 0 (the base scenario of {})\n        nodes: 0,\n               ^",
             s.0.join("bad.ron").display(),
             file.display()
         )

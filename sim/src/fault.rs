@@ -166,6 +166,11 @@ pub enum Fault<N = NodeId> {
         target: Target<N>,
         ppm: i64,
     },
+    /// Split every other node into two halves by id (the lower ids and the upper ids) that
+    /// only the target joins: every link between the halves is cut, both ways, and the target
+    /// talks to both (Jepsen's "bridge"). `Bridge(Leader)` leaves the leader the only way
+    /// across; with no node to bridge (no leader) nothing is cut.
+    Bridge(#[serde(deserialize_with = "target_text::one")] Target<N>),
 }
 
 /// The fault kinds, one line each, for help texts (`faultline list`): an example of each
@@ -193,6 +198,7 @@ impl<N> Fault<N> {
             Fault::DelaySpike { .. } => "delay-spike",
             Fault::ClockJump { .. } => "clock-jump",
             Fault::SetDrift { .. } => "set-drift",
+            Fault::Bridge(_) => "bridge",
         }
     }
 
@@ -211,6 +217,7 @@ impl<N> Fault<N> {
             Fault::DelaySpike { .. } => "extra latency on the target's messages for a while",
             Fault::ClockJump { .. } => "move clock readings",
             Fault::SetDrift { .. } => "change clock drift rates",
+            Fault::Bridge(_) => "two halves that only the target joins",
         }
     }
 
@@ -224,7 +231,8 @@ impl<N> Fault<N> {
             | Fault::Isolate(t)
             | Fault::DelaySpike { target: t, .. }
             | Fault::ClockJump { target: t, .. }
-            | Fault::SetDrift { target: t, .. } => vec![t],
+            | Fault::SetDrift { target: t, .. }
+            | Fault::Bridge(t) => vec![t],
             Fault::Partition(groups) => groups.iter().flatten().collect(),
             Fault::OneWay { from, to } => vec![from, to],
             Fault::CutLink(a, b) => vec![a, b],
@@ -246,6 +254,7 @@ impl<N> Fault<N> {
             Fault::Pause(t) => Fault::Pause(f(t)?),
             Fault::Resume(t) => Fault::Resume(f(t)?),
             Fault::Isolate(t) => Fault::Isolate(f(t)?),
+            Fault::Bridge(t) => Fault::Bridge(f(t)?),
             Fault::Partition(groups) => {
                 let kept: Vec<Vec<Target<M>>> = groups
                     .into_iter()
@@ -358,6 +367,7 @@ pub fn catalogue() -> Vec<FaultKind> {
             target: node(0),
             ppm: 5000,
         },
+        Fault::Bridge(Target::Leader),
     ];
     examples
         .into_iter()
@@ -389,7 +399,8 @@ mod tests {
             | Fault::Heal
             | Fault::DelaySpike { .. }
             | Fault::ClockJump { .. }
-            | Fault::SetDrift { .. } => 12,
+            | Fault::SetDrift { .. }
+            | Fault::Bridge(_) => 13,
         };
         assert_eq!(kinds.len(), every(&Fault::Heal));
         let mut unique = kinds.clone();

@@ -6,7 +6,10 @@
 //!   `Groups([[n], everyone else])`);
 //! - `OneWay`: messages from one set to another are dropped, the reverse direction still works;
 //! - `Link`: one link, both directions. Cutting A–C alone while A–B and B–C stay up gives the
-//!   non-transitive "bridge" shape where A sees B, B sees C, but A does not see C.
+//!   non-transitive "bridge" shape where A sees B, B sees C, but A does not see C;
+//! - `Between`: every link between two sets, both directions (the bridge shape for sets: the
+//!   nodes in neither set still talk to both), in memory linear in the cluster, not in the
+//!   number of links.
 //!
 //! Cuts are kept in an append-only log with a generation number, so a message in flight can
 //! ask "was my link cut at any moment since I was sent?" by looking only at the cuts added
@@ -24,6 +27,9 @@ pub enum Cut {
     OneWay { from: Vec<NodeId>, to: Vec<NodeId> },
     /// The link between two nodes is cut in both directions.
     Link(NodeId, NodeId),
+    /// Every link between a node of one set and a node of the other, both directions (a node
+    /// in both sets keeps its link to itself).
+    Between(Vec<NodeId>, Vec<NodeId>),
 }
 
 /// A cut compiled for O(1) link checks.
@@ -36,6 +42,7 @@ enum Compiled {
         to: BitSet,
     },
     Link(u32, u32),
+    Between(BitSet, BitSet),
 }
 
 impl Compiled {
@@ -55,6 +62,9 @@ impl Compiled {
                 to: BitSet::from_nodes(to, n),
             },
             Cut::Link(a, b) => Compiled::Link(a.0, b.0),
+            Cut::Between(a, b) => {
+                Compiled::Between(BitSet::from_nodes(a, n), BitSet::from_nodes(b, n))
+            }
         }
     }
 
@@ -63,6 +73,11 @@ impl Compiled {
             Compiled::Groups(label) => label[from.index()] != label[to.index()],
             Compiled::OneWay { from: f, to: t } => f.contains(from) && t.contains(to),
             Compiled::Link(a, b) => (from.0 == *a && to.0 == *b) || (from.0 == *b && to.0 == *a),
+            Compiled::Between(a, b) => {
+                from != to
+                    && ((a.contains(from) && b.contains(to))
+                        || (b.contains(from) && a.contains(to)))
+            }
         }
     }
 }
@@ -187,6 +202,14 @@ mod tests {
         p.cut(&Cut::Link(NodeId(0), NodeId(2)), 4);
         assert_eq!(cut_links(&p), vec![(0, 2), (2, 0)]);
         assert!(!p.blocked(NodeId(0), NodeId(1)) && !p.blocked(NodeId(1), NodeId(2)));
+        p.heal();
+        // Between sets: 0 and 1 lose 3, node 2 (in neither) keeps every link, and node 1 (in
+        // both) has no link to itself to lose.
+        p.cut(&Cut::Between(ids(&[0, 1]), ids(&[1, 3])), 4);
+        assert_eq!(
+            cut_links(&p),
+            vec![(0, 1), (0, 3), (1, 0), (1, 3), (3, 0), (3, 1)]
+        );
     }
 
     #[test]

@@ -245,6 +245,52 @@ fn partitions_block_exactly_the_cut_links_and_heal_restores_them() {
             Fault::CutLink(Target::Node(NodeId(0)), Target::Node(NodeId(2))),
             vec![(0, 2), (2, 0)],
         ),
+        (
+            "cut between {n0, n1} and {n3, n4}",
+            Fault::CutLink(
+                Target::Nodes(vec![NodeId(0), NodeId(1)]),
+                Target::Nodes(vec![NodeId(3), NodeId(4)]),
+            ),
+            vec![
+                (0, 3),
+                (0, 4),
+                (1, 3),
+                (1, 4),
+                (3, 0),
+                (3, 1),
+                (4, 0),
+                (4, 1),
+            ],
+        ),
+        (
+            // n2 is the only way between {n0, n1} and {n3, n4}.
+            "bridge via n2",
+            Fault::Bridge(n(2)),
+            vec![
+                (0, 3),
+                (0, 4),
+                (1, 3),
+                (1, 4),
+                (3, 0),
+                (3, 1),
+                (4, 0),
+                (4, 1),
+            ],
+        ),
+        (
+            "bridge via n4: the halves are {n0, n1} and {n2, n3}",
+            Fault::Bridge(n(4)),
+            vec![
+                (0, 2),
+                (0, 3),
+                (1, 2),
+                (1, 3),
+                (2, 0),
+                (2, 1),
+                (3, 0),
+                (3, 1),
+            ],
+        ),
     ];
     for kind in [LinkKind::Stream, LinkKind::Datagram] {
         for (name, fault, blocked) in &cases {

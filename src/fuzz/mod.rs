@@ -21,6 +21,7 @@ pub mod report;
 pub mod shrink;
 pub mod swarm;
 pub mod targets;
+pub mod tidy;
 
 use crate::cli::{EXIT_BAD_INPUT, EXIT_MISMATCH, EXIT_OK};
 use crate::scenario;

@@ -78,6 +78,8 @@ pub struct Shrunk {
     pub runs: usize,
     /// One phrase per reduction, e.g. "nodes 5 -> 3".
     pub removed: Vec<String>,
+    /// The scenario as its file writes it: fields that hold their default left out.
+    pub text: String,
 }
 
 impl Shrunk {
@@ -103,7 +105,7 @@ impl Shrunk {
             );
         }
         h += &format!("// Trace hash {}.\n", self.outcome.trace_hash);
-        h + &to_text(&self.scenario)
+        h + &self.text
     }
 }
 
@@ -221,6 +223,40 @@ impl Search<'_> {
         }
     }
 
+    /// Rounds each fault's time to the coarsest unit (1 s down to 1 us) at which the run
+    /// still fails with the current seed, so the file reads `"5s 880ms"`, not
+    /// `"5s 883ms 865us 535ns"`. Returns how many times were rounded.
+    fn round_times(&mut self) -> usize {
+        const UNITS: [u64; 7] = [
+            1_000_000_000,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+        ];
+        let hop = std::mem::replace(&mut self.hop, 0);
+        let mut rounded = 0;
+        for i in 0..self.best.faults.len() {
+            let at = self.best.faults[i].at.0.nanos();
+            for unit in UNITS {
+                let nearest = (at + unit / 2) / unit * unit;
+                if nearest == at {
+                    break;
+                }
+                let mut c = self.best.clone();
+                c.faults[i].at.0 = Dur(Duration::from_nanos(nearest));
+                if self.try_candidate(&c) {
+                    rounded += 1;
+                    break;
+                }
+            }
+        }
+        self.hop = hop;
+        rounded
+    }
+
     /// No clients at all, then (for a workload the file configures) the workload type's own
     /// reductions, in order (for the KV clients: fewer clients, then a lower rate), each keeping
     /// the first candidate that still fails. What was kept is added to `removed`.
@@ -307,6 +343,11 @@ pub fn shrink(
             removed.push(format!("seed {} -> {}", seed, search.best.seed));
         }
     }
+    let faults = search.best.faults.len();
+    match search.round_times() {
+        0 => {}
+        n => removed.push(format!("times of {n} of {faults} faults rounded")),
+    }
     let best = &search.best;
     if best.nodes != start.nodes {
         removed.push(format!("nodes {} -> {}", start.nodes, best.nodes));
@@ -315,15 +356,40 @@ pub fn shrink(
         removed.push(format!("duration {} -> {}", start.duration, best.duration));
     }
     removed.extend(workload);
+    let mut scenario = search.best;
+    describe(&mut scenario, &search.key, faults_before, &removed);
     Ok(Shrunk {
-        faults_after: best.faults.len(),
-        scenario: search.best,
+        faults_after: scenario.faults.len(),
+        text: super::tidy::minimal_text(registry, &scenario),
+        scenario,
         outcome: search.best_outcome,
         key: search.key,
         faults_before,
         runs: search.runs,
         removed,
     })
+}
+
+/// Says in the scenario's `name` and `about` that it was shrunk, from what, and why it
+/// matters: `faultline list` and the seed banner show it without reading the header.
+fn describe(s: &mut Scenario, key: &str, faults_before: usize, removed: &[String]) {
+    const MARK: &str = " (shrunk)";
+    if !s.name.ends_with(MARK) {
+        let limit = crate::scenario::limits::MAX_NAME - MARK.len();
+        s.name = s.name.chars().take(limit).collect::<String>() + MARK;
+    }
+    let mut what = format!(
+        "Shrunk: still fails with {key}; faults {faults_before} -> {}",
+        s.faults.len()
+    );
+    for r in removed {
+        what += &format!("; {r}");
+    }
+    s.about = if s.about.is_empty() {
+        format!("{what}.")
+    } else {
+        format!("{what}. The original: {}", s.about)
+    };
 }
 
 /// ddmin: a 1-minimal subset of `items` for which `fails` holds, assuming it holds for all of

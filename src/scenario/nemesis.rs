@@ -69,7 +69,7 @@ impl NemesisKind {
 pub struct NemesisSpec {
     /// Which kinds to draw from (uniformly).
     pub faults: Vec<NemesisKind>,
-    /// When the first fault may start.
+    /// When the nemesis starts: the first fault comes one random `gap` later.
     pub start: Dur,
     /// When the last recovery happens at the latest (default: two thirds of the run, leaving
     /// the rest for liveness checks).
@@ -193,7 +193,7 @@ impl NemesisSpec {
             return self.materialize_overlapping(&mut rng, nodes, stop);
         }
         let mut out = Vec::new();
-        let mut t = self.start.nanos();
+        let mut t = self.first_fault(&mut rng);
         while t < stop {
             let kind = self.faults[rng::index(&mut rng, self.faults.len())];
             let len = rng::uniform_u64(&mut rng, self.length.0.nanos(), self.length.1.nanos());
@@ -219,7 +219,7 @@ impl NemesisSpec {
     ) -> Vec<TimedFault> {
         let mut out = Vec::new();
         let mut pending: Vec<FaultSpec> = Vec::new();
-        let mut t = self.start.nanos();
+        let mut t = self.first_fault(rng);
         while t < stop {
             if !pending.is_empty() && rng::chance(rng, 0.5) {
                 let recovery = pending.remove(rng::index(rng, pending.len()));
@@ -239,6 +239,12 @@ impl NemesisSpec {
         }
         out.extend(pending.into_iter().map(|r| timed(stop, r)));
         out
+    }
+
+    /// When the first fault comes: one random gap after `start`, so the first fault of a
+    /// campaign does not always land on the same instant.
+    fn first_fault(&self, rng: &mut impl Rng) -> u64 {
+        self.start.nanos() + rng::uniform_u64(rng, self.gap.0.nanos(), self.gap.1.nanos())
     }
 
     /// One fault of a kind and its recovery.

@@ -530,8 +530,10 @@ pub fn load(
             ),
         ));
     }
-    let base_scenario = scenario::load_with(registry, &base)
-        .map_err(|e| SweepError(format!("{e} (the base scenario of {file})")))?;
+    let base_scenario = scenario::load_with(registry, &base).map_err(|mut e| {
+        e.message += &format!(" (the base scenario of {file})");
+        SweepError(e.to_string())
+    })?;
     let family = base_scenario.protocol.name();
     let base_text = ron::to_string(&base_scenario)
         .map_err(|e| SweepError(format!("cannot write out the base scenario: {e}")))?;

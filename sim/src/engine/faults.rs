@@ -175,12 +175,31 @@ impl<P: Protocol> Simulation<P> {
             Fault::CutLink(a, b) => {
                 let a = self.resolve(a);
                 let b = self.resolve(b);
-                for &x in &a {
-                    for &y in b.iter().filter(|&&y| y != x) {
-                        self.core.net.partitions.cut(&Cut::Link(x, y), n);
-                    }
+                let cut = match (a.as_slice(), b.as_slice()) {
+                    ([x], [y]) if x == y => None,
+                    ([x], [y]) => Some(Cut::Link(*x, *y)),
+                    ([], _) | (_, []) => None,
+                    _ => Some(Cut::Between(a.clone(), b.clone())),
+                };
+                if let Some(cut) = cut {
+                    self.core.net.partitions.cut(&cut, n);
                 }
                 hit = a.into_iter().chain(b).collect();
+            }
+            Fault::Bridge(via) => {
+                hit = self.resolve(via);
+                if !hit.is_empty() {
+                    let via: std::collections::BTreeSet<NodeId> = hit.iter().copied().collect();
+                    let rest: Vec<NodeId> = (0..n as u32)
+                        .map(NodeId)
+                        .filter(|id| !via.contains(id))
+                        .collect();
+                    let (low, high) = rest.split_at(rest.len().div_ceil(2));
+                    if !low.is_empty() && !high.is_empty() {
+                        let cut = Cut::Between(low.to_vec(), high.to_vec());
+                        self.core.net.partitions.cut(&cut, n);
+                    }
+                }
             }
             Fault::Heal => self.core.net.partitions.heal(),
             Fault::DelaySpike {
