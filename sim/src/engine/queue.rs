@@ -133,6 +133,7 @@ impl<T> EventQueue<T> {
     }
 
     /// Removes the earliest event: `(time, seq, payload)`.
+    #[inline]
     pub(crate) fn pop(&mut self) -> Option<(Time, u64, T)> {
         let top = if self.in_radix {
             let top = self.radix.pop()?;
