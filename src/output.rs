@@ -35,6 +35,12 @@ macro_rules! say {
     ($($arg:tt)*) => { $crate::output::print_line(&format!($($arg)*)) };
 }
 
+/// Text collapsed onto one line (whitespace runs become one space), for `//` comments and
+/// one-line messages.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Multi-line text with each line made [`printable`] and the lines after the first indented,
 /// so a long message (a linearizability counterexample) stays readable under its heading.
 pub fn printable_lines(s: &str, indent: &str) -> String {

@@ -13,8 +13,9 @@
 use super::progress::Progress;
 use super::report::{self, MAX_SAVED_HITS, SHOWN};
 pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile, Undecided};
-use super::shrink::{self, ShrinkOptions, one_line};
+use super::shrink::{self, ShrinkOptions};
 use super::swarm::{self, SwarmSpec};
+use crate::output::one_line;
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::{self, Scenario};
 use protocols::checks::Expect;

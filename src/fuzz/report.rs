@@ -144,7 +144,7 @@ impl CampaignReport {
 /// The message with every run of digits replaced by `N`, whitespace collapsed: what stays the
 /// same when the same bug shows on other nodes, terms or times.
 pub fn normalize(message: &str) -> String {
-    let text = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = crate::output::one_line(message);
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     let mut in_number = false;

@@ -101,17 +101,12 @@ impl Shrunk {
                 "// Violation: {} at {:.6}s: {}\n",
                 v.invariant,
                 v.time_ns as f64 / 1e9,
-                one_line(&v.message)
+                crate::output::one_line(&v.message)
             );
         }
         h += &format!("// Trace hash {}.\n", self.outcome.trace_hash);
         h + &self.text
     }
-}
-
-/// Collapses a message onto one line for `//` comments.
-pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The search state: the best scenario so far and the run budget.

@@ -146,11 +146,6 @@ fn at_token(text: &str, line: usize, col: usize) -> (usize, usize) {
     line_col(text, offset + skip)
 }
 
-/// A value on one line, for messages.
-fn one_line(raw: &str) -> String {
-    raw.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// How a parameter is written, for messages.
 const PARAM_FORM: &str = r#"(path: "protocol.fanout", values: [1, 2])"#;
 
@@ -841,7 +836,7 @@ impl Grid<'_> {
                         format!(
                             "{}={}",
                             sf.spec.params[k].path,
-                            one_line(sf.raw(k, picks[k]))
+                            crate::output::one_line(sf.raw(k, picks[k]))
                         )
                     })
                     .collect();
@@ -854,7 +849,7 @@ impl Grid<'_> {
             offset,
             format!(
                 "value {} for {}{with}: {message}",
-                one_line(sf.raw(culprit, picks[culprit])),
+                crate::output::one_line(sf.raw(culprit, picks[culprit])),
                 sf.spec.params[culprit].path
             ),
         )
@@ -866,7 +861,13 @@ fn describe(sf: &SweepFile, picks: &[usize]) -> String {
     let parts: Vec<String> = picks
         .iter()
         .enumerate()
-        .map(|(i, &j)| format!("{}={}", sf.spec.params[i].path, one_line(sf.raw(i, j))))
+        .map(|(i, &j)| {
+            format!(
+                "{}={}",
+                sf.spec.params[i].path,
+                crate::output::one_line(sf.raw(i, j))
+            )
+        })
         .collect();
     parts.join(", ")
 }

@@ -147,8 +147,8 @@ pub struct Simulation<P: Protocol> {
 /// Called now and then during a run with the true time and the events processed so far.
 pub type Progress = Box<dyn FnMut(Time, u64)>;
 
-/// Events between calls to the progress callback.
-const PROGRESS_EVERY: u64 = 1 << 16;
+/// Events between memory checks and calls to the progress callback.
+const EVERY_64K: u64 = 1 << 16;
 
 impl<P: Protocol> Simulation<P> {
     /// A cluster of `sim.nodes` nodes of protocol `P`, not yet started.
@@ -355,17 +355,16 @@ impl<P: Protocol> Simulation<P> {
                 {
                     return Verdict::WallLimit;
                 }
-                // Reading the process's memory costs a few system calls: every 65,536 events.
-                if self.core.events & 0xffff == 0
-                    && let Some(why) = crate::memory::over(self.limits.max_memory)
-                {
-                    return Verdict::MemoryLimit(why);
+                // Reading the process's memory costs a few system calls, and progress is for
+                // people: both every 65,536 events.
+                if self.core.events.is_multiple_of(EVERY_64K) {
+                    if let Some(why) = crate::memory::over(self.limits.max_memory) {
+                        return Verdict::MemoryLimit(why);
+                    }
+                    if let Some(report) = self.progress.as_mut() {
+                        report(self.core.now, self.core.events);
+                    }
                 }
-            }
-            if self.core.events.is_multiple_of(PROGRESS_EVERY)
-                && let Some(report) = self.progress.as_mut()
-            {
-                report(self.core.now, self.core.events);
             }
             let entry = match self.core.ready.pop_front() {
                 Some(e) => e,
