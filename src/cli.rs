@@ -71,15 +71,17 @@ enum Command {
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
-        /// Write the trace as JSON lines (with several files, the scenario's file stem is
-        /// inserted: out.jsonl -> out.<stem>.jsonl).
+        /// Write the trace as JSON lines (with several files, each file's path below their
+        /// common folder is inserted: `run scenarios/ --trace t.jsonl` writes
+        /// t.raft.nemesis.jsonl, t.gossip.nemesis.jsonl, ...).
         #[arg(long, value_name = "OUT.jsonl")]
         trace: Option<PathBuf>,
         /// Print one JSON object per run instead of text.
         #[arg(long)]
         json: bool,
         /// Draw each run's time series (metrics, leader over time, messages per second) as PNG
-        /// and SVG into DIR (with several files, one subdirectory per scenario).
+        /// and SVG into DIR (with several files, one subdirectory per file, named like the
+        /// traces: DIR/raft.nemesis/).
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,
         /// Stop any run that takes longer than this in real time ("30s"); it is reported as
