@@ -231,9 +231,15 @@ impl Raft {
         let last = self.log.last_index();
         let pr = self.progress.get_mut(&from).expect("peer");
         pr.round = pr.round.max(round);
-        pr.inflight = pr.inflight.saturating_sub(1);
+        // Only a response that tells the leader something new moves flow control: a
+        // duplicated or stale one (datagram links duplicate and reorder) must not free a
+        // window slot or trigger a send, or every duplicate would start one more
+        // request/response chain and their number would grow without bound.
         if success {
-            pr.matched = pr.matched.max(match_index);
+            if match_index > pr.matched {
+                pr.inflight = pr.inflight.saturating_sub(1);
+                pr.matched = match_index;
+            }
             pr.next = pr.next.max(pr.matched + 1);
         } else {
             // Fast back-tracking: skip the follower's whole conflicting term.
@@ -241,7 +247,15 @@ impl Raft {
                 Some(i) => i + 1,
                 None => conflict_index,
             };
-            pr.next = next.clamp(pr.matched + 1, last + 1);
+            let next = next.clamp(pr.matched + 1, last + 1);
+            // A fresh rejection always lowers nextIndex (the follower rejected nextIndex-1);
+            // one that does not is a duplicate or answers an older probe.
+            if next >= pr.next {
+                ctx.cover("raft.stale_rejection_ignored");
+                return;
+            }
+            ctx.cover("raft.follower_backtracked");
+            pr.next = next;
             pr.inflight = 0;
         }
         let more = pr.next <= last;
