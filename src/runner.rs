@@ -65,6 +65,9 @@ pub struct Outcome {
     pub wall_ms: f64,
     /// Counters, and summaries of sample series.
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// Coverage points reached, with how many times (`Context::cover`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub coverage: BTreeMap<String, u64>,
     /// The build that ran it (`faultline::BUILD`).
     pub build: &'static str,
     /// With `run --check-determinism`: where two runs of this seed diverged.
@@ -160,6 +163,12 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
         virtual_time_ns: report.end_time.as_nanos(),
         wall_ms,
         metrics: metrics_json(&report.metrics),
+        coverage: report
+            .metrics
+            .coverage
+            .iter()
+            .map(|(k, &v)| (k.to_string(), v))
+            .collect(),
         samples: report
             .metrics
             .samples

@@ -245,7 +245,7 @@ fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
     let s = t.scenario(t.bug);
     let mut found = None;
     for seed in 0..t.seeds {
-        let m = faultline::fuzz::campaign::materialize(&s, seed);
+        let m = faultline::fuzz::campaign::materialize(&s, seed).unwrap();
         if !run("t", &m, &RunOptions::default()).matched {
             found = Some(m);
             break;
@@ -394,7 +394,9 @@ fn swarm_failures_are_saved_with_the_drawn_knobs_and_replay() {
         .map(|seed| {
             format!(
                 "{:?}",
-                faultline::fuzz::campaign::materialize(&load(&file).unwrap(), seed).network
+                faultline::fuzz::campaign::materialize(&load(&file).unwrap(), seed)
+                    .unwrap()
+                    .network
             )
         })
         .collect();

@@ -74,7 +74,8 @@ impl<P: Protocol> Built<P> {
     }
 }
 
-/// A metric a family (or its workload) records, for `faultline list`.
+/// A metric a family (or its workload) records, or a coverage point it marks, for
+/// `faultline list` and campaign reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MetricInfo {
     /// Its name in `sim::Metrics` (`raft.election_time_ms`).
@@ -195,6 +196,14 @@ pub trait Family: Send + Sync + 'static {
         vec![]
     }
 
+    /// The coverage points its nodes and monitors mark with `Context::cover` (`sim::Metrics::
+    /// cover`): the states worth reaching, each with a line on what it means. Campaigns list
+    /// the declared points never reached, and a point marked but not declared is reported as
+    /// such.
+    fn coverage(&self) -> Vec<MetricInfo> {
+        vec![]
+    }
+
     /// Validates a scenario's part before anything runs (config values, the cluster size, the
     /// workload against the config). Runs once per scenario; `build` may then assume it held.
     fn check(
@@ -270,6 +279,8 @@ pub trait DynFamily: Send + Sync {
     fn invariants(&self) -> Vec<InvariantInfo>;
     /// [`Family::metrics`], then the workload's.
     fn metrics(&self) -> Vec<MetricInfo>;
+    /// [`Family::coverage`].
+    fn coverage(&self) -> Vec<MetricInfo>;
     /// [`WorkloadConfig::NAME`].
     fn workload_name(&self) -> &'static str;
     /// [`WorkloadConfig::ABOUT`].
@@ -346,6 +357,9 @@ impl<F: Family> DynFamily for F {
         let mut m = Family::metrics(self);
         m.extend(F::Workload::metrics());
         m
+    }
+    fn coverage(&self) -> Vec<MetricInfo> {
+        Family::coverage(self)
     }
     fn workload_name(&self) -> &'static str {
         F::Workload::NAME

@@ -1,4 +1,9 @@
-//! Metrics recorded during a run: named counters and timestamped samples.
+//! Metrics recorded during a run: named counters, timestamped samples and coverage points.
+//!
+//! Coverage points are the states of a protocol worth reaching (a conflicting suffix
+//! truncated, a snapshot installed over a log, a vote refused for a stale log), marked with
+//! `Context::cover`; campaigns report which were reached and guide their search by them
+//! (`faultline fuzz --guided`). They never enter the trace hash.
 //!
 //! Names are `&'static str` so recording never allocates a key. Maps are `BTreeMap`, so any
 //! output built from them is in a fixed order.
@@ -13,6 +18,8 @@ pub struct Metrics {
     pub counters: BTreeMap<&'static str, u64>,
     /// Named samples, each with the true time it was recorded at.
     pub samples: BTreeMap<&'static str, Vec<(Time, f64)>>,
+    /// Coverage points reached, with how many times.
+    pub coverage: BTreeMap<&'static str, u64>,
 }
 
 impl Metrics {
@@ -24,6 +31,11 @@ impl Metrics {
     /// Records one sample.
     pub fn sample(&mut self, name: &'static str, at: Time, value: f64) {
         self.samples.entry(name).or_default().push((at, value));
+    }
+
+    /// Marks a coverage point as reached once more.
+    pub fn cover(&mut self, point: &'static str) {
+        *self.coverage.entry(point).or_insert(0) += 1;
     }
 
     /// A counter's value (0 if never counted).

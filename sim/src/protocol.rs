@@ -280,6 +280,14 @@ impl<P: Protocol> Context<'_, P> {
         self.metrics().count(name, n);
     }
 
+    /// Marks a coverage point as reached: a state of the protocol worth exploring, named
+    /// `family.what` (`raft.truncate.conflict`). Campaigns report how often each point was
+    /// reached and, with `--guided`, keep the schedules that reach new ones. Declare the
+    /// points in `Family::coverage` so a campaign can list those never reached.
+    pub fn cover(&mut self, point: &'static str) {
+        self.metrics().cover(point);
+    }
+
     /// Records a named sample (for example a latency in milliseconds) at the current time.
     pub fn sample(&mut self, name: &'static str, value: f64) {
         let now = self.true_time();

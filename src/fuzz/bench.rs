@@ -83,7 +83,11 @@ pub fn first_failure(t: &BugTarget, limit: u64) -> FirstFailure {
     while start < limit {
         let end = (start + chunk).min(limit);
         let hit = (start..end).into_par_iter().find_map_first(|seed| {
-            let o = runner::run(t.name, &materialize(&s, seed), &RunOptions::default());
+            let o = runner::run(
+                t.name,
+                &materialize(&s, seed).expect("campaign scenarios draw valid knobs"),
+                &RunOptions::default(),
+            );
             (!o.matched).then(|| (seed, failure_key(&o)))
         });
         if let Some((seed, key)) = hit {
@@ -154,9 +158,16 @@ mod tests {
         // No lower seed fails.
         let s = t.scenario(t.bug);
         for lower in 0..seed {
-            assert!(runner::run("t", &materialize(&s, lower), &RunOptions::default()).matched);
+            assert!(
+                runner::run(
+                    "t",
+                    &materialize(&s, lower).unwrap(),
+                    &RunOptions::default()
+                )
+                .matched
+            );
         }
-        assert!(!runner::run("t", &materialize(&s, seed), &RunOptions::default()).matched);
+        assert!(!runner::run("t", &materialize(&s, seed).unwrap(), &RunOptions::default()).matched);
         assert!(t.invariants.contains(&f.key.as_deref().unwrap()));
     }
 }

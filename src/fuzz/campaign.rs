@@ -14,7 +14,7 @@ use super::progress::Progress;
 use super::report::{self, MAX_SAVED_HITS, SHOWN};
 pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile, Undecided};
 use super::shrink::{self, ShrinkOptions};
-use super::swarm::{self, SwarmSpec};
+use super::swarm;
 use crate::output::one_line;
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::{self, Scenario};
@@ -103,14 +103,21 @@ pub fn failure_key(o: &Outcome) -> String {
 }
 
 /// The scenario as it runs with `seed`: swarm knobs drawn and written in, the nemesis's faults
-/// materialized into the explicit list, no `nemesis` and no `swarm` section.
-pub fn materialize(s: &Scenario, seed: u64) -> Scenario {
-    let mut out = swarm::apply(s, seed);
+/// materialized into the explicit list, no `nemesis` and no `swarm` section. `Err` when the
+/// swarm's drawn parameters make an invalid scenario.
+pub fn materialize(s: &Scenario, seed: u64) -> Result<Scenario, String> {
+    draw(s, seed).map(|d| d.scenario)
+}
+
+/// [`materialize`], with what the swarm drew.
+pub fn draw(s: &Scenario, seed: u64) -> Result<swarm::Drawn, String> {
+    let mut d = swarm::draw(s, seed)?;
+    let out = &mut d.scenario;
     out.seed = seed;
     out.faults = out.fault_list(seed);
     out.nemesis = None;
     out.swarm = None;
-    out
+    Ok(d)
 }
 
 /// The scenario as RON text, in the format `scenario::parse` reads.
@@ -147,10 +154,11 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
 fn failure_text(
     source: &Path,
     original: &Scenario,
-    drawn: &Scenario,
+    d: &swarm::Drawn,
     o: &Outcome,
     path: &Path,
 ) -> String {
+    let drawn = &d.scenario;
     let mut h = format!(
         "// Found by `{} fuzz {}` with seed {}: {} ({}).\n",
         crate::cli::program(),
@@ -170,10 +178,7 @@ fn failure_text(
         h += &format!("// Detail: {}\n", one_line(d));
     }
     if original.swarm.is_some() {
-        h += &format!(
-            "// Swarm knobs drawn for this seed: {}.\n",
-            SwarmSpec::describe(drawn)
-        );
+        h += &format!("// Swarm knobs drawn for this seed: {}.\n", d.describe());
     }
     h += &format!("// Build: {}.\n", crate::BUILD);
     h += &format!(
@@ -235,7 +240,8 @@ struct Found {
 
 /// Runs one seed; a failure or a hit comes back with its file's text when `out` is set.
 fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>, String> {
-    let drawn = materialize(&cfg.scenario, seed);
+    let d = draw(&cfg.scenario, seed)?;
+    let drawn = &d.scenario;
     let o = runner::run(name, &drawn, &RunOptions::default());
     let mut class = classify(drawn.expect(), &o);
     let mut key = failure_key(&o);
@@ -309,7 +315,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
     let mut text = None;
     if let Some(dir) = &cfg.out {
         let path = failure_path(dir, &cfg.file, seed);
-        let body = failure_text(&cfg.file, &cfg.scenario, &drawn, &o, &path);
+        let body = failure_text(&cfg.file, &cfg.scenario, &d, &o, &path);
         // A saved file that does not parse back would be a useless bug report: check it now.
         scenario::parse_with(&cfg.registry, &path.display().to_string(), &body)
             .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
@@ -557,7 +563,7 @@ mod tests {
             network: (links: Datagram), nemesis: (faults: [Crash, Partition]),
             swarm: (loss: (0.0, 0.2), faults: [Crash, Partition]))"#;
         let s = scenario::parse("t.ron", text).unwrap();
-        let m = materialize(&s, 9);
+        let m = materialize(&s, 9).unwrap();
         assert!(!m.faults.is_empty());
         let back = scenario::parse("t.ron", &to_text(&m))
             .unwrap_or_else(|e| panic!("{e}\n{}", to_text(&m)));

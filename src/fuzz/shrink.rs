@@ -297,7 +297,7 @@ pub fn shrink(
     original: &Scenario,
     opts: ShrinkOptions,
 ) -> Result<Shrunk, String> {
-    let start = materialize(original, original.seed);
+    let start = materialize(original, original.seed)?;
     let outcome = runner::run(file, &start, &RunOptions::default());
     if outcome.matched {
         return Err(format!(

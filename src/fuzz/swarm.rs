@@ -1,18 +1,29 @@
 //! Swarm testing: per seed, draw the knobs themselves (latency distribution, loss,
-//! duplication, which nemesis fault kinds are enabled) within ranges the scenario gives.
+//! duplication, which nemesis fault kinds are enabled, and any field of the scenario — protocol
+//! switches, link kinds, nemesis overlap — from a list of values) within what the scenario
+//! gives.
 //!
 //! Follows Groce et al., "Swarm Testing" (ISSTA 2012) and TigerBeetle's VOPR: a campaign where
 //! every seed uses every fault kind at once explores less than one where each seed uses a
 //! random subset, because some bugs need a fault kind to be *absent* (a crash that keeps
 //! resetting the state a partition would otherwise corrupt). The knobs are drawn from their own
 //! stream, so enabling swarm never changes network, workload or nemesis draws for a given
-//! configuration, and [`apply`] returns a plain scenario with the drawn knobs written in and no
+//! configuration, and [`draw`] returns a plain scenario with the drawn knobs written in and no
 //! `swarm` section: the file saved for a failure replays without knowing about swarm.
+//!
+//! `params` work like a sweep's parameters (`docs/sweeps.md`): a path into the scenario and
+//! the values it may take, written as in a scenario file. The scenario is serialized, each
+//! drawn value set at its path ([`crate::sweep::tree`]) and the text parsed again, so a drawn
+//! combination is validated like a file; each value alone is checked when the scenario is
+//! read ([`check_params`]).
 
 use crate::scenario::Scenario;
 use crate::scenario::nemesis::NemesisKind;
 use crate::scenario::spec::LinksSpec;
 use crate::scenario::validate::Probability;
+use crate::sweep::Param;
+use crate::sweep::tree;
+use protocols::family::Registry;
 use serde::{Deserialize, Serialize};
 use sim::rng::{self, Purpose};
 
@@ -34,7 +45,14 @@ pub struct SwarmSpec {
     pub faults: Vec<NemesisKind>,
     /// Probability that each kind in `faults` is enabled for a seed (default 0.5).
     pub fault_chance: Option<Probability>,
+    /// Fields drawn from lists of values, one value each per seed, uniformly:
+    /// `(path: "protocol.pre_vote", values: [false, true])`. Paths are as in sweeps
+    /// (`protocol.snapshot_every`, `network.links`, `nemesis.overlap`).
+    pub params: Vec<Param>,
 }
+
+/// The most `swarm.params` a scenario may have, and values per parameter.
+pub const MAX_PARAMS: usize = 64;
 
 impl SwarmSpec {
     /// Checks the ranges against the scenario they will be applied to.
@@ -47,9 +65,10 @@ impl SwarmSpec {
                         lo.0, hi.0
                     ));
                 }
-                if hi.0 > 0.0 && s.network.links == LinksSpec::Stream {
+                if hi.0 > 0.0 && s.network.links == LinksSpec::Stream && !self.draws_links() {
                     return Err(format!(
-                        "swarm.{name} needs `network: (links: Datagram)`: stream links are reliable"
+                        "swarm.{name} needs `network: (links: Datagram)` (or `network.links` \
+                         among swarm.params): stream links are reliable"
                     ));
                 }
             }
@@ -64,29 +83,76 @@ impl SwarmSpec {
                     .into(),
             );
         }
+        if self.params.len() > MAX_PARAMS {
+            return Err(format!(
+                "swarm.params has {} parameters; at most {MAX_PARAMS}",
+                self.params.len()
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, p) in self.params.iter().enumerate() {
+            let steps = tree::parse_path(&p.path)
+                .map_err(|e| format!("swarm.params[{i}] {:?}: {}", p.path, e.message))?;
+            if matches!(steps.first(), Some((_, tree::Step::Field(f))) if ["swarm", "seed"].contains(&f.as_str()))
+            {
+                return Err(format!(
+                    "swarm.params[{i}] {:?}: the swarm cannot draw its own seed or section",
+                    p.path
+                ));
+            }
+            if p.values.is_empty() || p.values.len() > MAX_PARAMS {
+                return Err(format!(
+                    "swarm.params[{i}] {:?} needs 1 to {MAX_PARAMS} values, has {}",
+                    p.path,
+                    p.values.len()
+                ));
+            }
+            if !seen.insert(tree::show_path(&steps)) {
+                return Err(format!(
+                    "swarm.params[{i}] {:?} is drawn twice: list its values once",
+                    p.path
+                ));
+            }
+        }
         Ok(())
     }
 
+    /// Whether a parameter draws the link kind.
+    fn draws_links(&self) -> bool {
+        self.params.iter().any(|p| p.path.trim() == "network.links")
+    }
+}
+
+/// What the swarm drew for one seed.
+#[derive(Clone, Debug)]
+pub struct Drawn {
+    /// The scenario with everything drawn written in, and no `swarm` section.
+    pub scenario: Scenario,
+    /// Each knob and the value drawn, as written in a file (`protocol.pre_vote = true`).
+    pub choices: Vec<(String, String)>,
+}
+
+impl Drawn {
     /// The drawn knobs as a sentence, for failure file headers.
-    pub fn describe(drawn: &Scenario) -> String {
-        let kinds = drawn
-            .nemesis
-            .as_ref()
-            .map(|n| format!("{:?}", n.faults))
-            .unwrap_or_else(|| "none".into());
-        format!(
-            "latency {:?}, loss {}, duplicate {}, nemesis kinds {kinds}",
-            drawn.network.latency, drawn.network.loss.0, drawn.network.duplicate.0
-        )
+    pub fn describe(&self) -> String {
+        self.choices
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
 /// The scenario with the knobs drawn for `seed` written in and its `swarm` section removed;
-/// a scenario without one is returned unchanged.
-pub fn apply(s: &Scenario, seed: u64) -> Scenario {
+/// a scenario without one is returned unchanged. `Err` when the drawn `params` together make
+/// an invalid scenario (each value alone was checked when the file was read).
+pub fn draw(s: &Scenario, seed: u64) -> Result<Drawn, String> {
     let mut out = s.clone();
     let Some(w) = out.swarm.take() else {
-        return out;
+        return Ok(Drawn {
+            scenario: out,
+            choices: vec![],
+        });
     };
     let mut rng = rng::stream(seed, Purpose::Other(SWARM_STREAM));
     // Every draw happens whether or not its knob is set, so adding one knob to a scenario
@@ -99,15 +165,55 @@ pub fn apply(s: &Scenario, seed: u64) -> Scenario {
         .map(|_| rng::chance(&mut rng, chance))
         .collect();
     let keep_one = rng::index(&mut rng, w.faults.len().max(1));
+    let picks: Vec<usize> = w
+        .params
+        .iter()
+        .map(|p| rng::index(&mut rng, p.values.len().max(1)))
+        .collect();
 
+    let mut choices = vec![];
+    if !w.params.is_empty() {
+        let set: Vec<(&str, &str)> = w
+            .params
+            .iter()
+            .zip(&picks)
+            .map(|(p, &i)| (p.path.as_str(), p.values[i].get_ron()))
+            .collect();
+        out = with_values(&out, &set).map_err(|e| {
+            format!(
+                "seed {seed}: the swarm drew {} and the scenario is then invalid: {e}",
+                set.iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        choices.extend(
+            set.iter()
+                .map(|(k, v)| (k.to_string(), v.trim().to_string())),
+        );
+    }
     if let Some(l) = w.latency.get(latency_pick) {
         out.network.latency = *l;
+        choices.push(("network.latency".into(), format!("{l:?}")));
     }
     let within = |r: Option<(Probability, Probability)>, u: f64, old: Probability| {
         r.map_or(old, |(lo, hi)| Probability(lo.0 + (hi.0 - lo.0) * u))
     };
-    out.network.loss = within(w.loss, loss_u, out.network.loss);
-    out.network.duplicate = within(w.duplicate, duplicate_u, out.network.duplicate);
+    // Loss and duplication need datagram links (which a parameter may have left out).
+    if out.network.links == LinksSpec::Datagram {
+        out.network.loss = within(w.loss, loss_u, out.network.loss);
+        out.network.duplicate = within(w.duplicate, duplicate_u, out.network.duplicate);
+        if w.loss.is_some() {
+            choices.push(("network.loss".into(), format!("{}", out.network.loss.0)));
+        }
+        if w.duplicate.is_some() {
+            choices.push((
+                "network.duplicate".into(),
+                format!("{}", out.network.duplicate.0),
+            ));
+        }
+    }
     if let Some(n) = out.nemesis.as_mut()
         && !w.faults.is_empty()
     {
@@ -121,9 +227,50 @@ pub fn apply(s: &Scenario, seed: u64) -> Scenario {
         if kinds.is_empty() {
             kinds.push(w.faults[keep_one]);
         }
+        choices.push(("nemesis.faults".into(), format!("{kinds:?}")));
         n.faults = kinds;
     }
-    out
+    Ok(Drawn {
+        scenario: out,
+        choices,
+    })
+}
+
+/// `s` with each `(path, value)` set, parsed again (so validated like a file).
+fn with_values(s: &Scenario, set: &[(&str, &str)]) -> Result<Scenario, String> {
+    let text = ron::to_string(s).map_err(|e| format!("cannot serialize the scenario: {e}"))?;
+    let mut root = tree::parse(&text)?;
+    for (path, value) in set {
+        let node = tree::parse(value).map_err(|e| format!("{path}: {value}: {e}"))?;
+        tree::set(&mut root, path, node).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let mut registry = Registry::new();
+    registry.insert(s.protocol.family.clone());
+    crate::scenario::parse_with(&registry, &s.name, &root.to_string())
+        .map_err(|e| crate::output::one_line(&e.message))
+}
+
+/// Checks each of `swarm.params`' values alone against the scenario (with the others at
+/// their values in the file), so a typo is reported when the file is read, not at some seed.
+pub fn check_params(s: &Scenario) -> Result<(), String> {
+    let Some(w) = &s.swarm else { return Ok(()) };
+    if w.params.is_empty() {
+        return Ok(());
+    }
+    let mut base = s.clone();
+    base.swarm = None;
+    for (i, p) in w.params.iter().enumerate() {
+        for v in &p.values {
+            with_values(&base, &[(p.path.as_str(), v.get_ron())]).map_err(|e| {
+                format!(
+                    "swarm.params[{i}] ({}) value {}: {e}",
+                    p.path,
+                    v.get_ron().trim()
+                )
+            })?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -145,7 +292,7 @@ mod tests {
         let mut latencies = std::collections::BTreeSet::new();
         let mut kind_sets = std::collections::BTreeSet::new();
         for seed in 0..64 {
-            let a = apply(&s, seed);
+            let a = draw(&s, seed).unwrap().scenario;
             assert!(a.swarm.is_none());
             assert!(
                 (0.1..=0.2).contains(&a.network.loss.0),
@@ -160,7 +307,10 @@ mod tests {
             latencies.insert(format!("{:?}", a.network.latency));
             kind_sets.insert(format!("{kinds:?}"));
             // The same seed draws the same knobs.
-            assert_eq!(format!("{:?}", apply(&s, seed)), format!("{a:?}"));
+            assert_eq!(
+                format!("{:?}", draw(&s, seed).unwrap().scenario),
+                format!("{a:?}")
+            );
         }
         assert_eq!(latencies.len(), 2, "both latency choices are drawn");
         assert!(
@@ -180,6 +330,58 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("min <= max")
+        );
+    }
+
+    fn raft(swarm: &str) -> Result<Scenario, crate::scenario::ScenarioError> {
+        let text = format!(
+            "Scenario(name: \"s\", protocol: Raft(()), nodes: 3, duration: \"3s\", nemesis: (faults: [Crash]), swarm: {swarm})"
+        );
+        crate::scenario::parse("t.ron", &text)
+    }
+
+    #[test]
+    fn params_draw_every_value_and_write_them_into_the_scenario() {
+        let s = raft(
+            "(params: [(path: \"protocol.pre_vote\", values: [false, true]), (path: \"protocol.reads\", values: [Log, Lease]), (path: \"network.links\", values: [Stream, Datagram])], loss: (0.1, 0.1))",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..32 {
+            let d = draw(&s, seed).unwrap();
+            let c: &protocols::raft::RaftConfig = d.scenario.protocol.config_as().unwrap();
+            let links = d.scenario.network.links;
+            // Loss is drawn only onto datagram links.
+            assert_eq!(
+                d.scenario.network.loss.0 > 0.0,
+                links == LinksSpec::Datagram
+            );
+            let described = d.describe();
+            assert!(
+                described.contains(&format!("protocol.pre_vote = {}", c.pre_vote)),
+                "{described}"
+            );
+            assert!(d.scenario.swarm.is_none());
+            seen.insert((c.pre_vote, format!("{:?}", c.reads), format!("{links:?}")));
+        }
+        assert_eq!(seen.len(), 8, "every combination is drawn: {seen:?}");
+    }
+
+    #[test]
+    fn params_are_checked_when_the_file_is_read() {
+        let e = raft("(params: [(path: \"protocol.pre_vot\", values: [true])])").unwrap_err();
+        assert!(e.message.contains("pre_vot"), "{e}");
+        let e = raft("(params: [(path: \"protocol.reads\", values: [Log, Leese])])").unwrap_err();
+        assert!(e.message.contains("Leese"), "{e}");
+        let e = raft("(params: [(path: \"nodes\", values: [3]), (path: \"nodes\", values: [5])])")
+            .unwrap_err();
+        assert!(e.message.contains("drawn twice"), "{e}");
+        let e = raft("(params: [(path: \"swarm.params\", values: [[]])])").unwrap_err();
+        assert!(e.message.contains("own seed or section"), "{e}");
+        // Loss on stream links is fine when the links are drawn too.
+        assert!(
+            raft("(loss: (0.0, 0.1), params: [(path: \"network.links\", values: [Stream, Datagram])])")
+                .is_ok()
         );
     }
 }

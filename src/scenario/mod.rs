@@ -304,6 +304,7 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
         })?;
     if let Some(w) = &s.swarm {
         w.validate(&s).map_err(|m| at("swarm", m))?;
+        crate::fuzz::swarm::check_params(&s).map_err(|m| at("swarm", m))?;
     }
     if let Expect::Violates(inv) = s.expect.0
         && !s.checks().has(inv)

@@ -66,7 +66,7 @@ fn one() -> u64 {
 
 /// One parameter: a path into the scenario and the values it takes, written as they would
 /// be in the scenario file (`Push`, `1000`, `("100ms", "200ms")`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
     /// Dotted field names from the scenario's top level, each followed by any number of list
