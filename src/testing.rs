@@ -231,6 +231,7 @@ impl Campaign {
             progress: false,
             max_failures: Some(1),
             check_determinism: if self.determinism { 100 } else { 0 },
+            guided: false,
         };
         let report = campaign::run_campaign(&cfg)?;
         if let Some(f) = report.failures.first() {

@@ -75,6 +75,7 @@ fn config(
         progress: false,
         max_failures: None,
         check_determinism: 0,
+        guided: false,
     }
 }
 
@@ -424,6 +425,7 @@ fn fuzz_and_shrink_commands_write_junit_and_shrunk_files_with_their_exit_codes()
         max_failures: None,
         fail_fast: false,
         check_determinism: None,
+        guided: false,
         json: true,
         quiet: true,
     };

@@ -259,6 +259,7 @@ fn fuzzing_a_user_family_saves_and_shrinks_failures_that_replay() {
         max_failures: Some(2),
         fail_fast: false,
         check_determinism: Some(50),
+        guided: false,
         json: true,
         quiet: true,
     };

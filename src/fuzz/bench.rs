@@ -46,6 +46,7 @@ pub fn throughput(seeds: u64) -> Throughput {
         progress: false,
         max_failures: None,
         check_determinism: 0,
+        guided: false,
     };
     let r = run_campaign(&cfg).expect("nothing is written");
     Throughput {

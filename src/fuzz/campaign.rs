@@ -10,9 +10,11 @@
 //! is lost and nothing is duplicated; the temporaries a killed campaign left are removed. Which seeds a shard runs is fixed by the arguments alone, never by
 //! timing; only `--budget` (a wall-time limit) can end a campaign early.
 
+use super::coverage;
+use super::guided::{self, Entry, Guide};
 use super::progress::Progress;
 use super::report::{self, MAX_SAVED_HITS, SHOWN};
-pub use super::report::{CampaignReport, Failure, Group, Hits, ShrunkFile, Undecided};
+pub use super::report::{CampaignReport, Failure, Group, GuidedStats, Hits, ShrunkFile, Undecided};
 use super::shrink::{self, ShrinkOptions};
 use super::swarm;
 use crate::output::one_line;
@@ -82,6 +84,10 @@ pub struct CampaignConfig {
     /// Run this percentage of seeds (0 to 100, chosen by seed) twice and report a difference
     /// as a `nondeterministic` failure.
     pub check_determinism: u32,
+    /// Coverage-guided: half the runs mutate schedules that reached new coverage
+    /// ([`super::guided`]); the range's seeds are the fresh ones, and its length the number of
+    /// runs.
+    pub guided: bool,
 }
 
 /// What a failure is "the same as" when shrinking and grouping: the violated invariant, or
@@ -154,16 +160,21 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
 fn failure_text(
     source: &Path,
     original: &Scenario,
-    d: &swarm::Drawn,
+    c: &Candidate,
     o: &Outcome,
     path: &Path,
 ) -> String {
+    let d = &c.drawn;
     let drawn = &d.scenario;
     let mut h = format!(
-        "// Found by `{} fuzz {}` with seed {}: {} ({}).\n",
+        "// Found by `{} fuzz {}` with seed {}{}: {} ({}).\n",
         crate::cli::program(),
         source.display(),
         drawn.seed,
+        c.mutant
+            .as_ref()
+            .map(|(k, how)| format!(" (guided run {k}: {how})"))
+            .unwrap_or_default(),
         o.verdict,
         failure_key(o)
     );
@@ -238,11 +249,69 @@ struct Found {
     text: Option<(PathBuf, String)>,
 }
 
-/// Runs one seed; a failure or a hit comes back with its file's text when `out` is set.
-fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>, String> {
-    let d = draw(&cfg.scenario, seed)?;
+/// One run of a campaign: a seed's draw, or (guided) a mutant of a corpus entry.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// The seed it runs with (network, workload and node randomness).
+    pub seed: u64,
+    /// The scenario as it runs (no nemesis, no swarm) and what the swarm drew.
+    pub drawn: swarm::Drawn,
+    /// For a mutant: its number in the campaign and what was changed, for names and headers.
+    pub mutant: Option<(u64, String)>,
+}
+
+/// One run to make in a batch: a seed of the range, or a candidate the guide made (with the
+/// corpus entry it was drawn from).
+enum Job {
+    Seed(u64),
+    Made(Box<Candidate>, Option<Entry>),
+}
+
+impl Job {
+    fn seed(&self) -> u64 {
+        match self {
+            Job::Seed(s) => *s,
+            Job::Made(c, _) => c.seed,
+        }
+    }
+}
+
+/// What one run gave: a failure or hit worth reporting, and the coverage it reached.
+struct RunResult {
+    found: Option<Found>,
+    coverage: coverage::RunCoverage,
+}
+
+/// Runs one seed's draw.
+fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<RunResult, String> {
+    let c = Candidate {
+        seed,
+        drawn: draw(&cfg.scenario, seed)?,
+        mutant: None,
+    };
+    run_candidate(cfg, name, &c)
+}
+
+/// Runs one candidate; a failure or a hit comes back with its file's text when `out` is set.
+fn run_candidate(cfg: &CampaignConfig, name: &str, c: &Candidate) -> Result<RunResult, String> {
+    let d = &c.drawn;
     let drawn = &d.scenario;
-    let o = runner::run(name, &drawn, &RunOptions::default());
+    let o = runner::run(name, drawn, &RunOptions::default());
+    let coverage = o.coverage.clone();
+    let found = judge_run(cfg, name, c, o)?;
+    Ok(RunResult { found, coverage })
+}
+
+/// Classifies a finished run and, for a failure or a hit, prepares its report and file.
+fn judge_run(
+    cfg: &CampaignConfig,
+    name: &str,
+    c: &Candidate,
+    o: Outcome,
+) -> Result<Option<Found>, String> {
+    let seed = c.seed;
+    let d = &c.drawn;
+    let drawn = &d.scenario;
     let mut class = classify(drawn.expect(), &o);
     let mut key = failure_key(&o);
     let mut message = o
@@ -252,11 +321,11 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
         .or_else(|| o.detail.clone())
         .unwrap_or_default();
     if rechecked(seed, cfg.check_determinism) {
-        let again = runner::run(name, &drawn, &RunOptions::default());
+        let again = runner::run(name, drawn, &RunOptions::default());
         if again.trace_hash != o.trace_hash || again.verdict != o.verdict {
             class = Class::Failure;
             key = NONDETERMINISTIC.into();
-            message = runner::check_determinism(name, &drawn, seed)
+            message = runner::check_determinism(name, drawn, seed)
                 .err()
                 .unwrap_or_else(|| {
                     format!(
@@ -302,7 +371,7 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
         trace_hash: o.trace_hash.clone(),
         file: None,
         // `run` ignores `swarm`, so only the saved file replays a swarm seed's knobs.
-        replay: if cfg.scenario.swarm.is_some() {
+        replay: if cfg.scenario.swarm.is_some() || c.mutant.is_some() {
             format!(
                 "{p} fuzz {name} --seeds {seed}..={seed} --out DIR, then {p} run the saved file",
                 p = crate::cli::program()
@@ -314,8 +383,11 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<Option<Found>
     };
     let mut text = None;
     if let Some(dir) = &cfg.out {
-        let path = failure_path(dir, &cfg.file, seed);
-        let body = failure_text(&cfg.file, &cfg.scenario, &d, &o, &path);
+        let mut path = failure_path(dir, &cfg.file, seed);
+        if let Some((k, _)) = &c.mutant {
+            path.set_extension(format!("g{k}.ron"));
+        }
+        let body = failure_text(&cfg.file, &cfg.scenario, c, &o, &path);
         // A saved file that does not parse back would be a useless bug report: check it now.
         scenario::parse_with(&cfg.registry, &path.display().to_string(), &body)
             .map_err(|e| format!("internal error: a failure file does not parse back: {e}"))?;
@@ -381,7 +453,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
     let pool = crate::cli::worker_pool(cfg.jobs)?;
     let progress = Progress::new(planned, cfg.progress);
     let chunk = 32 * pool.current_num_threads().max(1);
-    let mut seeds = cfg.shard.iter(cfg.start, cfg.end).peekable();
+    let mut seeds = cfg.shard.iter(cfg.start, cfg.end);
     let mut seeds_run = 0u64;
     let mut determinism_checked = 0u64;
     let mut undecided = Undecided::default();
@@ -401,29 +473,63 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         }
         Ok(())
     };
-    while seeds.peek().is_some() {
+    let mut guide = cfg.guided.then(|| Guide::new(&cfg.scenario, cfg.start));
+    let mut tally = coverage::Tally::default();
+    let mut started = 0u64;
+    while started < planned {
         if failures.len() >= max_failures || cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
             break;
         }
-        let batch: Vec<u64> = seeds.by_ref().take(chunk).collect();
-        let results: Vec<Option<Result<Option<Found>, String>>> = pool.install(|| {
+        let batch: Vec<Job> = match guide.as_mut() {
+            Some(g) => {
+                let n = (planned - started).min(guided::BATCH as u64) as usize;
+                g.next_batch(&mut seeds, n)?
+                    .into_iter()
+                    .map(|(c, e)| Job::Made(Box::new(c), Some(e)))
+                    .collect()
+            }
+            None => seeds.by_ref().take(chunk).map(Job::Seed).collect(),
+        };
+        if batch.is_empty() {
+            break;
+        }
+        started += batch.len() as u64;
+        let results: Vec<Option<Result<RunResult, String>>> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|&seed| {
+                .map(|job| {
                     if cfg.budget.is_some_and(|b| progress.elapsed() >= b) {
                         return None;
                     }
-                    let r = run_seed(cfg, &name, seed);
-                    progress.tick(matches!(r, Ok(Some(Found { hit: false, .. }))));
+                    let r = match job {
+                        Job::Seed(seed) => run_seed(cfg, &name, *seed),
+                        Job::Made(c, _) => run_candidate(cfg, &name, c),
+                    };
+                    progress.tick(matches!(
+                        r,
+                        Ok(RunResult {
+                            found: Some(Found { hit: false, .. }),
+                            ..
+                        })
+                    ));
                     Some(r)
                 })
                 .collect()
         });
-        for (&seed, r) in batch.iter().zip(results) {
+        for (job, r) in batch.into_iter().zip(results) {
             let Some(r) = r else { continue };
+            let seed = job.seed();
             seeds_run += 1;
             determinism_checked += u64::from(rechecked(seed, cfg.check_determinism));
-            let Some(found) = r? else { continue };
+            let r = r?;
+            let new = tally.add(seed, &r.coverage);
+            if let (Some(g), Job::Made(_, Some(entry))) = (guide.as_mut(), job)
+                && new > 0
+            {
+                g.keep(entry);
+            }
+            let found = r.found;
+            let Some(found) = found else { continue };
             // Kept (and their files written) in seed order, up to the limits.
             if found.undecided {
                 undecided.count += 1;
@@ -519,6 +625,11 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         groups,
         failures,
         hits,
+        coverage: tally.report(&cfg.scenario.protocol.family.coverage()),
+        guided: guide.map(|g| GuidedStats {
+            corpus: g.corpus_len(),
+            mutants: g.mutants(),
+        }),
     })
 }
 

@@ -48,10 +48,25 @@ pub fn junit_xml(r: &CampaignReport) -> String {
         failing + 1,
         r.wall_secs
     );
+    // The build, then coverage: points reached of those declared, and the runs reaching each.
     x += &format!(
-        "    <properties><property name=\"build\" value=\"{}\"/></properties>\n",
+        "    <properties><property name=\"build\" value=\"{}\"/>",
         escape(&r.build)
     );
+    if !r.coverage.points.is_empty() {
+        x += &format!(
+            "<property name=\"coverage\" value=\"{} of {} points reached\"/>",
+            r.coverage.reached, r.coverage.declared
+        );
+        for p in &r.coverage.points {
+            x += &format!(
+                "<property name=\"coverage.{}\" value=\"{}\"/>",
+                escape(&p.point),
+                p.runs
+            );
+        }
+    }
+    x += "</properties>\n";
     for g in &r.groups {
         x += &format!(
             "    <testcase classname=\"{class}\" name=\"{}\">\n",
@@ -158,6 +173,8 @@ mod tests {
             groups: group(&failures),
             failures,
             hits: None,
+            coverage: Default::default(),
+            guided: None,
         };
         let x = junit_xml(&r);
         assert_eq!(x.matches("<testcase ").count(), 2, "{x}");

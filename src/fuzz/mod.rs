@@ -14,6 +14,8 @@
 
 pub mod bench;
 pub mod campaign;
+pub mod coverage;
+pub mod guided;
 pub mod junit;
 pub mod pin;
 pub mod progress;
@@ -74,6 +76,13 @@ pub struct FuzzArgs {
     /// (FoundationDB re-runs about 5%).
     #[arg(long, value_name = "P", value_parser = parse_percent)]
     pub check_determinism: Option<u32>,
+    /// Coverage-guided: keep the runs that reached new coverage points (or a point a new
+    /// number of times) and spend half the runs mutating them — adding, dropping, moving or
+    /// retargeting a fault, redrawing a swarm knob or the seed — instead of drawing fresh
+    /// seeds. The range's length is the number of runs; its seeds are the fresh ones, in
+    /// order. The same arguments give the same campaign whatever --jobs is.
+    #[arg(long, conflicts_with = "shard")]
+    pub guided: bool,
     /// Print the summary as one JSON object (progress still goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -189,6 +198,7 @@ pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
             args.max_failures
         },
         check_determinism: args.check_determinism.unwrap_or(0),
+        guided: args.guided,
     };
     let report = match campaign::run_campaign(&cfg) {
         Ok(r) => r,

@@ -131,6 +131,20 @@ pub struct CampaignReport {
     /// For a known-bug scenario (`expect: Violates(X)`): how often X was found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hits: Option<Hits>,
+    /// Which of the family's coverage points the runs reached.
+    pub coverage: super::coverage::CoverageReport,
+    /// For a guided campaign: the corpus it kept and the mutants it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guided: Option<GuidedStats>,
+}
+
+/// What a guided campaign kept and ran.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GuidedStats {
+    /// Runs kept for reaching new coverage.
+    pub corpus: usize,
+    /// Runs that were mutants of those (the rest were fresh seeds).
+    pub mutants: u64,
 }
 
 impl CampaignReport {
@@ -271,6 +285,13 @@ pub fn summary_text(r: &CampaignReport) -> String {
             r.determinism_checked
         );
     }
+    if let Some(g) = &r.guided {
+        s += &format!(
+            "  guided: {} run(s) were mutants of the {} kept for reaching new coverage; the rest fresh seeds\n",
+            g.mutants, g.corpus
+        );
+    }
+    s += &r.coverage.text();
     for g in &r.groups {
         s += &format!(
             "  [{}x] {}\n      seeds: {}\n      replay: {}\n",

@@ -143,10 +143,105 @@ impl Drawn {
     }
 }
 
+/// Every draw the swarm makes for one seed, before it is applied: guided fuzzing changes one
+/// at a time (see [`Picks::redraw_one`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Picks {
+    latency: usize,
+    loss: f64,
+    duplicate: f64,
+    kinds: Vec<bool>,
+    keep_one: usize,
+    params: Vec<usize>,
+}
+
+impl Picks {
+    /// The draws of `seed` for the swarm `w`.
+    pub fn draw(w: &SwarmSpec, seed: u64) -> Picks {
+        let mut rng = rng::stream(seed, Purpose::Other(SWARM_STREAM));
+        // Every draw happens whether or not its knob is set, so adding one knob to a scenario
+        // never changes the values drawn for the others.
+        let latency = rng::index(&mut rng, w.latency.len().max(1));
+        let loss = rng::unit_f64(&mut rng);
+        let duplicate = rng::unit_f64(&mut rng);
+        let chance = w.fault_chance.map_or(0.5, |p| p.0);
+        let kinds = (0..w.faults.len())
+            .map(|_| rng::chance(&mut rng, chance))
+            .collect();
+        let keep_one = rng::index(&mut rng, w.faults.len().max(1));
+        let params = w
+            .params
+            .iter()
+            .map(|p| rng::index(&mut rng, p.values.len().max(1)))
+            .collect();
+        Picks {
+            latency,
+            loss,
+            duplicate,
+            kinds,
+            keep_one,
+            params,
+        }
+    }
+
+    /// Draws one knob again (a parameter, the latency, loss, duplication, or one fault kind
+    /// switched), leaving the others; returns what changed, or `None` if there is no knob.
+    pub fn redraw_one(&mut self, w: &SwarmSpec, rng: &mut impl rand::Rng) -> Option<String> {
+        let mut knobs: Vec<usize> = vec![];
+        knobs.extend((0..w.params.len()).filter(|&i| w.params[i].values.len() > 1));
+        let base = w.params.len();
+        if w.latency.len() > 1 {
+            knobs.push(base);
+        }
+        if w.loss.is_some() {
+            knobs.push(base + 1);
+        }
+        if w.duplicate.is_some() {
+            knobs.push(base + 2);
+        }
+        knobs.extend((0..w.faults.len()).map(|k| base + 3 + k));
+        let &knob = knobs.get(rng::index(rng, knobs.len().max(1)))?;
+        Some(if knob < base {
+            let p = &w.params[knob];
+            self.params[knob] = rng::index(rng, p.values.len());
+            format!(
+                "{} = {}",
+                p.path,
+                p.values[self.params[knob]].get_ron().trim()
+            )
+        } else if knob == base {
+            self.latency = rng::index(rng, w.latency.len());
+            "latency redrawn".into()
+        } else if knob == base + 1 {
+            self.loss = rng::unit_f64(rng);
+            "loss redrawn".into()
+        } else if knob == base + 2 {
+            self.duplicate = rng::unit_f64(rng);
+            "duplication redrawn".into()
+        } else {
+            let k = knob - base - 3;
+            self.kinds[k] = !self.kinds[k];
+            format!(
+                "{:?} {}",
+                w.faults[k],
+                if self.kinds[k] { "on" } else { "off" }
+            )
+        })
+    }
+}
+
 /// The scenario with the knobs drawn for `seed` written in and its `swarm` section removed;
 /// a scenario without one is returned unchanged. `Err` when the drawn `params` together make
 /// an invalid scenario (each value alone was checked when the file was read).
 pub fn draw(s: &Scenario, seed: u64) -> Result<Drawn, String> {
+    match &s.swarm {
+        Some(w) => apply(s, &Picks::draw(w, seed)).map_err(|e| format!("seed {seed}: {e}")),
+        None => apply(s, &Picks::draw(&SwarmSpec::default(), seed)),
+    }
+}
+
+/// The scenario with `picks` written in and its `swarm` section removed.
+pub fn apply(s: &Scenario, picks: &Picks) -> Result<Drawn, String> {
     let mut out = s.clone();
     let Some(w) = out.swarm.take() else {
         return Ok(Drawn {
@@ -154,34 +249,24 @@ pub fn draw(s: &Scenario, seed: u64) -> Result<Drawn, String> {
             choices: vec![],
         });
     };
-    let mut rng = rng::stream(seed, Purpose::Other(SWARM_STREAM));
-    // Every draw happens whether or not its knob is set, so adding one knob to a scenario
-    // never changes the values drawn for the others.
-    let latency_pick = rng::index(&mut rng, w.latency.len().max(1));
-    let loss_u = rng::unit_f64(&mut rng);
-    let duplicate_u = rng::unit_f64(&mut rng);
-    let chance = w.fault_chance.map_or(0.5, |p| p.0);
-    let kind_draws: Vec<bool> = (0..w.faults.len())
-        .map(|_| rng::chance(&mut rng, chance))
-        .collect();
-    let keep_one = rng::index(&mut rng, w.faults.len().max(1));
-    let picks: Vec<usize> = w
-        .params
-        .iter()
-        .map(|p| rng::index(&mut rng, p.values.len().max(1)))
-        .collect();
+    let latency_pick = picks.latency;
+    let loss_u = picks.loss;
+    let duplicate_u = picks.duplicate;
+    let kind_draws = &picks.kinds;
+    let keep_one = picks.keep_one;
+    let picks = &picks.params;
 
     let mut choices = vec![];
     if !w.params.is_empty() {
         let set: Vec<(&str, &str)> = w
             .params
             .iter()
-            .zip(&picks)
+            .zip(picks)
             .map(|(p, &i)| (p.path.as_str(), p.values[i].get_ron()))
             .collect();
         out = with_values(&out, &set).map_err(|e| {
             format!(
-                "seed {seed}: the swarm drew {} and the scenario is then invalid: {e}",
+                "the swarm drew {} and the scenario is then invalid: {e}",
                 set.iter()
                     .map(|(k, v)| format!("{k} = {v}"))
                     .collect::<Vec<_>>()
@@ -220,7 +305,7 @@ pub fn draw(s: &Scenario, seed: u64) -> Result<Drawn, String> {
         let mut kinds: Vec<NemesisKind> = w
             .faults
             .iter()
-            .zip(&kind_draws)
+            .zip(kind_draws)
             .filter(|(_, on)| **on)
             .map(|(k, _)| *k)
             .collect();

@@ -187,10 +187,17 @@ impl NemesisSpec {
 
     /// Draws the fault list for a seed on a cluster of `nodes`.
     pub fn materialize(&self, seed: u64, nodes: usize, duration: Dur) -> Vec<TimedFault> {
+        lower(&self.episodes(seed, nodes, duration))
+    }
+
+    /// Draws the faults for a seed as episodes (a fault and its recovery): what
+    /// [`materialize`](Self::materialize) lowers to the fault list, and what guided fuzzing
+    /// adds, drops, moves and retargets.
+    pub fn episodes(&self, seed: u64, nodes: usize, duration: Dur) -> Vec<Episode> {
         let mut rng = rng::stream(seed, Purpose::Other(NEMESIS_STREAM));
         let stop = self.stop_at(duration).nanos();
         if self.overlap {
-            return self.materialize_overlapping(&mut rng, nodes, stop);
+            return self.overlapping_episodes(&mut rng, nodes, stop);
         }
         let mut out = Vec::new();
         let mut t = self.first_fault(&mut rng);
@@ -199,46 +206,78 @@ impl NemesisSpec {
             let len = rng::uniform_u64(&mut rng, self.length.0.nanos(), self.length.1.nanos());
             let end = (t + len).min(stop);
             let (faults, recovery) = self.draw(kind, &mut rng, nodes, end - t);
-            for f in faults {
-                out.push(timed(t, f));
-            }
-            for f in recovery {
-                out.push(timed(end, f));
-            }
+            out.push(Episode {
+                kind,
+                at: t,
+                faults,
+                end,
+                recovery,
+            });
             t = end + rng::uniform_u64(&mut rng, self.gap.0.nanos(), self.gap.1.nanos()).max(1);
         }
         out
     }
 
-    /// The overlapping schedule: faults and pending recoveries interleave at random gaps.
-    fn materialize_overlapping(
-        &self,
-        rng: &mut impl Rng,
-        nodes: usize,
-        stop: u64,
-    ) -> Vec<TimedFault> {
-        let mut out = Vec::new();
-        let mut pending: Vec<FaultSpec> = Vec::new();
+    /// The overlapping schedule: faults and pending recoveries interleave at random gaps. A
+    /// recovery that is already pending (one `Heal` for two cuts) belongs to the first episode
+    /// that asked for it.
+    fn overlapping_episodes(&self, rng: &mut impl Rng, nodes: usize, stop: u64) -> Vec<Episode> {
+        let mut out: Vec<Episode> = Vec::new();
+        // Each pending recovery and the episode it belongs to.
+        let mut pending: Vec<(FaultSpec, usize)> = Vec::new();
         let mut t = self.first_fault(rng);
         while t < stop {
             if !pending.is_empty() && rng::chance(rng, 0.5) {
-                let recovery = pending.remove(rng::index(rng, pending.len()));
-                out.push(timed(t, recovery));
+                let (recovery, owner) = pending.remove(rng::index(rng, pending.len()));
+                out[owner].end = t;
+                out[owner].recovery.push(recovery);
             } else {
                 let kind = self.faults[rng::index(rng, self.faults.len())];
                 let len = rng::uniform_u64(rng, self.length.0.nanos(), self.length.1.nanos());
                 let (faults, recovery) = self.draw(kind, rng, nodes, len.min(stop - t));
-                out.extend(faults.into_iter().map(|f| timed(t, f)));
+                let owner = out.len();
                 for r in recovery {
-                    if !pending.contains(&r) {
-                        pending.push(r);
+                    if !pending.iter().any(|(p, _)| *p == r) {
+                        pending.push((r, owner));
                     }
                 }
+                out.push(Episode {
+                    kind,
+                    at: t,
+                    faults,
+                    end: t,
+                    recovery: vec![],
+                });
             }
             t += rng::uniform_u64(rng, self.gap.0.nanos(), self.gap.1.nanos()).max(1);
         }
-        out.extend(pending.into_iter().map(|r| timed(stop, r)));
+        for (r, owner) in pending {
+            out[owner].end = stop;
+            out[owner].recovery.push(r);
+        }
         out
+    }
+
+    /// A new episode of `kind` from `at` (nanoseconds), lasting a drawn length (cut at
+    /// `stop`), on random targets.
+    pub fn episode(
+        &self,
+        kind: NemesisKind,
+        at: u64,
+        rng: &mut impl Rng,
+        nodes: usize,
+        stop: u64,
+    ) -> Episode {
+        let len = rng::uniform_u64(rng, self.length.0.nanos(), self.length.1.nanos());
+        let end = (at + len).min(stop).max(at + 1);
+        let (faults, recovery) = self.draw(kind, rng, nodes, end - at);
+        Episode {
+            kind,
+            at,
+            faults,
+            end,
+            recovery,
+        }
     }
 
     /// When the first fault comes: one random gap after `start`, so the first fault of a
@@ -372,6 +411,31 @@ impl NemesisSpec {
             }
         }
     }
+}
+
+/// One fault the nemesis drew, from `at` to `end` (nanoseconds of true time), and the
+/// recovery applied at `end` (empty for faults that end by themselves, and for an overlapping
+/// fault whose recovery another episode already holds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Episode {
+    pub kind: NemesisKind,
+    pub at: u64,
+    pub faults: Vec<FaultSpec>,
+    pub end: u64,
+    pub recovery: Vec<FaultSpec>,
+}
+
+/// The fault list of a set of episodes, in time order (faults before recoveries of later
+/// episodes at the same instant, episodes in their order).
+pub fn lower(episodes: &[Episode]) -> Vec<TimedFault> {
+    let mut out: Vec<TimedFault> = Vec::new();
+    for e in episodes {
+        out.extend(e.faults.iter().map(|f| timed(e.at, f.clone())));
+        out.extend(e.recovery.iter().map(|f| timed(e.end, f.clone())));
+    }
+    // Stable: at one instant, the order above.
+    out.sort_by_key(|f| f.at);
+    out
 }
 
 fn timed(ns: u64, action: FaultSpec) -> TimedFault {

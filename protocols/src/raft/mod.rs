@@ -93,6 +93,107 @@ impl Family for RaftFamily {
         ]
     }
 
+    fn coverage(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m(
+                "raft.vote.refused_stale_log",
+                "a vote refused: the candidate's log is behind (§5.4.1)",
+            ),
+            m(
+                "raft.vote.refused_already_voted",
+                "a vote refused: already voted for another in this term",
+            ),
+            m(
+                "raft.vote.ignored_leader_heard",
+                "a vote request ignored while a leader is heard (stickiness)",
+            ),
+            m(
+                "raft.prevote.refused_leader_heard",
+                "a pre-vote refused while a leader is heard",
+            ),
+            m(
+                "raft.candidate.yielded_to_same_term_leader",
+                "a candidate stepped down for a leader of its own term",
+            ),
+            m(
+                "raft.leader.deposed_by_higher_term",
+                "a leader stepped down on seeing a higher term",
+            ),
+            m(
+                "raft.leader.lost_quorum",
+                "CheckQuorum: a leader stepped down without a quorum",
+            ),
+            m(
+                "raft.recovered_with_log",
+                "a server restarted with log entries on disk",
+            ),
+            m(
+                "raft.recovered_from_snapshot",
+                "a server restarted from a snapshot",
+            ),
+            m(
+                "raft.truncate.conflict",
+                "a follower truncated a conflicting suffix",
+            ),
+            m(
+                "raft.truncate.at_or_below_commit",
+                "a follower truncated at or below its commit index (never in correct Raft)",
+            ),
+            m(
+                "raft.append.already_had_entries",
+                "an AppendEntries whose entries the follower already held",
+            ),
+            m(
+                "raft.append.overlaps_snapshot",
+                "an AppendEntries starting inside the follower's snapshot",
+            ),
+            m(
+                "raft.commit.follower_capped_at_last_new",
+                "a follower's commit capped at the last new entry (leader commit ahead)",
+            ),
+            m(
+                "raft.commit.earlier_term_refused",
+                "a majority holds an earlier term's entry; the leader does not count it (Fig. 8)",
+            ),
+            m(
+                "raft.follower_backtracked",
+                "a leader lowered nextIndex after a rejection",
+            ),
+            m(
+                "raft.stale_rejection_ignored",
+                "a duplicated or stale rejection ignored",
+            ),
+            m(
+                "raft.read.index_served",
+                "a ReadIndex read served after a confirmed round",
+            ),
+            m(
+                "raft.read.waits_for_term_commit",
+                "a read waits for the leader's first commit of its term",
+            ),
+            m("raft.read.lease_served", "a read served from the lease"),
+            m(
+                "raft.read.lease_expired",
+                "a lease read fell back to ReadIndex (lease expired)",
+            ),
+            m("raft.snapshot.taken", "a snapshot taken (log compacted)"),
+            m("raft.snapshot.installed", "a follower installed a snapshot"),
+            m(
+                "raft.snapshot.installed_over_longer_log",
+                "a snapshot installed over a log reaching past it",
+            ),
+            m(
+                "raft.snapshot.installed_over_conflict",
+                "a snapshot installed over a log whose entry at its index has another term",
+            ),
+            m(
+                "raft.snapshot.already_committed",
+                "a snapshot at or below the follower's commit, ignored",
+            ),
+        ]
+    }
+
     fn metrics(&self) -> Vec<MetricInfo> {
         let m = MetricInfo::new;
         vec![

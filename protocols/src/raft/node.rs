@@ -257,6 +257,9 @@ impl Raft {
             self.persist_meta(ctx);
         }
         self.cancel_leader_timers(ctx);
+        if self.role == Role::Candidate && term == self.term && leader.is_some() {
+            ctx.cover("raft.candidate.yielded_to_same_term_leader");
+        }
         if self.role == Role::Leader {
             // Clients waiting here time out and retry elsewhere; sessions make that safe.
             self.pending.clear();
@@ -374,12 +377,22 @@ impl Raft {
         llt: u64,
         pre_vote: bool,
     ) {
+        let log_ok = self.log_ok(ctx, lli, llt);
         let granted = if pre_vote {
-            term > self.term && self.log_ok(ctx, lli, llt) && !self.in_lease(ctx)
+            if term > self.term && log_ok && self.in_lease(ctx) {
+                ctx.cover("raft.prevote.refused_leader_heard");
+            }
+            term > self.term && log_ok && !self.in_lease(ctx)
         } else {
             let free = self.voted_for.is_none() || self.voted_for == Some(from);
-            term == self.term && free && self.log_ok(ctx, lli, llt)
+            if term == self.term && !free {
+                ctx.cover("raft.vote.refused_already_voted");
+            }
+            term == self.term && free && log_ok
         };
+        if term >= self.term && !log_ok {
+            ctx.cover("raft.vote.refused_stale_log");
+        }
         if granted && !pre_vote {
             self.voted_for = Some(from);
             self.persist_meta(ctx);
@@ -430,6 +443,7 @@ impl Raft {
                 if term > self.term && Self::cfg(ctx).leader_stickiness() && self.in_lease(ctx) {
                     // Ignore disruptive candidates while a leader is known (thesis §4.2.3).
                     ctx.count("raft.votes_ignored", 1);
+                    ctx.cover("raft.vote.ignored_leader_heard");
                     return false;
                 }
                 if pre_vote {
@@ -457,6 +471,9 @@ impl Raft {
                 Message::AppendEntries { .. } | Message::InstallSnapshot { .. }
             );
             let leader = from_leader.then_some(from);
+            if self.role == Role::Leader {
+                ctx.cover("raft.leader.deposed_by_higher_term");
+            }
             self.become_follower(ctx, term, leader);
         }
         true
@@ -477,7 +494,14 @@ impl Protocol for Raft {
 
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
         ctx.count("raft.recoveries", 1);
-        Raft::new(ctx)
+        let r = Raft::new(ctx);
+        if r.log.last_index() > r.log.offset() {
+            ctx.cover("raft.recovered_with_log");
+        }
+        if r.log.offset() > 0 {
+            ctx.cover("raft.recovered_from_snapshot");
+        }
+        r
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Message) {
@@ -572,6 +596,7 @@ impl Protocol for Raft {
                 }
                 if self.recent_active.len() + 1 < self.quorum() {
                     ctx.count("raft.check_quorum_step_downs", 1);
+                    ctx.cover("raft.leader.lost_quorum");
                     let term = self.term;
                     self.become_follower(ctx, term, None);
                     return;

@@ -153,6 +153,9 @@ impl Raft {
             .offset()
             .saturating_sub(prev_index)
             .min(entries.len() as u64);
+        if skip > 0 {
+            ctx.cover("raft.append.overlaps_snapshot");
+        }
         let (prev_index, prev_term, entries) = if skip > 0 {
             let p = prev_index + skip;
             // The leader's own term for that entry, so the check below still compares.
@@ -189,6 +192,10 @@ impl Raft {
                     self.log.overwrite(idx, t, c);
                 }
                 Some(_) => {
+                    ctx.cover("raft.truncate.conflict");
+                    if idx <= self.commit {
+                        ctx.cover("raft.truncate.at_or_below_commit");
+                    }
                     self.log.truncate_from(idx);
                     self.log.append(t, c);
                 }
@@ -206,6 +213,12 @@ impl Raft {
             }
         }
         let last_new = prev_index + entries.len() as u64;
+        if !entries.is_empty() && changed_from.is_none() {
+            ctx.cover("raft.append.already_had_entries");
+        }
+        if leader_commit > last_new && last_new > self.commit {
+            ctx.cover("raft.commit.follower_capped_at_last_new");
+        }
         if leader_commit > self.commit {
             self.commit = self.commit.max(leader_commit.min(last_new));
             self.apply(ctx);
@@ -280,6 +293,10 @@ impl Raft {
             if term_ok && replicas >= self.quorum() {
                 break;
             }
+            if replicas >= self.quorum() {
+                // Figure 8: replicated on a majority, but of an earlier term.
+                ctx.cover("raft.commit.earlier_term_refused");
+            }
             n -= 1;
         }
         if n <= self.commit {
@@ -347,14 +364,21 @@ impl Raft {
                 self.reply_from_local_state(ctx, client, &req);
                 return;
             }
+            if mode == ReadMode::Lease && !self.lease_valid(ctx) {
+                ctx.cover("raft.read.lease_expired");
+            }
             if mode == ReadMode::Lease && self.lease_valid(ctx) && self.term_committed() {
                 ctx.count("raft.lease_reads", 1);
+                ctx.cover("raft.read.lease_served");
                 self.reply_from_local_state(ctx, client, &req);
                 return;
             }
             // ReadIndex (thesis §6.4): a fresh heartbeat round confirms leadership (one round
             // per read; batching reads into one round, as §6.4 allows, is not done yet).
             let read_index = self.term_committed().then_some(self.commit);
+            if read_index.is_none() {
+                ctx.cover("raft.read.waits_for_term_commit");
+            }
             self.reads.push(PendingRead {
                 client,
                 req,
@@ -404,6 +428,7 @@ impl Raft {
             }
             match r.read_index {
                 Some(ri) if r.round <= confirmed && self.applied >= ri => {
+                    ctx.cover("raft.read.index_served");
                     let ret = Ret::Get(self.store.read(r.req.key));
                     ctx.reply(
                         r.client,

@@ -29,6 +29,7 @@ impl Raft {
         self.log.compact(index);
         self.persist_log(ctx, index + 1);
         ctx.count("raft.snapshots_taken", 1);
+        ctx.cover("raft.snapshot.taken");
         true
     }
 
@@ -78,9 +79,17 @@ impl Raft {
         }
         self.last_heard = Some(ctx.now());
         if index <= self.commit {
+            ctx.cover("raft.snapshot.already_committed");
             // Already past it: the committed prefix matches the leader's.
             ctx.send(from, reply(true, index, self.term));
             return;
+        }
+        ctx.cover("raft.snapshot.installed");
+        if self.log.last_index() > index {
+            ctx.cover("raft.snapshot.installed_over_longer_log");
+        }
+        if self.log.term_at(index).is_some_and(|t| t != snapshot_term) {
+            ctx.cover("raft.snapshot.installed_over_conflict");
         }
         ctx.durable_mut().snapshot = Some(Snapshot {
             index,
