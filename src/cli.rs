@@ -118,7 +118,7 @@ enum Command {
     /// Measure the engine: events per second against a bare binary-heap event loop doing the
     /// same work (same run, best of several), and optionally gossip at scale and fuzzing.
     #[command(
-        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then\neach known bug's campaign from seed 0 until its first failure (time to first failure)."
+        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.5).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then\neach known bug's campaign from seed 0 until its first failure (time to first failure).\n--guided races random against coverage-guided campaigns on the rare known bugs (runs to first failure)."
     )]
     Bench {
         /// Events per run.
@@ -137,6 +137,17 @@ enum Command {
         /// Seeds for the fuzzing throughput.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         fuzz_seeds: u64,
+        /// Also race random against coverage-guided campaigns: runs (and wall time) to the
+        /// first failure of every rare known bug (campaign budget >= 500 seeds), over
+        /// --campaigns campaigns each.
+        #[arg(long)]
+        guided: bool,
+        /// Campaigns per bug and mode for --guided.
+        #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        campaigns: u64,
+        /// With --guided: only the bugs whose name contains this ("CommitPreviousTerm").
+        #[arg(long, value_name = "NAME", requires = "guided")]
+        bug: Option<String>,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -307,12 +318,16 @@ impl Cli {
                 gossip_nodes,
                 fuzz,
                 fuzz_seeds,
+                guided,
+                campaigns,
+                bug,
                 json,
             } => cmd_bench(
                 events,
                 repeats,
                 &gossip_nodes,
                 fuzz.then_some(fuzz_seeds),
+                guided.then_some((campaigns, bug)),
                 json,
             ),
             Command::List => {
@@ -572,6 +587,7 @@ fn cmd_bench(
     repeats: u32,
     gossip_nodes: &[usize],
     fuzz_seeds: Option<u64>,
+    guided: Option<(u64, Option<String>)>,
     json: bool,
 ) -> i32 {
     if events == 0 || repeats == 0 || fuzz_seeds == Some(0) {
@@ -629,6 +645,13 @@ fn cmd_bench(
         }
         serde_json::json!({"throughput": tp, "first_failures": firsts})
     });
+    let guided = guided.map(|(campaigns, bug)| {
+        let races = crate::fuzz::guided_bench::races(campaigns, bug.as_deref());
+        if !json {
+            crate::output::print_text(&crate::fuzz::guided_bench::text(&races));
+        }
+        races
+    });
     if json {
         let out = serde_json::json!({
             "engine_events_per_sec": r.engine_events_per_sec,
@@ -637,6 +660,7 @@ fn cmd_bench(
             "engine": r,
             "gossip": scales,
             "fuzz": fuzz,
+            "guided": guided,
         });
         crate::say!("{out}");
     }

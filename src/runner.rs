@@ -68,6 +68,10 @@ pub struct Outcome {
     /// Coverage points reached, with how many times (`Context::cover`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub coverage: BTreeMap<String, u64>,
+    /// Pairs of coverage points one node reached in a row (`a > b`), with how many times:
+    /// what guided fuzzing also counts as coverage. Not printed.
+    #[serde(skip)]
+    pub coverage_edges: BTreeMap<String, u64>,
     /// The build that ran it (`faultline::BUILD`).
     pub build: &'static str,
     /// With `run --check-determinism`: where two runs of this seed diverged.
@@ -168,6 +172,12 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
             .coverage
             .iter()
             .map(|(k, &v)| (k.to_string(), v))
+            .collect(),
+        coverage_edges: report
+            .metrics
+            .coverage_edges
+            .iter()
+            .map(|((a, b), &v)| (format!("{a} > {b}"), v))
             .collect(),
         samples: report
             .metrics

@@ -20,6 +20,12 @@ pub struct Metrics {
     pub samples: BTreeMap<&'static str, Vec<(Time, f64)>>,
     /// Coverage points reached, with how many times.
     pub coverage: BTreeMap<&'static str, u64>,
+    /// Pairs of coverage points one node reached one after the other (the first, then a
+    /// different second), with how many times: the "edges" guided fuzzing also counts as
+    /// coverage, so a run reaching known points in a new order is new.
+    pub coverage_edges: BTreeMap<(&'static str, &'static str), u64>,
+    /// The last point each node reached.
+    last_point: Vec<Option<&'static str>>,
 }
 
 impl Metrics {
@@ -36,6 +42,20 @@ impl Metrics {
     /// Marks a coverage point as reached once more.
     pub fn cover(&mut self, point: &'static str) {
         *self.coverage.entry(point).or_insert(0) += 1;
+    }
+
+    /// Marks a coverage point as reached by `node`, and the edge from the point it reached
+    /// before (if another).
+    pub fn cover_by(&mut self, node: usize, point: &'static str) {
+        self.cover(point);
+        if self.last_point.len() <= node {
+            self.last_point.resize(node + 1, None);
+        }
+        if let Some(prev) = self.last_point[node].replace(point)
+            && prev != point
+        {
+            *self.coverage_edges.entry((prev, point)).or_insert(0) += 1;
+        }
     }
 
     /// A counter's value (0 if never counted).

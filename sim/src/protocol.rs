@@ -285,7 +285,8 @@ impl<P: Protocol> Context<'_, P> {
     /// reached and, with `--guided`, keep the schedules that reach new ones. Declare the
     /// points in `Family::coverage` so a campaign can list those never reached.
     pub fn cover(&mut self, point: &'static str) {
-        self.metrics().cover(point);
+        let me = self.me.index();
+        self.metrics().cover_by(me, point);
     }
 
     /// Records a named sample (for example a latency in milliseconds) at the current time.

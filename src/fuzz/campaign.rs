@@ -280,6 +280,7 @@ impl Job {
 struct RunResult {
     found: Option<Found>,
     coverage: coverage::RunCoverage,
+    edges: coverage::RunCoverage,
 }
 
 /// Runs one seed's draw.
@@ -298,8 +299,13 @@ fn run_candidate(cfg: &CampaignConfig, name: &str, c: &Candidate) -> Result<RunR
     let drawn = &d.scenario;
     let o = runner::run(name, drawn, &RunOptions::default());
     let coverage = o.coverage.clone();
+    let edges = o.coverage_edges.clone();
     let found = judge_run(cfg, name, c, o)?;
-    Ok(RunResult { found, coverage })
+    Ok(RunResult {
+        found,
+        coverage,
+        edges,
+    })
 }
 
 /// Classifies a finished run and, for a failure or a hit, prepares its report and file.
@@ -340,6 +346,7 @@ fn judge_run(
         Class::Undecided => {
             let found = Found {
                 failure: Failure {
+                    run: 0,
                     seed,
                     key: key.clone(),
                     signature: key,
@@ -362,6 +369,7 @@ fn judge_run(
     };
     let v = o.violations.first();
     let mut f = Failure {
+        run: 0,
         seed,
         signature: report::signature(&key, &message),
         key,
@@ -522,13 +530,16 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             seeds_run += 1;
             determinism_checked += u64::from(rechecked(seed, cfg.check_determinism));
             let r = r?;
-            let new = tally.add(seed, &r.coverage);
+            let new = tally.add(seed, &r.coverage, &r.edges);
             if let (Some(g), Job::Made(_, Some(entry))) = (guide.as_mut(), job)
                 && new > 0
             {
                 g.keep(entry);
             }
-            let found = r.found;
+            let mut found = r.found;
+            if let Some(f) = found.as_mut() {
+                f.failure.run = seeds_run;
+            }
             let Some(found) = found else { continue };
             // Kept (and their files written) in seed order, up to the limits.
             if found.undecided {

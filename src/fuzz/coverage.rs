@@ -71,8 +71,18 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Counts one run; returns how many (point, bucket) pairs it reached first.
-    pub fn add(&mut self, seed: u64, run: &RunCoverage) -> usize {
+    /// Counts one run; returns how many (point or edge, bucket) pairs it reached first.
+    pub fn add(&mut self, seed: u64, run: &RunCoverage, edges: &RunCoverage) -> usize {
+        let mut new = 0;
+        for (edge, &hits) in edges {
+            if self.seen.insert((edge.clone(), bucket(hits))) {
+                new += 1;
+            }
+        }
+        new + self.add_points(seed, run)
+    }
+
+    fn add_points(&mut self, seed: u64, run: &RunCoverage) -> usize {
         self.runs += 1;
         let mut new = 0;
         for (point, &hits) in run {
@@ -178,11 +188,14 @@ mod tests {
     #[test]
     fn new_means_a_new_point_or_a_new_bucket() {
         let mut t = Tally::default();
-        assert_eq!(t.add(1, &run(&[("a", 1)])), 1);
+        assert_eq!(t.add(1, &run(&[("a", 1)]), &run(&[])), 1);
         assert!(!t.is_new(&run(&[("a", 1)])));
         assert!(t.is_new(&run(&[("a", 2)])), "count 2 is another bucket");
         assert!(t.is_new(&run(&[("b", 1)])));
-        assert_eq!(t.add(2, &run(&[("a", 9), ("b", 1)])), 2);
+        assert_eq!(
+            t.add(2, &run(&[("a", 9), ("b", 1)]), &run(&[("a > b", 1)])),
+            3
+        );
         assert!(
             !t.is_new(&run(&[("a", 12)])),
             "9 and 12 share the 8-15 bucket"
@@ -193,8 +206,8 @@ mod tests {
     #[test]
     fn report_lists_declared_points_never_reached_and_undeclared_ones() {
         let mut t = Tally::default();
-        t.add(5, &run(&[("x.one", 3)]));
-        t.add(6, &run(&[("x.one", 1), ("x.typo", 1)]));
+        t.add(5, &run(&[("x.one", 3)]), &run(&[]));
+        t.add(6, &run(&[("x.one", 1), ("x.typo", 1)]), &run(&[]));
         let declared = [
             MetricInfo::new("x.one", "first"),
             MetricInfo::new("x.two", "second"),

@@ -139,6 +139,7 @@ mod tests {
     fn one_testcase_per_group_plus_one_for_the_passing_seeds() {
         use crate::fuzz::report::{group, signature};
         let f = |seed: u64, message: &str| Failure {
+            run: seed + 1,
             seed,
             key: "LogMatching".into(),
             signature: signature("LogMatching", message),

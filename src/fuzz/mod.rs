@@ -16,6 +16,7 @@ pub mod bench;
 pub mod campaign;
 pub mod coverage;
 pub mod guided;
+pub mod guided_bench;
 pub mod junit;
 pub mod pin;
 pub mod progress;

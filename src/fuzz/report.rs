@@ -18,6 +18,9 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, Serialize)]
 pub struct Failure {
     pub seed: u64,
+    /// Which run of the campaign it was (1-based, in the campaign's order): with `--guided`,
+    /// mutants are runs too.
+    pub run: u64,
     /// The violated invariant, `panicked`, `stalled (...)` or `nondeterministic`.
     pub key: String,
     /// The key and the message with numbers replaced by `N`: what groups failures.
@@ -338,6 +341,7 @@ mod tests {
     fn failure(seed: u64, key: &str, message: &str) -> Failure {
         Failure {
             seed,
+            run: seed + 1,
             key: key.into(),
             signature: signature(key, message),
             verdict: "violated",

@@ -1,0 +1,135 @@
+//! `faultline bench --guided`: random against coverage-guided campaigns, by the number of runs
+//! (and wall time) to the first failure of the rarest known bugs, over several campaigns.
+//!
+//! Campaign `c` of a bug starts at seed `c * 1_000_003`; the random campaign runs the seeds in
+//! order, the guided one the same fresh seeds interleaved with mutants ([`super::guided`]).
+//! Runs to the first failure (the failing run's place in the campaign's order) are the measure
+//! that does not depend on the machine; wall time (to the end of the batch holding it) is
+//! reported beside it.
+
+use super::campaign::{CampaignConfig, Shard, run_campaign};
+use super::targets::{BugTarget, TARGETS};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// The bugs raced: those whose campaign budget is at least this many seeds (the rare ones).
+pub const RARE_BUDGET: u64 = 500;
+
+/// One campaign of one mode.
+#[derive(Clone, Debug, Serialize)]
+pub struct Leg {
+    /// Runs up to and including the first failure (`None`: none within the limit).
+    pub runs: Option<u64>,
+    pub wall_secs: f64,
+}
+
+/// Random against guided for one bug.
+#[derive(Clone, Debug, Serialize)]
+pub struct Race {
+    pub bug: &'static str,
+    /// Runs each campaign may make.
+    pub limit: u64,
+    pub random: Vec<Leg>,
+    pub guided: Vec<Leg>,
+    /// Medians of runs to first failure (a campaign that found nothing counts as `limit`).
+    pub random_median: f64,
+    pub guided_median: f64,
+    /// random_median / guided_median: how many times fewer runs guided needs.
+    pub speedup: f64,
+}
+
+fn leg(t: &BugTarget, start: u64, limit: u64, guided: bool) -> Leg {
+    let s = t.scenario(t.bug);
+    let cfg = CampaignConfig {
+        registry: protocols::builtin(),
+        file: PathBuf::from(t.name),
+        scenario: s,
+        start,
+        end: start + limit,
+        shard: Shard::ALL,
+        jobs: 0,
+        out: None,
+        budget: None,
+        shrink: 0,
+        shrink_runs: 0,
+        progress: false,
+        max_failures: Some(1),
+        check_determinism: 0,
+        guided,
+    };
+    let r = run_campaign(&cfg).expect("nothing is written");
+    Leg {
+        runs: r.failures.first().map(|f| f.run),
+        wall_secs: r.wall_secs,
+    }
+}
+
+fn median(legs: &[Leg], limit: u64) -> f64 {
+    let mut v: Vec<f64> = legs
+        .iter()
+        .map(|l| l.runs.unwrap_or(limit) as f64)
+        .collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Races one bug over `campaigns` campaigns of at most `limit` runs each.
+pub fn race(t: &BugTarget, campaigns: u64, limit: u64) -> Race {
+    let starts: Vec<u64> = (0..campaigns).map(|c| c * 1_000_003).collect();
+    let random: Vec<Leg> = starts.iter().map(|&s| leg(t, s, limit, false)).collect();
+    let guided: Vec<Leg> = starts.iter().map(|&s| leg(t, s, limit, true)).collect();
+    let random_median = median(&random, limit);
+    let guided_median = median(&guided, limit);
+    Race {
+        bug: t.name,
+        limit,
+        random_median,
+        guided_median,
+        speedup: random_median / guided_median.max(1.0),
+        random,
+        guided,
+    }
+}
+
+/// Every rare known bug (budget at least [`RARE_BUDGET`]), each campaign limited to three
+/// times its budget; `only` keeps the bugs whose name contains it.
+pub fn races(campaigns: u64, only: Option<&str>) -> Vec<Race> {
+    TARGETS
+        .iter()
+        .filter(|t| t.seeds >= RARE_BUDGET)
+        .filter(|t| only.is_none_or(|o| t.name.contains(o)))
+        .map(|t| race(t, campaigns, 3 * t.seeds))
+        .collect()
+}
+
+/// The report for people.
+pub fn text(races: &[Race]) -> String {
+    let mut s = String::from(
+        "runs to the first failure, random vs coverage-guided (median over campaigns; - = none within the limit):\n",
+    );
+    let show = |legs: &[Leg]| {
+        legs.iter()
+            .map(|l| l.runs.map_or("-".into(), |r| r.to_string()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for r in races {
+        let secs = |legs: &[Leg]| legs.iter().map(|l| l.wall_secs).sum::<f64>();
+        s += &format!(
+            "  {:<28} random {:>8.0}  guided {:>8.0}  speedup {:>5.2}x   (wall {:.1} s vs {:.1} s)\n      random: {}\n      guided: {}\n",
+            r.bug,
+            r.random_median,
+            r.guided_median,
+            r.speedup,
+            secs(&r.random),
+            secs(&r.guided),
+            show(&r.random),
+            show(&r.guided)
+        );
+    }
+    s
+}
