@@ -491,7 +491,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
         let batch: Vec<Job> = match guide.as_mut() {
             Some(g) => {
                 let n = (planned - started).min(guided::BATCH as u64) as usize;
-                g.next_batch(&mut seeds, n)?
+                g.next_batch(&mut seeds, n, &tally)?
                     .into_iter()
                     .map(|(c, e)| Job::Made(Box::new(c), Some(e)))
                     .collect()
@@ -532,9 +532,9 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             let r = r?;
             let new = tally.add(seed, &r.coverage, &r.edges);
             if let (Some(g), Job::Made(_, Some(entry))) = (guide.as_mut(), job)
-                && new > 0
+                && !new.is_empty()
             {
-                g.keep(entry);
+                g.keep(entry, new);
             }
             let mut found = r.found;
             if let Some(f) = found.as_mut() {

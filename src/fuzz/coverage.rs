@@ -61,30 +61,23 @@ pub struct CoverageReport {
     pub undeclared: Vec<String>,
 }
 
+/// A coverage feature: a point or an edge (`a > b`), with the bucket of its hit count.
+pub type Feature = (String, u8);
+
 /// Adds up run coverage as a campaign goes.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
     runs: u64,
     points: BTreeMap<String, PointRow>,
-    /// (point, bucket) pairs seen: what guided mode calls known.
-    seen: BTreeSet<(String, u8)>,
+    /// Features seen, each with the number of runs that reached it: what guided mode calls
+    /// known, and how rare each is.
+    seen: BTreeMap<Feature, u64>,
 }
 
 impl Tally {
-    /// Counts one run; returns how many (point or edge, bucket) pairs it reached first.
-    pub fn add(&mut self, seed: u64, run: &RunCoverage, edges: &RunCoverage) -> usize {
-        let mut new = 0;
-        for (edge, &hits) in edges {
-            if self.seen.insert((edge.clone(), bucket(hits))) {
-                new += 1;
-            }
-        }
-        new + self.add_points(seed, run)
-    }
-
-    fn add_points(&mut self, seed: u64, run: &RunCoverage) -> usize {
+    /// Counts one run; returns the features (point or edge, bucket) it reached first.
+    pub fn add(&mut self, seed: u64, run: &RunCoverage, edges: &RunCoverage) -> Vec<Feature> {
         self.runs += 1;
-        let mut new = 0;
         for (point, &hits) in run {
             let row = self
                 .points
@@ -96,17 +89,22 @@ impl Tally {
             row.runs += 1;
             row.hits += hits;
             row.first_seed.get_or_insert(seed);
-            if self.seen.insert((point.clone(), bucket(hits))) {
-                new += 1;
+        }
+        let mut new = vec![];
+        for (name, &hits) in run.iter().chain(edges) {
+            let f = (name.clone(), bucket(hits));
+            let runs = self.seen.entry(f.clone()).or_insert(0);
+            *runs += 1;
+            if *runs == 1 {
+                new.push(f);
             }
         }
         new
     }
 
-    /// Whether `run` would reach a (point, bucket) pair not seen yet.
-    pub fn is_new(&self, run: &RunCoverage) -> bool {
-        run.iter()
-            .any(|(p, &h)| !self.seen.contains(&(p.clone(), bucket(h))))
+    /// How many runs reached a feature so far.
+    pub fn runs_reaching(&self, f: &Feature) -> u64 {
+        self.seen.get(f).copied().unwrap_or(0)
     }
 
     /// The report, against the points a family declares.
@@ -188,16 +186,21 @@ mod tests {
     #[test]
     fn new_means_a_new_point_or_a_new_bucket() {
         let mut t = Tally::default();
-        assert_eq!(t.add(1, &run(&[("a", 1)]), &run(&[])), 1);
-        assert!(!t.is_new(&run(&[("a", 1)])));
-        assert!(t.is_new(&run(&[("a", 2)])), "count 2 is another bucket");
-        assert!(t.is_new(&run(&[("b", 1)])));
+        assert_eq!(t.add(1, &run(&[("a", 1)]), &run(&[])).len(), 1);
+        assert_eq!(t.add(1, &run(&[("a", 1)]), &run(&[])).len(), 0);
+        assert_eq!(t.runs_reaching(&("a".into(), 1)), 2);
         assert_eq!(
-            t.add(2, &run(&[("a", 9), ("b", 1)]), &run(&[("a > b", 1)])),
+            t.add(1, &run(&[("a", 2)]), &run(&[])).len(),
+            1,
+            "count 2 is another bucket"
+        );
+        assert_eq!(
+            t.add(2, &run(&[("a", 9), ("b", 1)]), &run(&[("a > b", 1)]))
+                .len(),
             3
         );
         assert!(
-            !t.is_new(&run(&[("a", 12)])),
+            t.add(3, &run(&[("a", 12)]), &run(&[])).is_empty(),
             "9 and 12 share the 8-15 bucket"
         );
         assert_eq!(bucket(128), bucket(1_000_000));

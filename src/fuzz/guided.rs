@@ -18,6 +18,7 @@
 //! failure is saved, replayed and shrunk like any other.
 
 use super::campaign::Candidate;
+use super::coverage::{Feature, Tally};
 use super::swarm::{self, Picks};
 use crate::scenario::Scenario;
 use crate::scenario::nemesis::{Episode, NemesisKind, NemesisSpec, lower};
@@ -45,11 +46,11 @@ pub struct Entry {
     mutated: bool,
 }
 
-/// The corpus and the guide's random stream.
+/// The corpus (each entry with the features it found first) and the guide's random stream.
 pub struct Guide {
     base: Scenario,
     rng: StreamRng,
-    corpus: Vec<Entry>,
+    corpus: Vec<(Entry, Vec<Feature>)>,
     mutants: u64,
 }
 
@@ -74,9 +75,38 @@ impl Guide {
         self.mutants
     }
 
-    /// Keeps an entry that reached new coverage.
-    pub fn keep(&mut self, e: Entry) {
-        self.corpus.push(e);
+    /// Keeps an entry that reached new coverage first (`found`).
+    pub fn keep(&mut self, e: Entry, found: Vec<Feature>) {
+        self.corpus.push((e, found));
+    }
+
+    /// Each entry's weight: the sum over the features it found first of one over the runs
+    /// that reached them since, so entries behind rare features are mutated more (AFL's
+    /// favouring of rare edges).
+    fn weights(&self, tally: &Tally) -> Vec<f64> {
+        self.corpus
+            .iter()
+            .map(|(_, found)| {
+                found
+                    .iter()
+                    .map(|f| 1.0 / tally.runs_reaching(f).max(1) as f64)
+                    .sum::<f64>()
+                    .max(1e-9)
+            })
+            .collect()
+    }
+
+    /// An entry drawn by weight.
+    fn pick(&mut self, weights: &[f64]) -> Entry {
+        let total: f64 = weights.iter().sum();
+        let mut x = rng::unit_f64(&mut self.rng) * total;
+        for (i, w) in weights.iter().enumerate() {
+            if x < *w {
+                return self.corpus[i].0.clone();
+            }
+            x -= w;
+        }
+        self.corpus[self.corpus.len() - 1].0.clone()
     }
 
     /// Up to `n` candidates: a mutant with probability [`MUTANT_SHARE`] once the corpus has
@@ -86,12 +116,14 @@ impl Guide {
         &mut self,
         seeds: &mut impl Iterator<Item = u64>,
         n: usize,
+        tally: &Tally,
     ) -> Result<Vec<(Candidate, Entry)>, String> {
         let mut out = Vec::with_capacity(n);
+        let weights = self.weights(tally);
         for _ in 0..n {
             let mutate = !self.corpus.is_empty() && rng::chance(&mut self.rng, MUTANT_SHARE);
             let made = if mutate {
-                let parent = self.corpus[rng::index(&mut self.rng, self.corpus.len())].clone();
+                let parent = self.pick(&weights);
                 self.mutants += 1;
                 let (entry, how) = self.mutate(parent);
                 let mut c = self.build(&entry)?;

@@ -96,6 +96,17 @@ impl Family for RaftFamily {
     fn coverage(&self) -> Vec<MetricInfo> {
         let m = MetricInfo::new;
         vec![
+            m("raft.election.started", "a server became a candidate"),
+            m("raft.leader.elected", "a candidate won an election"),
+            m("raft.vote.granted", "a vote granted"),
+            m(
+                "raft.vote.granted_in_restart_term",
+                "a vote granted in the term the server restarted in",
+            ),
+            m(
+                "raft.commit.earlier_term_entry_counted",
+                "a leader committed an earlier term's entry by counting replicas (never in correct Raft)",
+            ),
             m(
                 "raft.vote.refused_stale_log",
                 "a vote refused: the candidate's log is behind (§5.4.1)",

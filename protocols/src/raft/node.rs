@@ -150,6 +150,8 @@ pub struct Raft {
     pub(super) lease_until: Option<Time>,
     /// `AckBeforePersist` only: the first log index not yet written to durable storage.
     pub(super) unsynced_from: Option<u64>,
+    /// The term this server restarted in (for coverage: a vote granted in that term).
+    pub(super) restarted_in: Option<u64>,
 }
 
 impl Raft {
@@ -184,6 +186,7 @@ impl Raft {
             round_start: BTreeMap::new(),
             lease_until: None,
             unsynced_from: None,
+            restarted_in: None,
         };
         r.reset_election_timer(ctx);
         r
@@ -288,6 +291,7 @@ impl Raft {
         self.leader = None;
         self.votes = BTreeSet::from([self.me]);
         ctx.count("raft.elections", 1);
+        ctx.cover("raft.election.started");
         self.reset_election_timer(ctx);
         self.request_votes(ctx, false);
     }
@@ -339,6 +343,7 @@ impl Raft {
             ctx.cancel_timer(t);
         }
         ctx.count("raft.leaders", 1);
+        ctx.cover("raft.leader.elected");
         let next = self.log.last_index() + 1;
         self.progress = ctx.peers().map(|p| (p, Progress::new(next))).collect();
         self.recent_active.clear();
@@ -394,6 +399,10 @@ impl Raft {
             ctx.cover("raft.vote.refused_stale_log");
         }
         if granted && !pre_vote {
+            ctx.cover("raft.vote.granted");
+            if self.restarted_in == Some(self.term) {
+                ctx.cover("raft.vote.granted_in_restart_term");
+            }
             self.voted_for = Some(from);
             self.persist_meta(ctx);
             self.reset_election_timer(ctx);
@@ -494,7 +503,8 @@ impl Protocol for Raft {
 
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
         ctx.count("raft.recoveries", 1);
-        let r = Raft::new(ctx);
+        let mut r = Raft::new(ctx);
+        r.restarted_in = Some(r.term);
         if r.log.last_index() > r.log.offset() {
             ctx.cover("raft.recovered_with_log");
         }

@@ -302,6 +302,10 @@ impl Raft {
         if n <= self.commit {
             return false;
         }
+        if self.log.term_at(n) != Some(self.term) {
+            // Only a leader counting an earlier term's replicas gets here (Fig. 8).
+            ctx.cover("raft.commit.earlier_term_entry_counted");
+        }
         self.commit = n;
         self.apply(ctx);
         // Followers learn the new commit index with the next message; sending now shortens
