@@ -6,25 +6,61 @@
 //! - Election Safety: a map term → the first server seen leading it.
 //! - Leader Append-Only: a server leading the same term in two observations never loses or
 //!   changes an entry it held.
-//! - Log Matching: entries carry a chained digest of their prefix ([`super::log`]); a global
-//!   map `(index, term) → digest` must never see two digests.
+//! - Log Matching: the monitor keeps its own copy of every server's log (term and command of
+//!   each entry) and chains its own digest over it; a global map `(index, term) → digest`
+//!   must never see two digests. Nothing here reads the digests the log code stores
+//!   ([`super::log`]): a log edit that leaves them stale cannot hide a divergence.
 //! - Leader Completeness: every entry seen committed (with the term in which it was seen
 //!   committed) must be in the log of every leader of a later term — checked when a server
 //!   becomes leader and when an entry is first seen committed.
 //! - State Machine Safety: a global map index → applied entry must never see two entries.
 //!
-//! With snapshots, compacted entries are no longer visible: a snapshot's prefix digest is
-//! checked against the `(index, term) → digest` map when it appears, and the entry-level
-//! checks cover the entries each server still holds.
+//! With snapshots, compacted entries are no longer visible: a server's snapshot ending at
+//! `(index, term)` stands for the prefix the monitor saw ending there (the digest it chained
+//! for that entry), and the entries the server keeps after it are chained from that prefix.
+//! A server that keeps entries after a snapshot they do not extend therefore shows up as two
+//! digests for one `(index, term)`.
 //!
-//! Cost: a server whose log did not change costs O(1) per event; a change costs a binary
-//! search plus the new entries.
+//! Cost: an event changes only the server it happened at. There the entries after the
+//! server's last seen commit index (or the highest index seen committed, if lower) are
+//! compared with the monitor's copy (term and command; hashing only what changed) at every
+//! event, and the whole log every 32nd event at that server, after a snapshot, and before any
+//! Log Matching violation is reported; so an edit below a commit index is seen within 32
+//! events. The other servers cost O(1) (length and last entry).
 
 use super::log::Command;
 use super::node::{Raft, Role};
 use crate::checks::{Checks, Invariant};
+use crate::kv::Op;
+use sim::rng::splitmix64;
 use sim::{EventInfo, Metrics, Monitor, NodeId, Time, View, Violation};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A server whose log kept its length and last entry is compared in full every this many
+/// events at it.
+const FULL_SCAN_EVERY: u32 = 32;
+
+/// Salt for the digest of a snapshot prefix the monitor never saw as entries.
+const UNSEEN_PREFIX: u64 = 0x736e_6170;
+
+/// The monitor's own prefix digest: `prev` chained with an entry's term and command. Computed
+/// from the entries alone, independently of the digests the log code stores.
+pub fn entry_digest(prev: u64, term: u64, command: &Command) -> u64 {
+    let body = match command {
+        Command::Noop => 1,
+        Command::Kv(r) => {
+            let op = match r.op {
+                Op::Put(v) => splitmix64(2 ^ splitmix64(v)),
+                Op::Get => 3,
+                Op::Cas { expected, new } => splitmix64(4 ^ splitmix64(expected) ^ new),
+            };
+            [r.client, r.seq, r.key]
+                .iter()
+                .fold(op, |h, &x| splitmix64(h ^ x))
+        }
+    };
+    splitmix64(splitmix64(prev ^ term) ^ body)
+}
 
 /// One monitor for every Raft invariant asked for.
 pub struct RaftMonitor {
@@ -33,9 +69,16 @@ pub struct RaftMonitor {
     quiet_from: Time,
     leader_ok: bool,
     leaders: BTreeMap<u64, NodeId>,
-    shadow: Vec<Vec<(u64, u64)>>,
-    /// Per server, the log offset its shadow starts after.
-    shadow_base: Vec<u64>,
+    /// Per server, the monitor's copy of the entries after `shadow_base`: term, command and
+    /// the monitor's own prefix digest.
+    shadow: Vec<Vec<(u64, Command, u64)>>,
+    /// Per server, the log offset its shadow starts after, and the monitor's digest of the
+    /// prefix up to it.
+    shadow_base: Vec<(u64, u64)>,
+    /// The highest index seen committed.
+    max_committed: u64,
+    /// Per server, events at it since its last full comparison.
+    quiet_events: Vec<u32>,
     seen_role: Vec<Option<(Role, u64)>>,
     chains: BTreeMap<(u64, u64), u64>,
     committed: BTreeMap<u64, (u64, u64)>,
@@ -62,7 +105,9 @@ impl RaftMonitor {
             leader_ok: false,
             leaders: BTreeMap::new(),
             shadow: vec![Vec::new(); nodes],
-            shadow_base: vec![0; nodes],
+            shadow_base: vec![(0, 0); nodes],
+            quiet_events: vec![0; nodes],
+            max_committed: 0,
             seen_role: vec![None; nodes],
             chains: BTreeMap::new(),
             committed: BTreeMap::new(),
@@ -91,7 +136,13 @@ impl RaftMonitor {
         }
     }
 
-    fn check_node(&mut self, id: NodeId, r: &Raft, view: &View<'_, Raft>) -> Result<(), Violation> {
+    fn check_node(
+        &mut self,
+        id: NodeId,
+        r: &Raft,
+        view: &View<'_, Raft>,
+        touched: bool,
+    ) -> Result<(), Violation> {
         let i = id.index();
         if r.term < self.last_term[i] {
             self.fail(
@@ -111,7 +162,7 @@ impl RaftMonitor {
             }
         }
         let same_reign = leading && self.seen_role[i] == Some((Role::Leader, r.term));
-        self.check_log(id, r, same_reign)?;
+        self.check_log(id, r, same_reign, touched)?;
         if leading && !same_reign {
             self.check_new_leader(id, r)?;
         }
@@ -120,88 +171,136 @@ impl RaftMonitor {
         self.check_applied(id, r)
     }
 
-    fn check_log(&mut self, id: NodeId, r: &Raft, same_reign: bool) -> Result<(), Violation> {
+    fn check_log(
+        &mut self,
+        id: NodeId,
+        r: &Raft,
+        same_reign: bool,
+        touched: bool,
+    ) -> Result<(), Violation> {
         let i = id.index();
         let log = &r.log;
         let base = log.offset();
-        if base != self.shadow_base[i] {
-            // Compaction or an installed snapshot: re-base the shadow on the new offset, and
-            // check the snapshot's prefix digest against everyone else's at that index.
-            let old = self.shadow_base[i];
+        let len = (log.last_index() - base) as usize;
+        let entries = log.slice(base + 1, log.last_index());
+        let rebase = base != self.shadow_base[i].0;
+        // An event changes only its own server. There, the entries after the highest index
+        // seen committed are compared with the monitor's copy at every event (that is where
+        // Raft, and most bugs, edit a log); the committed prefix every `FULL_SCAN_EVERY`-th
+        // event and after a snapshot. Other servers: length and last entry only.
+        let mut full = rebase;
+        if touched {
+            self.quiet_events[i] += 1;
+            if self.quiet_events[i] >= FULL_SCAN_EVERY {
+                full = true;
+            }
+        } else if !rebase {
+            let shadow = &self.shadow[i];
+            let same_tail =
+                shadow.last().map(|s| (s.0, s.1)) == entries.last().map(|e| (e.term, e.command));
+            if shadow.len() == len && same_tail {
+                return Ok(());
+            }
+            full = true;
+        }
+        if full {
+            self.quiet_events[i] = 0;
+        }
+        if rebase {
+            // Compaction or an installed snapshot: re-base the shadow on the new offset. A
+            // snapshot stands for the prefix the monitor saw ending at its `(index, term)`.
+            let (old, _) = self.shadow_base[i];
+            let term = log.term_at(base).expect("the offset has a term");
             let shadow = &mut self.shadow[i];
             let cut = base.saturating_sub(old) as usize;
-            let keep = base > old && cut <= shadow.len() && shadow[cut - 1].1 == log.offset_chain();
-            if keep {
+            let base_chain = if base > old && cut <= shadow.len() && shadow[cut - 1].0 == term {
+                let c = shadow[cut - 1].2;
                 shadow.drain(..cut);
+                c
             } else {
                 shadow.clear();
-            }
-            self.shadow_base[i] = base;
-            let term = log.term_at(base).expect("the offset has a term");
-            let first = *self
-                .chains
-                .entry((base, term))
-                .or_insert(log.offset_chain());
-            if first != log.offset_chain() {
-                return self.fail(
-                    Invariant::LOG_MATCHING,
-                    format!("{id}'s snapshot at index {base} (term {term}) covers a prefix that differs from another server's"),
-                );
-            }
+                *self
+                    .chains
+                    .entry((base, term))
+                    .or_insert_with(|| splitmix64(base ^ splitmix64(term ^ UNSEEN_PREFIX)))
+            };
+            self.shadow_base[i] = (base, base_chain);
         }
-        let len = (log.last_index() - base) as usize;
-        let held = |k: usize| log.get(base + k as u64 + 1).expect("in range");
-        let shadow = &self.shadow[i];
-        let unchanged =
-            shadow.len() == len && (len == 0 || shadow[len - 1].1 == held(len - 1).chain);
-        if unchanged {
-            return Ok(());
-        }
-        // The first position where the shadow and the log differ: chains make "equal at k"
-        // monotone, so binary search applies.
-        let common = shadow.len().min(len);
-        let (mut lo, mut hi) = (0usize, common);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if shadow[mid].1 == held(mid).chain {
-                lo = mid + 1;
+        // The first position where the monitor's copy and the log differ, and the digests of
+        // the entries from there. A conflict found without a full comparison is confirmed by
+        // one, so a violation never rests on a part of the copy that was not compared.
+        let base_chain = self.shadow_base[i].1;
+        let (lo, fresh, conflict) = loop {
+            let shadow = &self.shadow[i];
+            let common = shadow.len().min(len);
+            let from = if full {
+                0
             } else {
-                hi = mid;
+                let settled = self.last_commit[i].unwrap_or(0).min(self.max_committed);
+                (settled.saturating_sub(base) as usize).min(common)
+            };
+            let lo = (from..common)
+                .find(|&k| shadow[k].0 != entries[k].term || shadow[k].1 != entries[k].command)
+                .unwrap_or(common);
+            if lo == len && lo == shadow.len() {
+                return Ok(());
             }
-        }
-        if same_reign && lo < shadow.len() {
+            let mut prev = if lo == 0 {
+                base_chain
+            } else {
+                shadow[lo - 1].2
+            };
+            let mut fresh = Vec::with_capacity(len - lo);
+            let mut conflict = None;
+            for (k, e) in entries.iter().enumerate().skip(lo) {
+                let idx = base + k as u64 + 1;
+                prev = entry_digest(prev, e.term, &e.command);
+                fresh.push((e.term, e.command, prev));
+                if self.chains.get(&(idx, e.term)).is_some_and(|&c| c != prev) {
+                    conflict = Some((idx, e.term));
+                    break;
+                }
+            }
+            if conflict.is_some() && !full {
+                full = true;
+                self.quiet_events[i] = 0;
+                continue;
+            }
+            break (lo, fresh, conflict);
+        };
+        let shadow_len = self.shadow[i].len();
+        if same_reign && lo < shadow_len {
             self.fail(
                 Invariant::LEADER_APPEND_ONLY,
                 format!(
                     "leader {id} of term {} changed its entry {} (log {} -> {} entries)",
                     r.term,
                     base + lo as u64 + 1,
-                    base + shadow.len() as u64,
+                    base + shadow_len as u64,
                     base + len as u64
                 ),
             )?;
         }
+        if let Some((idx, term)) = conflict {
+            return self.fail(
+                Invariant::LOG_MATCHING,
+                format!("{id} holds entry {idx} of term {term} after a prefix that differs from another server's"),
+            );
+        }
         let shadow = &mut self.shadow[i];
         shadow.truncate(lo);
-        for k in lo..len {
-            let e = held(k);
-            let idx = base + k as u64 + 1;
-            shadow.push((e.term, e.chain));
-            let first = *self.chains.entry((idx, e.term)).or_insert(e.chain);
-            if first != e.chain {
-                return self.fail(
-                    Invariant::LOG_MATCHING,
-                    format!("{id} holds entry {idx} of term {} after a prefix that differs from another server's", e.term),
-                );
-            }
+        for (k, &(term, command, chain)) in fresh.iter().enumerate() {
+            let idx = base + (lo + k) as u64 + 1;
+            shadow.push((term, command, chain));
+            self.chains.entry((idx, term)).or_insert(chain);
         }
         Ok(())
     }
 
     fn check_new_leader(&self, id: NodeId, r: &Raft) -> Result<(), Violation> {
         for (&idx, &(term, seen_in)) in &self.committed {
-            // Entries inside the leader's snapshot are applied there; the snapshot's digest
-            // was checked against the other servers' logs when it was taken or installed.
+            // Entries inside the leader's snapshot are applied there; the snapshot stands for
+            // the prefix the monitor saw at its index (see the module docs).
             if seen_in < r.term && idx >= r.log.offset() && r.log.term_at(idx) != Some(term) {
                 return self.fail(
                     Invariant::LEADER_COMPLETENESS,
@@ -244,6 +343,7 @@ impl RaftMonitor {
                 break;
             };
             self.committed.insert(idx, (term, r.term));
+            self.max_committed = self.max_committed.max(idx);
             for (lid, l) in view.live_nodes() {
                 if l.role == Role::Leader
                     && l.term > r.term
@@ -333,12 +433,13 @@ impl Monitor<Raft> for RaftMonitor {
         "raft"
     }
 
-    fn on_event(&mut self, view: &View<'_, Raft>, _event: &EventInfo) -> sim::Check {
+    fn on_event(&mut self, view: &View<'_, Raft>, event: &EventInfo) -> sim::Check {
         for i in 0..view.node_count() {
             let id = NodeId(i as u32);
             match view.node(id) {
                 Some(r) => {
-                    if let Err(v) = self.check_node(id, r, view) {
+                    let touched = event.node.is_none_or(|n| n == id);
+                    if let Err(v) = self.check_node(id, r, view, touched) {
                         return sim::Check::Violated(v);
                     }
                 }
@@ -396,5 +497,48 @@ impl RaftMonitor {
                 self.quiet_from, deadline
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::log::RaftLog;
+
+    /// The monitor's digests of `log`'s entries, chained from the empty prefix.
+    fn recomputed(log: &RaftLog) -> Vec<u64> {
+        let mut prev = 0;
+        log.slice(1, log.last_index())
+            .iter()
+            .map(|e| {
+                prev = entry_digest(prev, e.term, &e.command);
+                prev
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stale_stored_digest_does_not_hide_a_divergence() {
+        // Two logs agree on entries 1-4 (terms 1, 1, 1, 1); b's entry 2 is then replaced by
+        // one of term 2 with the tail's stored digests left stale.
+        let mut a = RaftLog::default();
+        for _ in 0..4 {
+            a.append(1, Command::Noop);
+        }
+        let mut b = a.clone();
+        b.overwrite_stale(2, 2, Command::Noop);
+        // Trusting the stored digests: entry 4 of term 1 looks identical in both logs.
+        assert_eq!(a.get(4).unwrap().term, b.get(4).unwrap().term);
+        assert_eq!(a.get(4).unwrap().chain, b.get(4).unwrap().chain);
+        // Recomputed from the entries, the prefixes differ from index 2 on, so the monitor's
+        // `(index, term) -> digest` map sees two digests for (4, 1): a Log Matching violation.
+        let (ra, rb) = (recomputed(&a), recomputed(&b));
+        assert_eq!(ra[0], rb[0]);
+        assert_ne!(ra[3], rb[3]);
+        // A log edited correctly recomputes the same digests the monitor does.
+        let mut c = a.clone();
+        c.overwrite(2, 2, Command::Noop);
+        assert_ne!(c.get(4).unwrap().chain, a.get(4).unwrap().chain);
+        assert_eq!(recomputed(&c), rb);
     }
 }

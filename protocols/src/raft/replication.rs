@@ -188,6 +188,9 @@ impl Raft {
                 Some(_) if Self::cfg(ctx).has_bug(RaftBug::NoTruncate) => {
                     self.log.overwrite(idx, t, c);
                 }
+                Some(_) if Self::cfg(ctx).has_bug(RaftBug::StaleDigests) => {
+                    self.log.overwrite_stale(idx, t, c);
+                }
                 Some(_) => {
                     self.log.truncate_from(idx);
                     self.log.append(t, c);
