@@ -60,7 +60,7 @@ impl Family for RaftFamily {
             ),
             I::safety(
                 Invariant::LOG_MATCHING,
-                "same index and term => identical prefixes (checked by prefix digests)",
+                "same index and term => identical prefixes (digests recomputed from the entries)",
             ),
             I::safety(
                 Invariant::LEADER_COMPLETENESS,
