@@ -35,7 +35,9 @@ impl BugTarget {
     }
 }
 
-/// A 5-node Raft cluster under a churn-heavy nemesis, one fault at a time.
+/// A 5-node Raft cluster under a churn-heavy nemesis, one fault at a time; faults stop at
+/// two thirds of the run, and the quiet rest checks liveness too (correct Raft: no failure
+/// in seeds 0..1000, here and with snapshots).
 const RAFT_NEMESIS: &str = r#"Scenario(
     name: "raft: nemesis",
     protocol: Raft((bug: BUG)),
@@ -45,6 +47,8 @@ const RAFT_NEMESIS: &str = r#"Scenario(
     workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
     nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit, Linearizable, LeaderWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// Overlapping faults on 5 nodes (several down at once, voters bouncing within one election),
@@ -88,9 +92,13 @@ const RAFT_SNAPSHOT_NEMESIS: &str = r#"Scenario(
     workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
     nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit, Linearizable, LeaderWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// A 3-node primary/backup cluster under a nemesis; `BUG` is the protocol's configuration.
+/// Liveness is checked after the last fault (correct Quorum mode: no failure in seeds
+/// 0..1000, on 3 nodes and on 5).
 const FAILOVER_NEMESIS: &str = r#"Scenario(
     name: "failover: nemesis",
     protocol: Failover((BUG)),
@@ -99,6 +107,8 @@ const FAILOVER_NEMESIS: &str = r#"Scenario(
     network: (latency: Uniform("1ms", "5ms")),
     workload: Kv((clients: 3, rate: 50.0)),
     nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+    checks: [NoSplitBrain, OnePrimaryPerEpoch, CommittedNeverOverwritten, Linearizable,
+             PrimaryWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// As `FAILOVER_NEMESIS` on 5 nodes, where a majority is more than one backup.
@@ -110,6 +120,8 @@ const FAILOVER_NEMESIS_5: &str = r#"Scenario(
     network: (latency: Uniform("1ms", "5ms")),
     workload: Kv((clients: 3, rate: 50.0)),
     nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+    checks: [NoSplitBrain, OnePrimaryPerEpoch, CommittedNeverOverwritten, Linearizable,
+             PrimaryWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// Lease-based failover under clock drift; `BUG` is the nemesis's drift bound.
