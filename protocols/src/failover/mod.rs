@@ -28,6 +28,11 @@
 //!   fence lower epochs (Raft's election restriction and commitment rule, without the timing
 //!   assumption).
 //!
+//! Known bugs besides the unsafe modes and `sync: false` ([`FailoverBug`]): `AckOneBackup`
+//! (a majority-mode primary commits with one backup's copy) and `AcceptStaleEpoch` (a fenced
+//! backup accepts an older epoch's Appends). Both lose committed entries without a split
+//! brain; `CommittedNeverOverwritten` catches them.
+//!
 //! Files: `node.rs` (state, messages, roles, detection and promotion), `replication.rs`
 //! (client requests, the log, acks, commitment), `monitor.rs` (NoSplitBrain,
 //! OnePrimaryPerEpoch, PrimaryWithin and the failover metrics), `committed.rs`
