@@ -210,6 +210,31 @@ fn finds_ack_before_persist_with_overlapping_faults() {
 }
 
 #[test]
+fn finds_stale_digests_that_a_digest_trusting_checker_missed() {
+    finds_replays_and_shrinks(target("raft StaleDigests"));
+}
+
+#[test]
+fn finds_a_snapshot_that_keeps_a_conflicting_suffix() {
+    finds_replays_and_shrinks(target("raft SnapshotKeepsSuffix"));
+}
+
+#[test]
+fn finds_a_backup_accepting_a_fenced_primary() {
+    finds_replays_and_shrinks(target("failover AcceptStaleEpoch"));
+}
+
+#[test]
+fn finds_a_primary_acknowledging_with_one_backup() {
+    finds_replays_and_shrinks(target("failover AckOneBackup"));
+}
+
+#[test]
+fn finds_gossip_forgetting_its_store_on_restart() {
+    finds_replays_and_shrinks(target("gossip ForgetOnRestart"));
+}
+
+#[test]
 fn finds_naive_failover_split_brain() {
     finds_replays_and_shrinks(target("failover Naive"));
 }
@@ -288,7 +313,7 @@ fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
 }
 
 #[test]
-fn every_raft_bug_variant_and_only_known_targets_have_a_campaign() {
+fn every_raft_and_failover_bug_variant_and_only_known_targets_have_a_campaign() {
     for (i, bug) in protocols::raft::RaftBug::ALL.into_iter().enumerate() {
         assert_eq!(bug.index(), i, "RaftBug::ALL lists every variant once");
         let name = format!("raft {bug:?}");
@@ -296,6 +321,15 @@ fn every_raft_bug_variant_and_only_known_targets_have_a_campaign() {
             TARGETS
                 .iter()
                 .any(|t| t.name == name && t.bug == format!("{bug:?}")),
+            "{name} has no campaign in fuzz::targets"
+        );
+    }
+    for bug in protocols::failover::FailoverBug::ALL {
+        let name = format!("failover {bug:?}");
+        assert!(
+            TARGETS
+                .iter()
+                .any(|t| t.name == name && t.bug.contains(&format!("bug: {bug:?}"))),
             "{name} has no campaign in fuzz::targets"
         );
     }

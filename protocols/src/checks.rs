@@ -66,6 +66,8 @@ impl Invariant {
     pub const NO_INVENTED_VALUES: Invariant = Invariant::new("NoInventedValues");
     /// A node's version of a key never goes back.
     pub const VERSIONS_MONOTONIC: Invariant = Invariant::new("VersionsMonotonic");
+    /// With a persistent store, a node's version of a key survives its restarts.
+    pub const UPDATES_SURVIVE_RESTART: Invariant = Invariant::new("UpdatesSurviveRestart");
     /// All live nodes hold identical state within the deadline after the last fault.
     pub const CONVERGED_WITHIN: Invariant = Invariant::new("ConvergedWithin");
     // ---- Failover ----
@@ -73,6 +75,9 @@ impl Invariant {
     pub const NO_SPLIT_BRAIN: Invariant = Invariant::new("NoSplitBrain");
     /// At most one primary per epoch.
     pub const ONE_PRIMARY_PER_EPOCH: Invariant = Invariant::new("OnePrimaryPerEpoch");
+    /// A committed entry is never overwritten or lost on a replica that held it, and no
+    /// primary commits a different entry at its index.
+    pub const COMMITTED_NEVER_OVERWRITTEN: Invariant = Invariant::new("CommittedNeverOverwritten");
     /// A primary serves writes within the deadline after the last fault.
     pub const PRIMARY_WITHIN: Invariant = Invariant::new("PrimaryWithin");
 }

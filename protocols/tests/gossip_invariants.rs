@@ -14,9 +14,10 @@ use sim::{Fault, NodeId, Target, Time, Verdict};
 use std::time::Duration;
 use support::{Run, one};
 
-const ALL: [Check; 3] = [
+const ALL: [Check; 4] = [
     Check::of(Invariant::NO_INVENTED_VALUES),
     Check::of(Invariant::VERSIONS_MONOTONIC),
+    Check::of(Invariant::UPDATES_SURVIVE_RESTART),
     Check::within(Invariant::CONVERGED_WITHIN, Dur::secs(3)),
 ];
 
@@ -95,6 +96,25 @@ fn correct_anti_entropy_holds_every_check_under_partition_and_churn() {
 }
 
 #[test]
+fn a_lost_store_passes_versions_monotonic_but_not_updates_survive_restart() {
+    // The same restart, checked without the durability invariant: VersionsMonotonic exempts
+    // restarts, so the lost store goes unnoticed.
+    let mut old = stormy(0, anti_entropy(Some(Bug::ForgetOnRestart)));
+    old.checks = vec![
+        Check::of(Invariant::NO_INVENTED_VALUES),
+        Check::of(Invariant::VERSIONS_MONOTONIC),
+    ];
+    assert_eq!(old.run().verdict, Verdict::Completed);
+    let r = stormy(0, anti_entropy(Some(Bug::ForgetOnRestart))).run();
+    assert_eq!(
+        violated(&r.verdict),
+        Some(Invariant::UPDATES_SURVIVE_RESTART.name()),
+        "{:?}",
+        r.verdict
+    );
+}
+
+#[test]
 fn amnesia_restarts_are_refilled_by_anti_entropy() {
     let cfg = GossipConfig {
         persist: false,
@@ -112,6 +132,7 @@ fn each_known_bug_is_caught_by_its_invariant() {
         (Bug::OverwriteOlder, Invariant::VERSIONS_MONOTONIC),
         (Bug::VersionOnly, Invariant::NO_INVENTED_VALUES),
         (Bug::DigestKeysOnly, Invariant::CONVERGED_WITHIN),
+        (Bug::ForgetOnRestart, Invariant::UPDATES_SURVIVE_RESTART),
     ] {
         for seed in 0..3 {
             let r = stormy(seed, anti_entropy(Some(bug))).run();

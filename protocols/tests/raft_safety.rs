@@ -292,6 +292,28 @@ fn bug_no_truncate_breaks_log_matching() {
 }
 
 #[test]
+fn bug_stale_digests_breaks_log_matching_recomputed_from_the_entries() {
+    // The stored digests after the overwritten entry still match the old leader's; only a
+    // check that chains its own digests from terms and commands sees the divergence.
+    expect_bug(RaftBug::StaleDigests, 12, &["LogMatching"]);
+}
+
+#[test]
+fn bug_snapshot_keeps_suffix_breaks_log_matching() {
+    let base = RaftConfig {
+        snapshot_every: 3,
+        ..RaftConfig::default()
+    };
+    expect_bug_with(
+        base,
+        RaftBug::SnapshotKeepsSuffix,
+        (5, (200, 700), 60),
+        ALL_SAFETY,
+        &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
+    );
+}
+
+#[test]
 fn bug_vote_without_log_check_loses_committed_entries() {
     expect_bug(
         RaftBug::VoteWithoutLogCheck,

@@ -35,7 +35,9 @@ impl BugTarget {
     }
 }
 
-/// A 5-node Raft cluster under a churn-heavy nemesis, one fault at a time.
+/// A 5-node Raft cluster under a churn-heavy nemesis, one fault at a time; faults stop at
+/// two thirds of the run, and the quiet rest checks liveness too (correct Raft: no failure
+/// in seeds 0..1000, here and with snapshots).
 const RAFT_NEMESIS: &str = r#"Scenario(
     name: "raft: nemesis",
     protocol: Raft((bug: BUG)),
@@ -45,6 +47,8 @@ const RAFT_NEMESIS: &str = r#"Scenario(
     workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
     nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit, Linearizable, LeaderWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// Overlapping faults on 5 nodes (several down at once, voters bouncing within one election),
@@ -77,7 +81,24 @@ const RAFT_OVERLAP_3: &str = r#"Scenario(
              MonotonicTerm, MonotonicCommit],
 )"#;
 
+/// The one-fault-at-a-time nemesis with snapshots every 3 applied entries, so lagging
+/// followers catch up through InstallSnapshot.
+const RAFT_SNAPSHOT_NEMESIS: &str = r#"Scenario(
+    name: "raft: nemesis with snapshots",
+    protocol: Raft((bug: BUG, snapshot_every: 3)),
+    nodes: 5,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Kv((clients: 4, rate: 50.0, reads: 0.5)),
+    nemesis: (faults: [Crash, CrashLeader, IsolateLeader, Partition, PauseLeader], start: "500ms",
+              length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, LeaderCompleteness, StateMachineSafety,
+             MonotonicTerm, MonotonicCommit, Linearizable, LeaderWithin("2s"), OpsCompleteWithin("2s")],
+)"#;
+
 /// A 3-node primary/backup cluster under a nemesis; `BUG` is the protocol's configuration.
+/// Liveness is checked after the last fault (correct Quorum mode: no failure in seeds
+/// 0..1000, on 3 nodes and on 5).
 const FAILOVER_NEMESIS: &str = r#"Scenario(
     name: "failover: nemesis",
     protocol: Failover((BUG)),
@@ -86,6 +107,21 @@ const FAILOVER_NEMESIS: &str = r#"Scenario(
     network: (latency: Uniform("1ms", "5ms")),
     workload: Kv((clients: 3, rate: 50.0)),
     nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+    checks: [NoSplitBrain, OnePrimaryPerEpoch, CommittedNeverOverwritten, Linearizable,
+             PrimaryWithin("2s"), OpsCompleteWithin("2s")],
+)"#;
+
+/// As `FAILOVER_NEMESIS` on 5 nodes, where a majority is more than one backup.
+const FAILOVER_NEMESIS_5: &str = r#"Scenario(
+    name: "failover: nemesis, 5 nodes",
+    protocol: Failover((BUG)),
+    nodes: 5,
+    duration: "8s",
+    network: (latency: Uniform("1ms", "5ms")),
+    workload: Kv((clients: 3, rate: 50.0)),
+    nemesis: (faults: [Crash, CrashLeader, Isolate, IsolateLeader, Partition, Pause]),
+    checks: [NoSplitBrain, OnePrimaryPerEpoch, CommittedNeverOverwritten, Linearizable,
+             PrimaryWithin("2s"), OpsCompleteWithin("2s")],
 )"#;
 
 /// Lease-based failover under clock drift; `BUG` is the nemesis's drift bound.
@@ -109,7 +145,7 @@ const GOSSIP_NEMESIS: &str = r#"Scenario(
     workload: Updates((updates: [], rate: 40.0, keys: 3, start: "100ms", stop: "6s")),
     nemesis: (faults: [Crash, Isolate, Partition, Pause, OneWay, DelaySpike], start: "500ms",
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
-    checks: [NoInventedValues, VersionsMonotonic, ConvergedWithin("3s")],
+    checks: [NoInventedValues, VersionsMonotonic, UpdatesSurviveRestart, ConvergedWithin("3s")],
 )"#;
 
 /// Every known bug with its campaign. Seed budgets and fault bounds were measured when the
@@ -181,13 +217,40 @@ pub const TARGETS: &[BugTarget] = &[
         seeds: 600,
         max_faults: 8,
     },
+    // Overwrites a conflicting entry in place and leaves the stored digests of the entries
+    // after it stale. The old monitor, which compared those digests, found it in 1 of 300
+    // seeds on the overlapping campaign and 0 of 300 here; the recomputing Log Matching
+    // check finds it on 468 of seeds 0..1000 [seed 0].
+    BugTarget {
+        name: "raft StaleDigests",
+        template: RAFT_NEMESIS,
+        bug: "StaleDigests",
+        correct: "None",
+        invariants: &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
+        seeds: 10,
+        max_faults: 4,
+    },
+    // InstallSnapshot keeps a suffix from another history after the snapshot: 99 of seeds
+    // 0..1000 (the old digest-trusting monitor: 0 of 300) [seed 2].
+    BugTarget {
+        name: "raft SnapshotKeepsSuffix",
+        template: RAFT_SNAPSHOT_NEMESIS,
+        bug: "SnapshotKeepsSuffix",
+        correct: "None",
+        invariants: &["LogMatching", "StateMachineSafety", "LeaderCompleteness"],
+        seeds: 40,
+        max_faults: 6,
+    },
     // Promotes on missed heartbeats with no fencing: the old primary keeps accepting [seed 0].
+    // The three campaigns below check every failover invariant by default, and the committed
+    // entries the old primary overwrites are often seen (CommittedNeverOverwritten) before
+    // its accepted write is (NoSplitBrain).
     BugTarget {
         name: "failover Naive",
         template: FAILOVER_NEMESIS,
         bug: "mode: Naive",
         correct: "mode: Quorum",
-        invariants: &["NoSplitBrain"],
+        invariants: &["NoSplitBrain", "CommittedNeverOverwritten"],
         seeds: 10,
         max_faults: 4,
     },
@@ -198,9 +261,33 @@ pub const TARGETS: &[BugTarget] = &[
         template: FAILOVER_NEMESIS,
         bug: "mode: Quorum, sync: false",
         correct: "mode: Quorum, sync: true",
-        invariants: &["Linearizable", "NoSplitBrain"],
+        invariants: &["Linearizable", "NoSplitBrain", "CommittedNeverOverwritten"],
         seeds: 10,
         max_faults: 4,
+    },
+    // A fenced backup accepts Appends from a deposed primary and truncates what the new one
+    // committed: 69 of seeds 0..1000, all as CommittedNeverOverwritten (NoSplitBrain,
+    // OnePrimaryPerEpoch and Linearizable: 0 of 200) [seed 0].
+    BugTarget {
+        name: "failover AcceptStaleEpoch",
+        template: FAILOVER_NEMESIS,
+        bug: "mode: Quorum, bug: AcceptStaleEpoch",
+        correct: "mode: Quorum",
+        invariants: &["CommittedNeverOverwritten"],
+        seeds: 60,
+        max_faults: 4,
+    },
+    // A Quorum primary commits with one backup's copy out of four: a primary elected by the
+    // other majority commits something else at that index. 43 of seeds 0..1000 [seed 11];
+    // Linearizable alone saw it on 9 of 200.
+    BugTarget {
+        name: "failover AckOneBackup",
+        template: FAILOVER_NEMESIS_5,
+        bug: "mode: Quorum, bug: AckOneBackup",
+        correct: "mode: Quorum",
+        invariants: &["CommittedNeverOverwritten", "Linearizable"],
+        seeds: 100,
+        max_faults: 6,
     },
     // A lease is only as safe as its drift bound (10,000 ppm): a primary whose clock runs slow
     // keeps its lease after the backup promotes [seed 147]. Within the bound: nothing.
@@ -209,7 +296,7 @@ pub const TARGETS: &[BugTarget] = &[
         template: FAILOVER_DRIFT_NEMESIS,
         bug: "max_drift_ppm: 500000",
         correct: "max_drift_ppm: 9000",
-        invariants: &["NoSplitBrain"],
+        invariants: &["NoSplitBrain", "CommittedNeverOverwritten"],
         seeds: 200,
         max_faults: 4,
     },
@@ -224,6 +311,19 @@ pub const TARGETS: &[BugTarget] = &[
         invariants: &["ConvergedWithin"],
         seeds: 5,
         max_faults: 0,
+    },
+    // The store is never synced, so a restarted node comes back empty although the scenario
+    // says `persist: true`: 196 of seeds 0..300. VersionsMonotonic exempts restarts, so
+    // before UpdatesSurviveRestart only a later version clash showed (NoInventedValues, 1 of
+    // 300).
+    BugTarget {
+        name: "gossip ForgetOnRestart",
+        template: GOSSIP_NEMESIS,
+        bug: "ForgetOnRestart",
+        correct: "None",
+        invariants: &["UpdatesSurviveRestart", "NoInventedValues"],
+        seeds: 20,
+        max_faults: 2,
     },
     // Merge by arrival: any different version replaces the held one, so versions go back.
     BugTarget {

@@ -28,10 +28,17 @@
 //!   fence lower epochs (Raft's election restriction and commitment rule, without the timing
 //!   assumption).
 //!
+//! Known bugs besides the unsafe modes and `sync: false` ([`FailoverBug`]): `AckOneBackup`
+//! (a majority-mode primary commits with one backup's copy) and `AcceptStaleEpoch` (a fenced
+//! backup accepts an older epoch's Appends). Both lose committed entries without a split
+//! brain; `CommittedNeverOverwritten` catches them.
+//!
 //! Files: `node.rs` (state, messages, roles, detection and promotion), `replication.rs`
 //! (client requests, the log, acks, commitment), `monitor.rs` (NoSplitBrain,
-//! OnePrimaryPerEpoch, PrimaryWithin and the failover metrics).
+//! OnePrimaryPerEpoch, PrimaryWithin and the failover metrics), `committed.rs`
+//! (CommittedNeverOverwritten).
 
+mod committed;
 mod monitor;
 mod node;
 mod replication;
@@ -71,6 +78,22 @@ impl Mode {
     }
 }
 
+/// Known bugs, re-created on purpose so tests prove the checkers catch them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FailoverBug {
+    /// A majority-mode primary commits (and answers the client) once one backup holds a
+    /// write, not a majority: a new primary elected by the other majority lacks it.
+    AckOneBackup,
+    /// A fenced backup accepts Appends from a primary of an older epoch (the fencing check
+    /// is skipped), so a deposed primary overwrites what the new one committed.
+    AcceptStaleEpoch,
+}
+
+impl FailoverBug {
+    /// Every known bug (the fuzz tests check each has a campaign that finds it).
+    pub const ALL: [FailoverBug; 2] = [FailoverBug::AckOneBackup, FailoverBug::AcceptStaleEpoch];
+}
+
 /// The `protocol: Failover((...))` section of a scenario. Immutable during a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -96,6 +119,8 @@ pub struct FailoverConfig {
     pub drift_bound_ppm: u64,
     /// At most this many log entries per Append message.
     pub max_batch: usize,
+    /// A known-bug variant, or `None` for the design as described.
+    pub bug: Option<FailoverBug>,
 }
 
 impl Default for FailoverConfig {
@@ -109,6 +134,7 @@ impl Default for FailoverConfig {
             lease: Dur::ms(1000),
             drift_bound_ppm: 10_000,
             max_batch: 64,
+            bug: None,
         }
     }
 }
@@ -183,6 +209,10 @@ impl Family for FailoverFamily {
             I::safety(
                 Invariant::ONE_PRIMARY_PER_EPOCH,
                 "at most one node becomes primary in each epoch",
+            ),
+            I::safety(
+                Invariant::COMMITTED_NEVER_OVERWRITTEN,
+                "an entry a primary committed stays on every replica that held it (checked from the logs)",
             ),
             I::within(
                 Invariant::PRIMARY_WITHIN,

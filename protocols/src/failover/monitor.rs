@@ -11,6 +11,8 @@
 //!   pause) is not split brain — the backups held it before the new primary took over.
 //! - **OnePrimaryPerEpoch** (invariant 1): the (epoch, node) of every primary seen; one node
 //!   per epoch.
+//! - **CommittedNeverOverwritten**: the monitor's own record of committed entries, in
+//!   [`super::committed`].
 //! - **PrimaryWithin(T)**: some node serves writes (`FailoverNode::serving`) within T of the
 //!   last fault (`Setup::quiet_from`).
 //!
@@ -22,6 +24,7 @@
 //! are primary, fenced or not).
 
 use super::FailoverNode;
+use super::committed::CommittedLog;
 use crate::checks::{Checks, Invariant};
 use sim::{
     EventInfo, EventKind, Metrics, Monitor, NodeId, NodeStatus, Protocol, Time, View, Violation,
@@ -53,6 +56,8 @@ pub struct MonitorOptions {
     pub no_split_brain: bool,
     /// Enforce OnePrimaryPerEpoch.
     pub one_primary_per_epoch: bool,
+    /// Enforce CommittedNeverOverwritten.
+    pub committed_never_overwritten: bool,
     /// `PrimaryWithin(T)`: T.
     pub primary_within: Option<Duration>,
     /// When the last fault fired.
@@ -65,6 +70,7 @@ impl MonitorOptions {
         MonitorOptions {
             no_split_brain: checks.has(Invariant::NO_SPLIT_BRAIN),
             one_primary_per_epoch: checks.has(Invariant::ONE_PRIMARY_PER_EPOCH),
+            committed_never_overwritten: checks.has(Invariant::COMMITTED_NEVER_OVERWRITTEN),
             primary_within: checks.deadline(Invariant::PRIMARY_WITHIN).map(|d| d.0),
             quiet_from,
         }
@@ -88,7 +94,8 @@ struct Pending {
     available: bool,
 }
 
-/// The failover monitor: NoSplitBrain, OnePrimaryPerEpoch, PrimaryWithin, and the metrics.
+/// The failover monitor: NoSplitBrain, OnePrimaryPerEpoch, CommittedNeverOverwritten,
+/// PrimaryWithin, and the metrics.
 #[derive(Debug)]
 pub struct FailoverMonitor {
     opts: MonitorOptions,
@@ -106,6 +113,7 @@ pub struct FailoverMonitor {
     detection: Vec<(Time, f64)>,
     failover: Vec<(Time, f64)>,
     within_met: bool,
+    committed: CommittedLog,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -131,6 +139,7 @@ impl FailoverMonitor {
             detection: Vec::new(),
             failover: Vec::new(),
             within_met: false,
+            committed: CommittedLog::default(),
         }
     }
 
@@ -270,6 +279,9 @@ impl Monitor<FailoverNode> for FailoverMonitor {
         let mut found = None;
         for i in 0..n {
             let id = NodeId(i as u32);
+            if self.opts.committed_never_overwritten && info.node.is_none_or(|x| x == id) {
+                found = found.or_else(|| self.committed.observe(view, id));
+            }
             let node = view.node(id);
             let term = node.and_then(FailoverNode::leader_term);
             self.terms[i] = term;

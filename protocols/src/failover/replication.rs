@@ -18,8 +18,8 @@
 //! Fenced replicas (Fencing, Quorum) refuse an Append whose epoch is lower than theirs with
 //! `Stale` (equal epochs pass: one primary sends many writes with one token, docs/references.md §5.1).
 
-use super::Mode;
 use super::node::{Entry, FailoverNode, Message, Role};
+use super::{FailoverBug, Mode};
 use crate::kv::{KvReply, KvRequest, KvResult};
 use sim::{ClientId, Context, NodeId, Time};
 
@@ -128,7 +128,8 @@ impl FailoverNode {
     pub(super) fn on_append(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, a: AppendArgs) {
         let mine = ctx.durable().epoch;
         let fenced = self.cfg.mode.fenced();
-        if fenced && a.epoch < mine {
+        let fence = fenced && self.cfg.bug != Some(FailoverBug::AcceptStaleEpoch);
+        if fence && a.epoch < mine {
             ctx.count("failover.stale_rejected", 1);
             if a.entries.iter().any(|e| e.request.is_some()) {
                 ctx.count("failover.stale_writes_rejected", 1);
@@ -383,7 +384,12 @@ impl FailoverNode {
             let mut matched: Vec<usize> = others.map(|(_, p)| p.match_len).collect();
             matched.push(len);
             matched.sort_unstable_by(|a, b| b.cmp(a));
-            matched[self.majority() - 1]
+            let copies = if self.cfg.bug == Some(FailoverBug::AckOneBackup) {
+                2.min(matched.len())
+            } else {
+                self.majority()
+            };
+            matched[copies - 1]
         } else {
             let set: Vec<usize> = others
                 .filter(|(_, p)| p.in_set)

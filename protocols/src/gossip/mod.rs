@@ -13,7 +13,7 @@
 //! | `rounds` | `Synchronous` (every timer fires at k·period) · `Unsynchronized(jitter: "10ms")` (random phase, period ± jitter) |
 //! | `view` | `Full` · `KOut(k)` (a fixed random k-out graph drawn from the seed) · `Ring(r)` (r neighbours each side) |
 //! | `persist` | the store survives a crash (default) or a restarted node comes back empty |
-//! | `bug` | known-bug variants: `OverwriteOlder`, `VersionOnly`, `DigestKeysOnly` |
+//! | `bug` | known-bug variants: `OverwriteOlder`, `VersionOnly`, `DigestKeysOnly`, `ForgetOnRestart` |
 //!
 //! Files: `store.rs` (the versioned map, compact containers, merge rule), `peers.rs` (views),
 //! `node.rs` (the protocol), `workload.rs` (update injection), `monitor.rs` (invariants and
@@ -188,6 +188,9 @@ pub enum Bug {
     VersionOnly,
     /// Digests compared by key only: updates to keys the peer has never travel.
     DigestKeysOnly,
+    /// The store is never synced: a restarted node comes back empty even with
+    /// `persist: true`.
+    ForgetOnRestart,
 }
 
 /// The `protocol: Gossip((...))` section of a scenario.
@@ -376,6 +379,10 @@ impl Family for GossipFamily {
                 Invariant::VERSIONS_MONOTONIC,
                 "while a node is up, its version of a key never goes back",
             ),
+            I::safety(
+                Invariant::UPDATES_SURVIVE_RESTART,
+                "with persist: true, a restarted node still holds each key at the version it had (or newer)",
+            ),
             I::within(
                 Invariant::CONVERGED_WITHIN,
                 "anti-entropy: all live nodes hold identical data within T after the last fault and the last update",
@@ -522,6 +529,7 @@ pub fn monitor_options(
     MonitorOptions {
         no_invented: checks.has(Invariant::NO_INVENTED_VALUES),
         monotonic: checks.has(Invariant::VERSIONS_MONOTONIC),
+        survive_restart: checks.has(Invariant::UPDATES_SURVIVE_RESTART) && config.persist,
         converge_deadline: checks
             .deadline(Invariant::CONVERGED_WITHIN)
             .map(|t| quiet + t.0),

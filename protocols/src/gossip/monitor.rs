@@ -11,6 +11,9 @@
 //!   to (a `Request` event), and always with the writer's value.
 //! - **VersionsMonotonic**: while a node is up, its version of a key never goes down (a
 //!   restart without persistence empties the store on purpose and is not a regression).
+//! - **UpdatesSurviveRestart** (with `persist: true` only): when a node restarts, it holds
+//!   every key of the store it had before the crash at the same version or a newer one. The
+//!   "before" is the monitor's own copy of the store, taken while the node was up.
 //! - **ConvergedWithin(T)**: at `max(last fault, last update) + T` every live node holds the
 //!   same data (keys, versions, values). One O(n) scan, at the deadline.
 //!
@@ -30,6 +33,8 @@ pub struct MonitorOptions {
     pub no_invented: bool,
     /// Check VersionsMonotonic.
     pub monotonic: bool,
+    /// Check UpdatesSurviveRestart (only asked with a persistent store).
+    pub survive_restart: bool,
     /// Check ConvergedWithin at this true time.
     pub converge_deadline: Option<Time>,
     /// Answer `Done` once the spread is complete (anti-entropy: every node holds every
@@ -113,6 +118,23 @@ impl GossipMonitor {
         }
         let old = std::mem::replace(&mut self.shadow[i], new.clone());
         let now = view.now();
+        if kind == EventKind::Start && self.opt.survive_restart {
+            let lost = old
+                .as_slice()
+                .iter()
+                .find(|o| new.version_of(o.key) < o.version);
+            if let Some(o) = lost {
+                return Some(Violation::new(
+                    Invariant::UPDATES_SURVIVE_RESTART.name(),
+                    format!(
+                        "{id} restarted holding key {} at version {}, below the version {} it had stored",
+                        o.key,
+                        new.version_of(o.key),
+                        o.version
+                    ),
+                ));
+            }
+        }
         for e in new.as_slice() {
             let ov = old.version_of(e.key);
             if ov == e.version && old.get(e.key).map(|o| o.value) == Some(e.value) {

@@ -156,7 +156,9 @@ impl Protocol for GossipNode {
     }
 
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
-        if !ctx.config().cfg.persist && !ctx.durable().is_empty() {
+        let cfg = &ctx.config().cfg;
+        let amnesia = !cfg.persist || cfg.bug == Some(super::Bug::ForgetOnRestart);
+        if amnesia && !ctx.durable().is_empty() {
             // Without persistence a restarted node comes back empty (amnesia); anti-entropy
             // must refill it.
             *ctx.durable_mut() = Store::default();

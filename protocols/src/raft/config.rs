@@ -35,17 +35,28 @@ pub enum RaftBug {
     /// A follower acknowledges AppendEntries before its new entries are durable (they are
     /// written when the next AppendEntries arrives), so a crash loses acknowledged entries.
     AckBeforePersist,
+    /// Like `NoTruncate`, a follower overwrites a conflicting entry in place and keeps the
+    /// entries after it; and the log does not re-chain them, so their stored prefix digests
+    /// still describe the prefix they had before. A checker that trusts those digests sees
+    /// nothing wrong.
+    StaleDigests,
+    /// Installing a snapshot keeps the log's entries after the snapshot's index even when
+    /// the log's entry at that index is not the snapshot's (paper Fig. 13 rules 6-7 say:
+    /// discard the log), so a suffix from another history follows the leader's prefix.
+    SnapshotKeepsSuffix,
 }
 
 impl RaftBug {
     /// Every known bug (the fuzz tests check each has a campaign that finds it).
-    pub const ALL: [RaftBug; 6] = [
+    pub const ALL: [RaftBug; 8] = [
         RaftBug::CommitPreviousTerm,
         RaftBug::VoteWithoutLogCheck,
         RaftBug::ForgetVote,
         RaftBug::LocalReads,
         RaftBug::NoTruncate,
         RaftBug::AckBeforePersist,
+        RaftBug::StaleDigests,
+        RaftBug::SnapshotKeepsSuffix,
     ];
 
     /// Position in [`Self::ALL`]; an exhaustive match, so a new variant does not compile
@@ -58,6 +69,8 @@ impl RaftBug {
             RaftBug::LocalReads => 3,
             RaftBug::NoTruncate => 4,
             RaftBug::AckBeforePersist => 5,
+            RaftBug::StaleDigests => 6,
+            RaftBug::SnapshotKeepsSuffix => 7,
         }
     }
 }

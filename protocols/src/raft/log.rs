@@ -1,10 +1,12 @@
 //! The replicated log: entries `1..=last_index`, each with its term, its command and a chained
 //! digest of the whole prefix up to it.
 //!
-//! The chained digest is for checkers: two logs hold the same entry at an index with the same
-//! digest iff they are identical up to that index (up to hash collisions), which makes Log
-//! Matching (paper Fig. 3) a per-entry comparison. Every edit recomputes the digests of the
-//! entries after it, so the digest always describes what the log really holds. Indices start
+//! The chained digest identifies a prefix: two logs hold the same entry at an index with the
+//! same digest iff they are identical up to that index (up to hash collisions). InstallSnapshot
+//! uses it to tell whether a follower holds the snapshot's very entry. Every edit recomputes
+//! the digests of the entries after it (except in the known-bug methods named so). Checkers
+//! do not read these digests: the Raft monitor chains its own from the entries' terms and
+//! commands, so a stale digest here cannot hide a divergence. Indices start
 //! at 1 (paper Fig. 2); index 0 is the empty prefix with term 0. After compaction (paper
 //! §7) the entries up to `offset` live only in the snapshot; the log keeps the term and the
 //! digest of its last compacted entry, as the snapshot's metadata.
@@ -159,6 +161,23 @@ impl RaftLog {
         }
     }
 
+    /// Replaces the entry at `index` in place and keeps the entries after it with the digests
+    /// they had (only the `StaleDigests` known bug does this): the replaced entry's digest is
+    /// right, the ones after it describe the old prefix.
+    pub fn overwrite_stale(&mut self, index: u64, term: u64, command: Command) {
+        let i = (index - self.offset) as usize - 1;
+        let prev = if i == 0 {
+            self.offset_chain
+        } else {
+            self.entries[i - 1].chain
+        };
+        self.entries[i] = Entry {
+            term,
+            command,
+            chain: digest(prev, term, &command),
+        };
+    }
+
     /// Makes this log equal to `other` from index `from` on (persisting a changed suffix).
     pub fn copy_suffix(&mut self, other: &RaftLog, from: u64) {
         if self.offset != other.offset {
@@ -177,6 +196,17 @@ impl RaftLog {
         self.offset = index;
         self.offset_term = e.term;
         self.offset_chain = e.chain;
+    }
+
+    /// Installs a snapshot ending at `(index, term)` but keeps every entry after `index`,
+    /// whatever the log held at `index` (only the `SnapshotKeepsSuffix` known bug does this);
+    /// the kept entries keep digests computed over the prefix they followed before.
+    pub fn install_keeping_suffix(&mut self, index: u64, term: u64, chain: u64) {
+        let drop = index.min(self.last_index()).saturating_sub(self.offset) as usize;
+        self.entries.drain(..drop);
+        self.offset = index;
+        self.offset_term = term;
+        self.offset_chain = chain;
     }
 
     /// Installs a leader's snapshot ending at `(index, term)` with prefix digest `chain`:

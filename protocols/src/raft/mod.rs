@@ -11,7 +11,7 @@
 //! Files: [`config`] (scenario config, known bugs), [`log`] (the log and its prefix digests),
 //! [`node`] (state, term rules, elections), [`replication`] (AppendEntries, commit, apply,
 //! reads), [`snapshot`] (compaction, InstallSnapshot), [`monitor`] (invariants and election
-//! metrics).
+//! metrics; Log Matching from the entries in `monitor/log_matching.rs`).
 //!
 //! Not implemented yet: membership changes, leadership transfer, chunked snapshots.
 
@@ -60,7 +60,7 @@ impl Family for RaftFamily {
             ),
             I::safety(
                 Invariant::LOG_MATCHING,
-                "same index and term => identical prefixes (checked by prefix digests)",
+                "same index and term => identical prefixes (digests recomputed from the entries)",
             ),
             I::safety(
                 Invariant::LEADER_COMPLETENESS,

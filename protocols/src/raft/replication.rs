@@ -191,6 +191,9 @@ impl Raft {
                 Some(_) if Self::cfg(ctx).has_bug(RaftBug::NoTruncate) => {
                     self.log.overwrite(idx, t, c);
                 }
+                Some(_) if Self::cfg(ctx).has_bug(RaftBug::StaleDigests) => {
+                    self.log.overwrite_stale(idx, t, c);
+                }
                 Some(_) => {
                     ctx.cover("raft.truncate.conflict");
                     if idx <= self.commit {

@@ -96,7 +96,11 @@ impl Raft {
             term: snapshot_term,
             store: store.clone(),
         });
-        self.log.install(index, snapshot_term, chain);
+        if Self::cfg(ctx).has_bug(super::config::RaftBug::SnapshotKeepsSuffix) {
+            self.log.install_keeping_suffix(index, snapshot_term, chain);
+        } else {
+            self.log.install(index, snapshot_term, chain);
+        }
         self.persist_log(ctx, index + 1);
         self.store = store;
         self.commit = index;
