@@ -229,6 +229,56 @@ impl Family for FailoverFamily {
         ]
     }
 
+    fn coverage(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m(
+                "failover.primary.suspected",
+                "a backup found the primary silent for its timeout",
+            ),
+            m(
+                "failover.promotion.refused",
+                "a promotion request refused (older epoch, or a primary still heard)",
+            ),
+            m("failover.recovered", "a node restarted"),
+            m(
+                "failover.recovered_with_log",
+                "a node restarted with log entries on disk",
+            ),
+            m(
+                "failover.backup.truncated_conflict",
+                "a backup truncated a conflicting suffix of its log",
+            ),
+            m("failover.primary.stepped_down", "a primary stepped down"),
+            m("failover.promoted", "a backup became primary"),
+            m(
+                "failover.fenced.stale_epoch",
+                "a replica refused an older epoch's Append (fencing)",
+            ),
+            m(
+                "failover.fenced.stale_write",
+                "a fenced Append carried writes",
+            ),
+            m(
+                "failover.rebuilt_over_committed",
+                "a replica rebuilt its store over committed entries",
+            ),
+            m(
+                "failover.backup.readded",
+                "a dropped backup was added back to the replica set",
+            ),
+            m(
+                "failover.backup.dropped",
+                "a silent backup was dropped from the replica set",
+            ),
+            m(
+                "failover.primary.quorum_lost",
+                "a primary lost its majority",
+            ),
+            m("failover.lease.expired", "a primary's lease expired"),
+        ]
+    }
+
     fn metrics(&self) -> Vec<MetricInfo> {
         let m = MetricInfo::new;
         vec![

@@ -237,6 +237,7 @@ impl FailoverNode {
         let s = &mut self.state;
         if s.role == Role::Primary {
             ctx.count("failover.step_downs", 1);
+            ctx.cover("failover.primary.stepped_down");
         }
         s.role = Role::Backup;
         s.primary = primary.filter(|&p| p != self.me);
@@ -276,6 +277,7 @@ impl FailoverNode {
             .collect();
         s.first_own = len;
         ctx.count("failover.promotions", 1);
+        ctx.cover("failover.promoted");
         self.append(
             ctx,
             Entry {
@@ -354,6 +356,7 @@ impl FailoverNode {
         if silent < wait {
             return false;
         }
+        ctx.cover("failover.primary.suspected");
         match (self.cfg.mode, self.state.role) {
             (Mode::Naive | Mode::Fencing, _) => {
                 if !self.state.in_replica_set {
@@ -397,6 +400,7 @@ impl FailoverNode {
                 && now.saturating_since(self.state.last_heard) < self.cfg.suspect_after());
         let mine = ctx.durable().epoch;
         let granted = if epoch < mine || hears_primary {
+            ctx.cover("failover.promotion.refused");
             false
         } else {
             if epoch > mine {
@@ -483,6 +487,10 @@ impl Protocol for FailoverNode {
     /// primary from the next Append, and it has no committed prefix until told.
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
         let node = FailoverNode::new(ctx);
+        ctx.cover("failover.recovered");
+        if !ctx.durable().log.is_empty() {
+            ctx.cover("failover.recovered_with_log");
+        }
         ctx.set_timer(node.cfg.heartbeat.0, Timer::Tick);
         node
     }

@@ -131,8 +131,10 @@ impl FailoverNode {
         let fence = fenced && self.cfg.bug != Some(FailoverBug::AcceptStaleEpoch);
         if fence && a.epoch < mine {
             ctx.count("failover.stale_rejected", 1);
+            ctx.cover("failover.fenced.stale_epoch");
             if a.entries.iter().any(|e| e.request.is_some()) {
                 ctx.count("failover.stale_writes_rejected", 1);
+                ctx.cover("failover.fenced.stale_write");
             }
             let primary = self.state.primary;
             ctx.send(
@@ -193,6 +195,7 @@ impl FailoverNode {
                 if log[idx] == e {
                     continue;
                 }
+                ctx.cover("failover.backup.truncated_conflict");
                 ctx.durable_mut().log.truncate(idx);
             }
             ctx.durable_mut().log.push(e);
@@ -214,6 +217,7 @@ impl FailoverNode {
             return false;
         }
         ctx.count("failover.committed_entries_overwritten", 1);
+        ctx.cover("failover.rebuilt_over_committed");
         self.state.commit = self.state.commit.min(len);
         self.state.applied = 0;
         self.state.store = Default::default();
@@ -249,6 +253,7 @@ impl FailoverNode {
             if !peer.in_set && peer.match_len == len {
                 peer.in_set = true;
                 ctx.count("failover.backups_readded", 1);
+                ctx.cover("failover.backup.readded");
             }
         } else {
             peer.next_len = match_len.min(len);
@@ -278,6 +283,7 @@ impl FailoverNode {
                         p.in_set = false;
                         p.next_len = p.match_len;
                         ctx.count("failover.backups_dropped", 1);
+                        ctx.cover("failover.backup.dropped");
                     }
                 }
             }
@@ -286,6 +292,7 @@ impl FailoverNode {
                     && now.saturating_since(self.state.promoted_at) > timeout
                 {
                     ctx.count("failover.quorum_lost", 1);
+                    ctx.cover("failover.primary.quorum_lost");
                     self.become_backup(ctx, None);
                     return;
                 }
@@ -357,6 +364,7 @@ impl FailoverNode {
             return false;
         }
         ctx.count("failover.lease_expired", 1);
+        ctx.cover("failover.lease.expired");
         self.become_backup(ctx, None);
         true
     }

@@ -390,6 +390,40 @@ impl Family for GossipFamily {
         ]
     }
 
+    fn coverage(&self) -> Vec<MetricInfo> {
+        let m = MetricInfo::new;
+        vec![
+            m(
+                "gossip.restart.store_kept",
+                "a node restarted with its persisted store",
+            ),
+            m(
+                "gossip.restart.store_lost",
+                "a node restarted without its store (amnesia)",
+            ),
+            m(
+                "gossip.digest.newer_sent",
+                "a digest answered with newer entries (pull)",
+            ),
+            m(
+                "gossip.digest.older_requested",
+                "a digest answered by asking for entries (push)",
+            ),
+            m(
+                "gossip.entries.all_adopted",
+                "every entry a message carried was new",
+            ),
+            m(
+                "gossip.entries.partly_adopted",
+                "some of the entries a message carried were new",
+            ),
+            m(
+                "gossip.entries.all_redundant",
+                "none of the entries a message carried was new",
+            ),
+        ]
+    }
+
     fn metrics(&self) -> Vec<MetricInfo> {
         let m = MetricInfo::new;
         vec![

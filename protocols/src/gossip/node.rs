@@ -158,6 +158,13 @@ impl Protocol for GossipNode {
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
         let cfg = &ctx.config().cfg;
         let amnesia = !cfg.persist || cfg.bug == Some(super::Bug::ForgetOnRestart);
+        if !ctx.durable().is_empty() {
+            ctx.cover(if amnesia {
+                "gossip.restart.store_lost"
+            } else {
+                "gossip.restart.store_kept"
+            });
+        }
         if amnesia && !ctx.durable().is_empty() {
             // Without persistence a restarted node comes back empty (amnesia); anti-entropy
             // must refill it.
@@ -306,6 +313,12 @@ impl GossipNode {
         } else {
             Small::Empty
         };
+        if !entries.is_empty() {
+            ctx.cover("gossip.digest.newer_sent");
+        }
+        if !want.is_empty() {
+            ctx.cover("gossip.digest.older_requested");
+        }
         if !entries.is_empty() || !want.is_empty() {
             Self::send(
                 ctx,
@@ -430,6 +443,11 @@ impl GossipNode {
         ctx.count("gossip.entries_adopted", adopted);
         if adopted == 0 {
             ctx.count("gossip.redundant_messages", 1);
+            ctx.cover("gossip.entries.all_redundant");
+        } else if (adopted as usize) < entries.len() {
+            ctx.cover("gossip.entries.partly_adopted");
+        } else {
+            ctx.cover("gossip.entries.all_adopted");
         }
         known
     }
