@@ -6,6 +6,9 @@
 //! - [`shrink`]: ddmin over the fault list, then fewer nodes, a shorter run, fewer clients;
 //! - [`pin`]: a run's role targets (`Leader`, `Crashed`...) rewritten as the nodes they hit;
 //! - [`swarm`]: per-seed knobs drawn within the scenario's `swarm:` ranges;
+//! - [`coverage`]: coverage points over a campaign; [`guided`]: `--guided` campaigns
+//!   ([`guided_bench`] races them against random ones);
+//! - [`healed`]: whether a run ends with every fault recovered (shrinking liveness failures);
 //! - [`junit`]: JUnit XML for CI; [`progress`]: the bar or progress lines;
 //! - [`targets`]: the known-bug campaigns the tests and `faultline bench --fuzz` run.
 //!
@@ -17,6 +20,7 @@ pub mod campaign;
 pub mod coverage;
 pub mod guided;
 pub mod guided_bench;
+pub mod healed;
 pub mod junit;
 pub mod pin;
 pub mod progress;

@@ -25,6 +25,7 @@
 //! shrink is as deterministic as a run.
 
 use super::campaign::{failure_key, materialize, to_text};
+use super::healed::left_active;
 use super::pin;
 use crate::runner::{self, Outcome, RunOptions};
 use crate::scenario::spec::{TargetSpec, TimedFault};
@@ -121,6 +122,9 @@ struct Search<'a> {
     /// Other seeds tried per candidate: `hop_base + 1 ..= hop_base + hop`.
     hop: u64,
     hop_base: u64,
+    /// A liveness failure of a run that ended with every fault recovered: candidates must end
+    /// recovered too ([`super::healed`]), or dropping a `Heal` would "reproduce" it trivially.
+    must_heal: bool,
 }
 
 impl Search<'_> {
@@ -147,7 +151,8 @@ impl Search<'_> {
                 let mut s = parsed.clone();
                 s.seed = seed;
                 let o = runner::run(self.file, &s, &RunOptions::default());
-                (!o.matched && failure_key(&o) == self.key).then_some((i, s, o))
+                let fair = !self.must_heal || left_active(&o.applied_faults, s.nodes).is_empty();
+                (!o.matched && failure_key(&o) == self.key && fair).then_some((i, s, o))
             });
             if let Some((i, s, o)) = hit {
                 self.runs += c * chunk + i + 1;
@@ -306,6 +311,13 @@ pub fn shrink(
         ));
     }
     let key = failure_key(&outcome);
+    let liveness = original
+        .protocol
+        .family
+        .invariants()
+        .iter()
+        .any(|i| i.deadline && i.invariant.name() == key);
+    let must_heal = liveness && left_active(&outcome.applied_faults, start.nodes).is_empty();
     let faults_before = start.faults.len();
     let applied = outcome.applied_faults.clone();
     let mut search = Search {
@@ -318,6 +330,7 @@ pub fn shrink(
         max_runs: opts.max_runs,
         hop: 0,
         hop_base: start.seed,
+        must_heal,
     };
     // Pin role targets to the nodes they hit, so removing one fault does not re-aim the
     // others; one fault per node if that still fails, else unsplit (which replays exactly).
