@@ -138,8 +138,9 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 1000)]
         fuzz_seeds: u64,
         /// Also race random against coverage-guided campaigns: runs (and wall time) to the
-        /// first failure of every rare known bug (campaign budget >= 500 seeds), over
-        /// --campaigns campaigns each.
+        /// first failure of every rare known bug (campaign budget >= 500 seeds) and of the
+        /// rarer bugs on the deep nemesis scenarios, over --campaigns campaigns each (at most
+        /// 40,000 runs per campaign).
         #[arg(long)]
         guided: bool,
         /// Campaigns per bug and mode for --guided.
@@ -646,7 +647,7 @@ fn cmd_bench(
         serde_json::json!({"throughput": tp, "first_failures": firsts})
     });
     let guided = guided.map(|(campaigns, bug)| {
-        let races = crate::fuzz::guided_bench::races(campaigns, bug.as_deref());
+        let races = crate::fuzz::guided_bench::races(campaigns, 40_000, bug.as_deref());
         if !json {
             crate::output::print_text(&crate::fuzz::guided_bench::text(&races));
         }

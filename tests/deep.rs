@@ -11,7 +11,7 @@
 //! Lease mode beyond its drift bound is the one library bug left out: the deep nemesis keeps
 //! clocks within the design's bounds on purpose.
 
-use faultline::fuzz::campaign::{CampaignConfig, Shard, run_campaign};
+use faultline::fuzz::campaign::{CampaignConfig, run_campaign};
 use faultline::scenario::load;
 use std::path::{Path, PathBuf};
 
@@ -224,21 +224,14 @@ fn write_variant(dir: &Path, bug: &DeepBug) -> PathBuf {
 
 fn campaign(file: &Path, seeds: u64, max_failures: Option<usize>) -> CampaignConfig {
     CampaignConfig {
-        registry: faultline::builtin::registry(),
-        file: file.to_path_buf(),
-        scenario: load(file).unwrap_or_else(|e| panic!("{e}")),
-        start: 0,
-        end: seeds,
-        shard: Shard::ALL,
-        jobs: 0,
-        out: None,
-        budget: None,
-        shrink: 0,
-        shrink_runs: 0,
-        progress: false,
         max_failures,
-        check_determinism: 0,
-        guided: false,
+        ..CampaignConfig::quiet(
+            faultline::builtin::registry(),
+            file.to_path_buf(),
+            load(file).unwrap_or_else(|e| panic!("{e}")),
+            0,
+            seeds,
+        )
     }
 }
 

@@ -3,7 +3,7 @@
 //! schedules heal before liveness is judged (a correct protocol stays clean), and the deep
 //! nemesis reaches the coverage points it was built for.
 
-use faultline::fuzz::campaign::{CampaignConfig, CampaignReport, Shard, run_campaign};
+use faultline::fuzz::campaign::{CampaignConfig, CampaignReport, run_campaign};
 use faultline::fuzz::targets::target;
 use faultline::runner::{RunOptions, run};
 use faultline::scenario::load;
@@ -18,21 +18,16 @@ fn scratch(name: &str) -> PathBuf {
 
 fn config(file: &Path, seeds: (u64, u64), jobs: usize, out: Option<&Path>) -> CampaignConfig {
     CampaignConfig {
-        registry: faultline::builtin::registry(),
-        file: file.to_path_buf(),
-        scenario: load(file).unwrap_or_else(|e| panic!("{e}")),
-        start: seeds.0,
-        end: seeds.1,
-        shard: Shard::ALL,
         jobs,
         out: out.map(Path::to_path_buf),
-        budget: None,
-        shrink: 0,
-        shrink_runs: 0,
-        progress: false,
-        max_failures: None,
-        check_determinism: 0,
         guided: true,
+        ..CampaignConfig::quiet(
+            faultline::builtin::registry(),
+            file.to_path_buf(),
+            load(file).unwrap_or_else(|e| panic!("{e}")),
+            seeds.0,
+            seeds.1,
+        )
     }
 }
 

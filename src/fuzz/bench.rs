@@ -2,7 +2,7 @@
 //! (10 s of virtual time per seed), and the time to the first failure of every known bug's
 //! campaign ([`super::targets`]).
 
-use super::campaign::{CampaignConfig, Shard, failure_key, materialize, run_campaign};
+use super::campaign::{CampaignConfig, failure_key, materialize, run_campaign};
 use super::targets::{BugTarget, TARGETS};
 use crate::runner::{self, RunOptions};
 use crate::scenario;
@@ -31,23 +31,13 @@ pub struct Throughput {
 /// Seeds `0..seeds` of the Raft nemesis scenario on every core.
 pub fn throughput(seeds: u64) -> Throughput {
     let s = scenario::parse(NEMESIS_FILE, NEMESIS).expect("the library scenario parses");
-    let cfg = CampaignConfig {
-        registry: protocols::builtin(),
-        file: PathBuf::from(NEMESIS_FILE),
-        scenario: s.clone(),
-        start: 0,
-        end: seeds,
-        shard: Shard::ALL,
-        jobs: 0,
-        out: None,
-        budget: None,
-        shrink: 0,
-        shrink_runs: 0,
-        progress: false,
-        max_failures: None,
-        check_determinism: 0,
-        guided: false,
-    };
+    let cfg = CampaignConfig::quiet(
+        protocols::builtin(),
+        PathBuf::from(NEMESIS_FILE),
+        s.clone(),
+        0,
+        seeds,
+    );
     let r = run_campaign(&cfg).expect("nothing is written");
     Throughput {
         scenario: s.name,

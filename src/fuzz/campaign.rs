@@ -90,6 +90,36 @@ pub struct CampaignConfig {
     pub guided: bool,
 }
 
+impl CampaignConfig {
+    /// Seeds `start..end` of `scenario` on every core, with nothing saved, shrunk or shown
+    /// and no stopping early: the base benchmarks and tests adjust with `..`.
+    pub fn quiet(
+        registry: Registry,
+        file: PathBuf,
+        scenario: Scenario,
+        start: u64,
+        end: u64,
+    ) -> Self {
+        CampaignConfig {
+            registry,
+            file,
+            scenario,
+            start,
+            end,
+            shard: Shard::ALL,
+            jobs: 0,
+            out: None,
+            budget: None,
+            shrink: 0,
+            shrink_runs: 0,
+            progress: false,
+            max_failures: None,
+            check_determinism: 0,
+            guided: false,
+        }
+    }
+}
+
 /// What a failure is "the same as" when shrinking and grouping: the violated invariant, or
 /// the kind of abnormal end.
 pub fn failure_key(o: &Outcome) -> String {

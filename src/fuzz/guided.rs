@@ -143,8 +143,8 @@ impl Guide {
     fn fresh(&self, seed: u64) -> Entry {
         let picks = self.base.swarm.as_ref().map(|w| Picks::draw(w, seed));
         let episodes = self
-            .nemesis_of(picks.as_ref())
-            .map(|n| n.episodes(seed, self.base.nodes, self.base.duration))
+            .drawn_nemesis(picks.as_ref())
+            .map(|(n, nodes, duration)| n.episodes(seed, nodes, duration))
             .unwrap_or_default();
         Entry {
             seed,
@@ -154,12 +154,14 @@ impl Guide {
         }
     }
 
-    /// The nemesis as the swarm's picks leave it (fault kinds, overlap).
-    fn nemesis_of(&self, picks: Option<&Picks>) -> Option<NemesisSpec> {
-        match picks {
-            Some(p) => swarm::apply(&self.base, p).ok()?.scenario.nemesis,
-            None => self.base.nemesis.clone(),
-        }
+    /// The nemesis as the swarm's picks leave it (fault kinds, overlap), with the cluster
+    /// size and run length they leave (both may be drawn too).
+    fn drawn_nemesis(&self, picks: Option<&Picks>) -> Option<(NemesisSpec, usize, Dur)> {
+        let s = match picks {
+            Some(p) => swarm::apply(&self.base, p).ok()?.scenario,
+            None => self.base.clone(),
+        };
+        Some((s.nemesis?, s.nodes, s.duration))
     }
 
     /// The scenario an entry runs.
@@ -172,7 +174,7 @@ impl Guide {
             .scenario
             .nemesis
             .as_ref()
-            .map(|n| n.stop_at(self.base.duration).nanos());
+            .map(|n| n.stop_at(drawn.scenario.duration).nanos());
         let s = &mut drawn.scenario;
         s.seed = e.seed;
         let mut faults = s.faults.clone();
@@ -186,6 +188,11 @@ impl Guide {
         s.faults = faults;
         s.nemesis = None;
         s.swarm = None;
+        if e.mutated {
+            // A redrawn cluster size may leave episodes naming nodes that no longer exist:
+            // narrow or drop those faults, as shrinking to fewer nodes does.
+            *s = super::shrink::restrict_nodes(s, s.nodes);
+        }
         Ok(Candidate {
             seed: e.seed,
             drawn,
@@ -207,8 +214,7 @@ impl Guide {
     }
 
     fn mutate_once(&mut self, e: &mut Entry) -> Option<String> {
-        let nemesis = self.nemesis_of(e.picks.as_ref());
-        let nodes = self.base.nodes;
+        let nemesis = self.drawn_nemesis(e.picks.as_ref());
         let rng = &mut self.rng;
         // Without a nemesis, only the seed and the swarm's knobs can change.
         let ops: &[u8] = if nemesis.is_some() {
@@ -217,11 +223,11 @@ impl Guide {
             &[5, 6]
         };
         let op = ops[rng::index(rng, ops.len())];
-        let Some(n) = nemesis else {
+        let Some((n, nodes, duration)) = nemesis else {
             return self.mutate_knobs(e, op);
         };
         let start = n.start.nanos();
-        let stop = n.stop_at(self.base.duration).nanos().max(start + 1);
+        let stop = n.stop_at(duration).nanos().max(start + 1);
         let pick = |rng: &mut StreamRng, len: usize| rng::index(rng, len.max(1));
         let kind = |rng: &mut StreamRng| n.faults[rng::index(rng, n.faults.len())];
         match op {

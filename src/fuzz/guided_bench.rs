@@ -7,8 +7,8 @@
 //! that does not depend on the machine; wall time (to the end of the batch holding it) is
 //! reported beside it.
 
-use super::campaign::{CampaignConfig, Shard, run_campaign};
-use super::targets::{BugTarget, TARGETS};
+use super::campaign::{CampaignConfig, run_campaign};
+use super::targets::TARGETS;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ pub struct Leg {
 /// Random against guided for one bug.
 #[derive(Clone, Debug, Serialize)]
 pub struct Race {
-    pub bug: &'static str,
+    pub bug: String,
     /// Runs each campaign may make.
     pub limit: u64,
     pub random: Vec<Leg>,
@@ -38,24 +38,61 @@ pub struct Race {
     pub speedup: f64,
 }
 
-fn leg(t: &BugTarget, start: u64, limit: u64, guided: bool) -> Leg {
-    let s = t.scenario(t.bug);
+/// A bug raced: its name and scenario text.
+pub struct Contender {
+    pub name: String,
+    pub text: String,
+}
+
+/// The rare known bugs' campaigns (budget at least [`RARE_BUDGET`]), and the rarer bugs on
+/// the Raft and failover deep nemesis scenarios (a swarm over configurations, where coverage
+/// tells the configurations apart).
+pub fn contenders() -> Vec<Contender> {
+    let mut out: Vec<Contender> = TARGETS
+        .iter()
+        .filter(|t| t.seeds >= RARE_BUDGET)
+        .map(|t| Contender {
+            name: t.name.to_string(),
+            text: t.text(t.bug),
+        })
+        .collect();
+    let raft = include_str!("../../scenarios/raft/deep_nemesis.ron");
+    for bug in [
+        "CommitPreviousTerm",
+        "AckBeforePersist",
+        "LocalReads",
+        "SnapshotKeepsSuffix",
+    ] {
+        out.push(Contender {
+            name: format!("raft {bug} (deep)"),
+            text: raft.replacen("Raft(())", &format!("Raft((bug: {bug}))"), 1),
+        });
+    }
+    let failover = include_str!("../../scenarios/failover/deep_nemesis.ron");
+    out.push(Contender {
+        name: "failover AckOneBackup (deep)".into(),
+        text: failover.replacen(
+            "Failover((mode: Quorum))",
+            "Failover((mode: Quorum, bug: AckOneBackup))",
+            1,
+        ),
+    });
+    out
+}
+
+fn leg(c: &Contender, start: u64, limit: u64, guided: bool) -> Leg {
+    let s = crate::scenario::parse(&c.name, &c.text)
+        .unwrap_or_else(|e| panic!("bench scenario {}: {e}", c.name));
     let cfg = CampaignConfig {
-        registry: protocols::builtin(),
-        file: PathBuf::from(t.name),
-        scenario: s,
-        start,
-        end: start + limit,
-        shard: Shard::ALL,
-        jobs: 0,
-        out: None,
-        budget: None,
-        shrink: 0,
-        shrink_runs: 0,
-        progress: false,
         max_failures: Some(1),
-        check_determinism: 0,
         guided,
+        ..CampaignConfig::quiet(
+            protocols::builtin(),
+            PathBuf::from(&c.name),
+            s,
+            start,
+            start + limit,
+        )
     };
     let r = run_campaign(&cfg).expect("nothing is written");
     Leg {
@@ -78,14 +115,14 @@ fn median(legs: &[Leg], limit: u64) -> f64 {
 }
 
 /// Races one bug over `campaigns` campaigns of at most `limit` runs each.
-pub fn race(t: &BugTarget, campaigns: u64, limit: u64) -> Race {
-    let starts: Vec<u64> = (0..campaigns).map(|c| c * 1_000_003).collect();
-    let random: Vec<Leg> = starts.iter().map(|&s| leg(t, s, limit, false)).collect();
-    let guided: Vec<Leg> = starts.iter().map(|&s| leg(t, s, limit, true)).collect();
+pub fn race(c: &Contender, campaigns: u64, limit: u64) -> Race {
+    let starts: Vec<u64> = (0..campaigns).map(|i| i * 1_000_003).collect();
+    let random: Vec<Leg> = starts.iter().map(|&s| leg(c, s, limit, false)).collect();
+    let guided: Vec<Leg> = starts.iter().map(|&s| leg(c, s, limit, true)).collect();
     let random_median = median(&random, limit);
     let guided_median = median(&guided, limit);
     Race {
-        bug: t.name,
+        bug: c.name.clone(),
         limit,
         random_median,
         guided_median,
@@ -95,14 +132,13 @@ pub fn race(t: &BugTarget, campaigns: u64, limit: u64) -> Race {
     }
 }
 
-/// Every rare known bug (budget at least [`RARE_BUDGET`]), each campaign limited to three
-/// times its budget; `only` keeps the bugs whose name contains it.
-pub fn races(campaigns: u64, only: Option<&str>) -> Vec<Race> {
-    TARGETS
+/// Every contender, each campaign limited to `limit` runs; `only` keeps the bugs whose name
+/// contains it.
+pub fn races(campaigns: u64, limit: u64, only: Option<&str>) -> Vec<Race> {
+    contenders()
         .iter()
-        .filter(|t| t.seeds >= RARE_BUDGET)
-        .filter(|t| only.is_none_or(|o| t.name.contains(o)))
-        .map(|t| race(t, campaigns, 3 * t.seeds))
+        .filter(|c| only.is_none_or(|o| c.name.contains(o)))
+        .map(|c| race(c, campaigns, limit))
         .collect()
 }
 
@@ -120,7 +156,7 @@ pub fn text(races: &[Race]) -> String {
     for r in races {
         let secs = |legs: &[Leg]| legs.iter().map(|l| l.wall_secs).sum::<f64>();
         s += &format!(
-            "  {:<28} random {:>8.0}  guided {:>8.0}  speedup {:>5.2}x   (wall {:.1} s vs {:.1} s)\n      random: {}\n      guided: {}\n",
+            "  {:<34} random {:>8.0}  guided {:>8.0}  speedup {:>5.2}x   (wall {:.1} s vs {:.1} s)\n      random: {}\n      guided: {}\n",
             r.bug,
             r.random_median,
             r.guided_median,
