@@ -29,6 +29,10 @@ bench:
 bench-fuzz:
     cargo run --release -- bench --fuzz --events 100000 --repeats 1
 
+# Random against coverage-guided campaigns: runs to the first failure of the rare known bugs
+bench-guided:
+    cargo run --release -- bench --guided --campaigns 5 --events 100000 --repeats 1
+
 # List protocols, invariants, fault kinds and latency distributions
 list:
     cargo run --release -- list
