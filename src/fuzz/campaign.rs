@@ -203,7 +203,7 @@ fn failure_text(
         drawn.seed,
         c.mutant
             .as_ref()
-            .map(|(k, how)| format!(" (guided run {k}: {how})"))
+            .map(|(k, how)| format!(" (guided mutant {k}: {how})"))
             .unwrap_or_default(),
         o.verdict,
         failure_key(o)
