@@ -294,7 +294,7 @@ pub struct Candidate {
 /// corpus entry it was drawn from).
 enum Job {
     Seed(u64),
-    Made(Box<Candidate>, Option<Entry>),
+    Made(Box<Candidate>, Option<Box<Entry>>),
 }
 
 impl Job {
@@ -327,9 +327,10 @@ fn run_seed(cfg: &CampaignConfig, name: &str, seed: u64) -> Result<RunResult, St
 fn run_candidate(cfg: &CampaignConfig, name: &str, c: &Candidate) -> Result<RunResult, String> {
     let d = &c.drawn;
     let drawn = &d.scenario;
-    let o = runner::run(name, drawn, &RunOptions::default());
-    let coverage = o.coverage.clone();
-    let edges = o.coverage_edges.clone();
+    let mut o = runner::run(name, drawn, &RunOptions::default());
+    // Moved out: the report and the failure file do not use them.
+    let coverage = std::mem::take(&mut o.coverage);
+    let edges = std::mem::take(&mut o.coverage_edges);
     let found = judge_run(cfg, name, c, o)?;
     Ok(RunResult {
         found,
@@ -523,7 +524,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
                 let n = (planned - started).min(guided::BATCH as u64) as usize;
                 g.next_batch(&mut seeds, n, &tally)?
                     .into_iter()
-                    .map(|(c, e)| Job::Made(Box::new(c), Some(e)))
+                    .map(|(c, e)| Job::Made(Box::new(c), Some(Box::new(e))))
                     .collect()
             }
             None => seeds.by_ref().take(chunk).map(Job::Seed).collect(),
@@ -564,7 +565,7 @@ pub fn run_campaign(cfg: &CampaignConfig) -> Result<CampaignReport, String> {
             if let (Some(g), Job::Made(_, Some(entry))) = (guide.as_mut(), job)
                 && !new.is_empty()
             {
-                g.keep(entry, new);
+                g.keep(*entry, new);
             }
             let mut found = r.found;
             if let Some(f) = found.as_mut() {

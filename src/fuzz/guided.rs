@@ -41,6 +41,9 @@ pub const BATCH: usize = 64;
 pub struct Entry {
     seed: u64,
     picks: Option<Picks>,
+    /// The scenario with `picks` applied (before the seed and faults are written in), kept so
+    /// that a swarm's picks are applied (a serialize and a parse) once per change, not per use.
+    drawn: swarm::Drawn,
     episodes: Vec<Episode>,
     /// Whether the schedule was mutated (it then ends with every recovery at `stop`).
     mutated: bool,
@@ -131,7 +134,7 @@ impl Guide {
                 (c, entry)
             } else {
                 let Some(seed) = seeds.next() else { break };
-                let entry = self.fresh(seed);
+                let entry = self.fresh(seed)?;
                 (self.build(&entry)?, entry)
             };
             out.push(made);
@@ -140,36 +143,27 @@ impl Guide {
     }
 
     /// The entry a fresh seed draws: the same run as a random campaign's.
-    fn fresh(&self, seed: u64) -> Entry {
+    fn fresh(&self, seed: u64) -> Result<Entry, String> {
         let picks = self.base.swarm.as_ref().map(|w| Picks::draw(w, seed));
-        let episodes = self
-            .drawn_nemesis(picks.as_ref())
+        let drawn = match &picks {
+            Some(p) => swarm::apply(&self.base, p)?,
+            None => swarm::draw(&self.base, seed)?,
+        };
+        let episodes = drawn_nemesis(&drawn)
             .map(|(n, nodes, duration)| n.episodes(seed, nodes, duration))
             .unwrap_or_default();
-        Entry {
+        Ok(Entry {
             seed,
             picks,
+            drawn,
             episodes,
             mutated: false,
-        }
-    }
-
-    /// The nemesis as the swarm's picks leave it (fault kinds, overlap), with the cluster
-    /// size and run length they leave (both may be drawn too).
-    fn drawn_nemesis(&self, picks: Option<&Picks>) -> Option<(NemesisSpec, usize, Dur)> {
-        let s = match picks {
-            Some(p) => swarm::apply(&self.base, p).ok()?.scenario,
-            None => self.base.clone(),
-        };
-        Some((s.nemesis?, s.nodes, s.duration))
+        })
     }
 
     /// The scenario an entry runs.
     fn build(&self, e: &Entry) -> Result<Candidate, String> {
-        let mut drawn = match &e.picks {
-            Some(p) => swarm::apply(&self.base, p)?,
-            None => swarm::draw(&self.base, e.seed)?,
-        };
+        let mut drawn = e.drawn.clone();
         let stop = drawn
             .scenario
             .nemesis
@@ -214,7 +208,7 @@ impl Guide {
     }
 
     fn mutate_once(&mut self, e: &mut Entry) -> Option<String> {
-        let nemesis = self.drawn_nemesis(e.picks.as_ref());
+        let nemesis = drawn_nemesis(&e.drawn);
         let rng = &mut self.rng;
         // Without a nemesis, only the seed and the swarm's knobs can change.
         let ops: &[u8] = if nemesis.is_some() {
@@ -287,8 +281,9 @@ impl Guide {
             let mut trial = p.clone();
             let how = trial.redraw_one(w, &mut self.rng)?;
             // A combination the scenario rejects is not worth a run: keep the old picks.
-            if swarm::apply(&self.base, &trial).is_ok() {
+            if let Ok(drawn) = swarm::apply(&self.base, &trial) {
                 *p = trial;
+                e.drawn = drawn;
                 return Some(how);
             }
             return None;
@@ -296,6 +291,13 @@ impl Guide {
         e.seed = rng::uniform_u64(&mut self.rng, 0, u64::MAX - 1);
         Some(format!("reseeded {}", e.seed))
     }
+}
+
+/// The nemesis as the swarm's picks left it (fault kinds, overlap), with the cluster size and
+/// run length they left (both may be drawn too).
+fn drawn_nemesis(d: &swarm::Drawn) -> Option<(NemesisSpec, usize, Dur)> {
+    let s = &d.scenario;
+    Some((s.nemesis.clone()?, s.nodes, s.duration))
 }
 
 /// The recoveries every kind among `episodes` needs, at `stop`: a mutated schedule may have
