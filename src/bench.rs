@@ -1,6 +1,7 @@
 //! `faultline bench`: the engine against a bare binary-heap event loop doing the same work
-//! (events per second and their ratio, measured in the same run), and gossip at scale (a
-//! push-pull spread to every node: wall time and peak memory).
+//! (events per second and their ratio, measured in the same run), gossip at scale (a
+//! push-pull spread to every node: wall time and peak memory), and Raft's replication cost
+//! (messages per committed entry under rising load).
 
 use crate::runner::{RunOptions, run};
 use crate::scenario::parse;
@@ -44,10 +45,117 @@ pub fn gossip_scale(nodes: usize) -> GossipScale {
     }
 }
 
+/// CPU time this thread has used, in seconds (`CLOCK_THREAD_CPUTIME_ID`): per-phase costs
+/// that other processes on a busy machine do not inflate the way they inflate wall time.
+pub fn thread_cpu_secs() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes one `timespec` through a valid, exclusive pointer.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
 /// The process's peak resident set size in MiB, where the OS tells it.
 pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// The client loads of the Raft replication table: (clients, operations per second each).
+pub const RAFT_LOADS: [(u32, f64); 4] = [(1, 5.0), (4, 50.0), (4, 500.0), (16, 500.0)];
+
+/// Raft's replication cost at one client load: 5 servers, puts only, 10 s virtual.
+#[derive(Clone, Debug, Serialize)]
+pub struct RaftReplication {
+    pub clients: u32,
+    /// Operations per second per client (closed loop: think time between one reply and the
+    /// next request).
+    pub rate: f64,
+    /// `max_entries_per_message` (1: no batching, so every entry has its own messages).
+    pub max_entries: u64,
+    pub committed: u64,
+    /// AppendEntries carrying entries, and the replies to them.
+    pub append_msgs: u64,
+    pub append_replies: u64,
+    /// AppendEntries without entries (heartbeats and probes), not counted per entry.
+    pub heartbeats: u64,
+    /// `(append_msgs + append_replies) / committed`: 2(n-1) = 8 when every entry travels
+    /// alone, less when entries share messages.
+    pub msgs_per_entry: f64,
+    /// Entry copies sent per committed entry per follower: 1 when nothing is resent.
+    pub copies_per_entry: f64,
+    pub wall_secs: f64,
+}
+
+/// Runs Raft at each of [`RAFT_LOADS`], with batching (`max_entries_per_message` 64, the
+/// default) and without (1).
+pub fn raft_replication() -> Vec<RaftReplication> {
+    let mut rows = vec![];
+    for max_entries in [1u64, 64] {
+        for (clients, rate) in RAFT_LOADS {
+            rows.push(raft_replication_at(clients, rate, max_entries));
+        }
+    }
+    rows
+}
+
+fn raft_replication_at(clients: u32, rate: f64, max_entries: u64) -> RaftReplication {
+    let text = format!(
+        "Scenario(name: \"bench: raft replication, {clients} clients x {rate} ops/s\",
+          protocol: Raft((max_entries_per_message: {max_entries})), nodes: 5, seed: 1, duration: \"10s\",
+          network: (latency: Uniform(\"1ms\", \"10ms\")),
+          workload: Kv((clients: {clients}, rate: {rate:?}, reads: 0.0, cas: 0.0)),
+          checks: [ElectionSafety, LogMatching])"
+    );
+    let s = parse("<bench>", &text).expect("the benchmark scenario is valid");
+    let o = run("<bench>", &s, &RunOptions::default());
+    let counter = |name: &str| o.metrics.get(name).and_then(|v| v.as_u64()).unwrap_or(0);
+    let committed = counter("raft.committed_entries");
+    let append_msgs = counter("raft.append_msgs");
+    let append_replies = counter("raft.append_replies");
+    let per = |x: u64, d: u64| {
+        if d == 0 {
+            f64::NAN
+        } else {
+            x as f64 / d as f64
+        }
+    };
+    RaftReplication {
+        clients,
+        rate,
+        max_entries,
+        committed,
+        append_msgs,
+        append_replies,
+        heartbeats: counter("raft.heartbeats"),
+        msgs_per_entry: per(append_msgs + append_replies, committed),
+        copies_per_entry: per(counter("raft.entries_sent"), committed * 4),
+        wall_secs: o.wall_ms / 1e3,
+    }
+}
+
+/// The table of [`raft_replication`], for the terminal.
+pub fn raft_replication_text(rows: &[RaftReplication]) -> String {
+    let mut out = String::from(
+        "raft replication (5 servers, puts only, 10 s; heartbeats excluded; 2(n-1) = 8):\n  \
+         batch  clients x rate   committed  msgs/entry  copies/entry/follower  heartbeats\n",
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "  {:>5}  {:>7} x {:<6} {:>9}  {:>10.2}  {:>21.3}  {:>10}\n",
+            r.max_entries,
+            r.clients,
+            r.rate,
+            r.committed,
+            r.msgs_per_entry,
+            r.copies_per_entry,
+            r.heartbeats
+        ));
+    }
+    out
 }

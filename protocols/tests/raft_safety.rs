@@ -335,7 +335,8 @@ fn bug_ack_before_persist_loses_committed_entries() {
 fn bug_forget_vote_breaks_election_safety() {
     // A voter that forgets its vote on restart grants a second candidate of the same term.
     // The double vote needs a restart inside an election that a partly cut-off candidate is
-    // still running; about 0.5-1% of churn-heavy seeds produce it.
+    // still running; rare: the first seed is 1935 since replication is pipelined (162
+    // before, when a heartbeat resent the window and so shifted every later timing).
     let base = RaftConfig {
         max_entries_per_message: 1,
         max_inflight: 1,
@@ -344,7 +345,7 @@ fn bug_forget_vote_breaks_election_safety() {
     expect_bug_with(
         base,
         RaftBug::ForgetVote,
-        (5, (100, 400), 600),
+        (5, (100, 400), 2500),
         MONITORS,
         &["ElectionSafety"],
     );
@@ -413,7 +414,7 @@ fn print_found_schedules() {
         ("LocalReads", 1, 5, (200, 700)),
         ("NoTruncate", 5, 5, (200, 700)),
         ("AckBeforePersist", 67, 5, (200, 700)),
-        ("ForgetVote", 162, 5, (100, 400)),
+        ("ForgetVote", 1935, 5, (100, 400)),
         ("CommitPreviousTerm", 1261, 3, (50, 250)),
     ] {
         eprintln!("== {name} seed {seed} nodes {nodes}");

@@ -173,8 +173,9 @@ pub const TARGETS: &[BugTarget] = &[
         seeds: 40,
         max_faults: 4,
     },
-    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 529;
-    // about one seed in 450 since the one-fault template runs liveness checks too].
+    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 366
+    // since replication is pipelined; about one seed in 450 since the one-fault template runs
+    // liveness checks too]. Shrinks to 5 faults.
     BugTarget {
         name: "raft LocalReads",
         template: RAFT_NEMESIS,
@@ -182,19 +183,18 @@ pub const TARGETS: &[BugTarget] = &[
         correct: "None",
         invariants: &["Linearizable"],
         seeds: 2000,
-        max_faults: 4,
+        max_faults: 5,
     },
     // Keeps its vote in memory only: a voter that restarts inside an election votes twice
-    // [seed 8553; about one seed in 6,000 since the leader stopped answering duplicated
-    // responses]. Shrinks to crashes and an isolation, and their
-    // recoveries (24 faults -> 6).
+    // [seed 16970 since replication is pipelined (8553 before); about one seed in 6,000 to
+    // 17,000]. Shrinks to crashes and an isolation, and their recoveries (24 faults -> 6).
     BugTarget {
         name: "raft ForgetVote",
         template: RAFT_OVERLAP_5,
         bug: "ForgetVote",
         correct: "None",
         invariants: &["ElectionSafety"],
-        seeds: 12000,
+        seeds: 20000,
         max_faults: 8,
     },
     // Commits entries of earlier terms by counting replicas, the paper's Figure 8: needs three

@@ -95,8 +95,9 @@ pub struct RaftConfig {
     pub clock_drift_bound: f64,
     /// At most this many entries per AppendEntries message.
     pub max_entries_per_message: u64,
-    /// At most this many AppendEntries carrying entries un-acknowledged per follower (reset
-    /// each heartbeat, as a probe would).
+    /// At most this many AppendEntries carrying entries un-acknowledged per follower: the
+    /// window of optimistic pipelining (thesis §10.2.1). Acknowledgements free it; a rejection
+    /// (after a loss) empties it and the leader resends from where the follower's log ends.
     pub max_inflight: u32,
     /// Take a snapshot and compact the log every this many applied entries (0: never).
     /// Followers too far behind get the snapshot with InstallSnapshot (paper §7).

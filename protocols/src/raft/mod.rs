@@ -180,6 +180,10 @@ impl Family for RaftFamily {
                 "a ReadIndex read served after a confirmed round",
             ),
             m(
+                "raft.read.batched",
+                "a ReadIndex read joined the next round (one was already out)",
+            ),
+            m(
                 "raft.read.waits_for_term_commit",
                 "a read waits for the leader's first commit of its term",
             ),
@@ -242,6 +246,30 @@ impl Family for RaftFamily {
                 "time to the first leader of the run (ms)",
             ),
             m("raft.msgs_per_commit", "messages sent per committed entry"),
+            m(
+                "raft.append_msgs",
+                "AppendEntries carrying entries (heartbeats and probes excluded)",
+            ),
+            m(
+                "raft.append_replies",
+                "replies to AppendEntries carrying entries",
+            ),
+            m(
+                "raft.heartbeats",
+                "AppendEntries without entries (heartbeats and probes)",
+            ),
+            m(
+                "raft.entries_sent",
+                "entry copies sent in AppendEntries (each follower counts)",
+            ),
+            m(
+                "raft.replication_msgs_per_commit",
+                "AppendEntries with entries and their replies per committed entry (2(n-1) unbatched)",
+            ),
+            m(
+                "raft.copies_per_entry",
+                "entry copies sent per committed entry per follower (1 without resends)",
+            ),
         ]
     }
 

@@ -87,9 +87,12 @@ pub enum Message {
         chain: u64,
         store: KvStore,
     },
-    /// The answer; on failure `conflict_term`/`conflict_index` let the leader skip back a
-    /// whole term at a time (paper §5.3, "the follower can include the term of the
-    /// conflicting entry and the first index it stores for that term").
+    /// The answer. On success `match_index` is the last index known to match the leader's
+    /// log; on failure it is the `prev_log_index` refused (as etcd's `MsgAppResp` reuses its
+    /// `Index`), so the leader can tell a stale rejection from a fresh one, and
+    /// `conflict_term`/`conflict_index` let it skip back a whole term at a time (paper §5.3,
+    /// "the follower can include the term of the conflicting entry and the first index it
+    /// stores for that term").
     AppendEntriesResponse {
         term: u64,
         success: bool,

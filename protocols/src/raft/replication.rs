@@ -11,6 +11,7 @@ use super::log::Command;
 use super::node::{Message, Raft, Role};
 use crate::kv::{KvReply, KvRequest, KvResult, Ret};
 use sim::{ClientId, Context, NodeId, Time};
+use std::collections::VecDeque;
 
 /// What a leader knows about one follower.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,8 +20,15 @@ pub struct Progress {
     pub next: u64,
     /// matchIndex: the highest entry known replicated.
     pub matched: u64,
-    /// AppendEntries with entries sent and not yet answered (flow control).
-    pub inflight: u32,
+    /// The last index of each AppendEntries with entries sent and not yet acknowledged, oldest
+    /// first (flow control: at most `max_inflight`, one while probing). An acknowledgement of
+    /// index `m` frees every message ending at or before `m`, so a duplicated or reordered
+    /// reply frees nothing twice; a rejection empties it.
+    pub inflight: VecDeque<u64>,
+    /// Probing (etcd's probe state): the leader does not know where the follower's log
+    /// matches, so it sends one message at a time without advancing `next`, until a success.
+    /// Otherwise it replicates: `next` advances past every message sent (pipelining).
+    pub probing: bool,
     /// The highest heartbeat round this follower answered in the current term.
     pub round: u64,
 }
@@ -31,7 +39,8 @@ impl Progress {
         Progress {
             next,
             matched: 0,
-            inflight: 0,
+            inflight: VecDeque::new(),
+            probing: true,
             round: 0,
         }
     }
@@ -51,8 +60,9 @@ pub struct PendingRead {
 }
 
 impl Raft {
-    /// Sends AppendEntries to every follower; `heartbeat` starts a new round and resets
-    /// flow control (a lost message must not stall a follower forever).
+    /// Sends AppendEntries to every follower; `heartbeat` starts a new round, and every
+    /// follower gets a message even when its window is full: a probe at `nextIndex - 1`, whose
+    /// rejection backs the leader up when entries sent optimistically were lost.
     pub(super) fn broadcast_append(&mut self, ctx: &mut Context<'_, Self>, heartbeat: bool) {
         if heartbeat {
             self.round += 1;
@@ -63,28 +73,36 @@ impl Raft {
         }
         let peers: Vec<NodeId> = self.progress.keys().copied().collect();
         for p in peers {
-            if heartbeat {
-                self.progress.get_mut(&p).expect("peer").inflight = 0;
-            }
             self.send_append(ctx, p, heartbeat);
         }
     }
 
-    /// Sends one AppendEntries to `to`, with entries if flow control allows.
+    /// Sends one AppendEntries to `to`, with entries if flow control allows; `always` sends
+    /// even when there is nothing new (a heartbeat or a probe).
+    ///
+    /// Replication is pipelined optimistically (thesis §10.2.1): once the follower's log is
+    /// known to match, sending entries advances `nextIndex` past them at once, so the next
+    /// message carries only entries appended since and each entry normally reaches each
+    /// follower once. If a message is lost or reordered, the follower rejects a later one (its
+    /// log has a gap) and the leader goes back to probing from where the follower's log ends.
     pub(super) fn send_append(&mut self, ctx: &mut Context<'_, Self>, to: NodeId, always: bool) {
         let max_entries = Self::cfg(ctx).max_entries_per_message;
-        let max_inflight = Self::cfg(ctx).max_inflight;
+        let max_inflight = Self::cfg(ctx).max_inflight as usize;
         let last = self.log.last_index();
-        if self.progress[&to].next <= self.log.offset() {
-            if always || self.progress[&to].inflight < max_inflight {
-                self.progress.get_mut(&to).expect("peer").inflight += 1;
+        let offset = self.log.offset();
+        let pr = self.progress.get_mut(&to).expect("peer");
+        let window = if pr.probing { 1 } else { max_inflight };
+        let may_send = pr.inflight.len() < window;
+        if pr.next <= offset {
+            // Compacted away: the snapshot, answered like a probe.
+            if always || may_send {
+                pr.probing = true;
+                pr.inflight.push_back(offset);
                 self.send_snapshot(ctx, to);
             }
             return;
         }
-        let pr = self.progress.get_mut(&to).expect("peer");
         let has_new = pr.next <= last;
-        let may_send = pr.inflight < max_inflight;
         if !(always || has_new && may_send) {
             return;
         }
@@ -98,8 +116,16 @@ impl Raft {
         } else {
             Vec::new()
         };
-        if !entries.is_empty() {
-            pr.inflight += 1;
+        if entries.is_empty() {
+            ctx.count("raft.heartbeats", 1);
+        } else {
+            let end = prev + entries.len() as u64;
+            pr.inflight.push_back(end);
+            if !pr.probing {
+                pr.next = end + 1;
+            }
+            ctx.count("raft.append_msgs", 1);
+            ctx.count("raft.entries_sent", entries.len() as u64);
         }
         let msg = Message::AppendEntries {
             term: self.term,
@@ -147,6 +173,8 @@ impl Raft {
         if let Some(from_idx) = self.unsynced_from.take() {
             self.persist_log(ctx, from_idx);
         }
+        // A rejection names the index asked about, before any adjustment below.
+        let asked = prev_index;
         // Entries the snapshot already covers are committed here: skip them.
         let skip = self
             .log
@@ -173,12 +201,12 @@ impl Raft {
             }
             None => {
                 let ci = self.log.last_index() + 1;
-                ctx.send(from, reply(false, 0, None, ci, self.term));
+                ctx.send(from, reply(false, asked, None, ci, self.term));
                 return;
             }
             Some(t) if t != prev_term => {
                 let ci = self.log.first_index_of_term(t, prev_index);
-                ctx.send(from, reply(false, 0, Some(t), ci, self.term));
+                ctx.send(from, reply(false, asked, Some(t), ci, self.term));
                 return;
             }
             Some(_) => {}
@@ -226,6 +254,9 @@ impl Raft {
             self.commit = self.commit.max(leader_commit.min(last_new));
             self.apply(ctx);
         }
+        if !entries.is_empty() {
+            ctx.count("raft.append_replies", 1);
+        }
         ctx.send(from, reply(true, last_new, None, 0, self.term));
     }
 
@@ -248,31 +279,44 @@ impl Raft {
         let pr = self.progress.get_mut(&from).expect("peer");
         pr.round = pr.round.max(round);
         // Only a response that tells the leader something new moves flow control: a
-        // duplicated or stale one (datagram links duplicate and reorder) must not free a
-        // window slot or trigger a send, or every duplicate would start one more
-        // request/response chain and their number would grow without bound.
+        // duplicated or stale one (datagram links duplicate and reorder) frees no window slot
+        // (the slots it acknowledges are gone already) and so sends nothing, or every
+        // duplicate would start one more request/response chain and their number would grow
+        // without bound.
         if success {
-            if match_index > pr.matched {
-                pr.inflight = pr.inflight.saturating_sub(1);
-                pr.matched = match_index;
+            pr.matched = pr.matched.max(match_index);
+            while pr.inflight.front().is_some_and(|&i| i <= pr.matched) {
+                pr.inflight.pop_front();
+            }
+            if pr.probing {
+                // The logs match up to `matched`: replicate, counting what is still in
+                // flight as sent.
+                pr.probing = false;
+                pr.next = pr
+                    .inflight
+                    .back()
+                    .map_or(pr.matched, |&i| i.max(pr.matched))
+                    + 1;
             }
             pr.next = pr.next.max(pr.matched + 1);
         } else {
+            // On a rejection `match_index` is the `prev_log_index` refused. It is news only
+            // if the follower was not known to match there and, while probing, if it answers
+            // the probe now out; otherwise it is a duplicate or answers an older message.
+            let rejected = match_index;
+            if rejected <= pr.matched || pr.probing && rejected + 1 != pr.next {
+                ctx.cover("raft.stale_rejection_ignored");
+                return;
+            }
             // Fast back-tracking: skip the follower's whole conflicting term.
             let next = match conflict_term.and_then(|t| self.log.last_index_of_term(t)) {
                 Some(i) => i + 1,
                 None => conflict_index,
             };
-            let next = next.clamp(pr.matched + 1, last + 1);
-            // A fresh rejection always lowers nextIndex (the follower rejected nextIndex-1);
-            // one that does not is a duplicate or answers an older probe.
-            if next >= pr.next {
-                ctx.cover("raft.stale_rejection_ignored");
-                return;
-            }
             ctx.cover("raft.follower_backtracked");
-            pr.next = next;
-            pr.inflight = 0;
+            pr.next = next.min(rejected).clamp(pr.matched + 1, last + 1);
+            pr.probing = true;
+            pr.inflight.clear();
         }
         let more = pr.next <= last;
         if success {
@@ -380,19 +424,27 @@ impl Raft {
                 self.reply_from_local_state(ctx, client, &req);
                 return;
             }
-            // ReadIndex (thesis §6.4): a fresh heartbeat round confirms leadership (one round
-            // per read; batching reads into one round, as §6.4 allows, is not done yet).
+            // ReadIndex (thesis §6.4): a heartbeat round started after the read arrived
+            // confirms leadership. Reads are batched: while a round is out for earlier reads,
+            // new ones wait for the next round, started when that one is confirmed (or by the
+            // heartbeat timer), so one round serves every read waiting when it starts.
             let read_index = self.term_committed().then_some(self.commit);
             if read_index.is_none() {
                 ctx.cover("raft.read.waits_for_term_commit");
             }
+            let confirmed = self.quorum_round();
+            let round_out = self.reads.iter().any(|r| r.round > confirmed);
             self.reads.push(PendingRead {
                 client,
                 req,
                 round: self.round + 1,
                 read_index,
             });
-            self.broadcast_append(ctx, true);
+            if round_out {
+                ctx.cover("raft.read.batched");
+            } else {
+                self.broadcast_append(ctx, true);
+            }
             self.maybe_serve_reads(ctx);
             return;
         }
@@ -450,6 +502,10 @@ impl Raft {
             }
         }
         self.reads = keep;
+        // Reads that arrived while the last round was out start the next one once it is in.
+        if confirmed >= self.round && self.reads.iter().any(|r| r.round > self.round) {
+            self.broadcast_append(ctx, true);
+        }
         served
     }
 
