@@ -1,5 +1,6 @@
 //! `faultline bench --fuzz`: campaign throughput on the library's 5-node Raft nemesis scenario
-//! (10 s of virtual time per seed), and the time to the first failure of every known bug's
+//! (10 s of virtual time per seed) on every core and on one, where one seed's time goes
+//! (setup, events, checkers, report), and the time to the first failure of every known bug's
 //! campaign ([`super::targets`]).
 
 use super::campaign::{CampaignConfig, failure_key, materialize, run_campaign};
@@ -48,6 +49,71 @@ pub fn throughput(seeds: u64) -> Throughput {
         wall_secs: r.wall_secs,
         seeds_per_sec: r.seeds_per_sec,
         failures: r.failures.len(),
+    }
+}
+
+/// Where one seed's time goes, on one core: the mean milliseconds per seed of each phase, in
+/// CPU time of the measuring thread (so a busy machine inflates it less than wall time).
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedProfile {
+    pub seeds: u64,
+    /// Seeds per second of this thread's CPU time, all phases included.
+    pub seeds_per_sec: f64,
+    /// Drawing the seed's faults and knobs, and building the simulation.
+    pub setup_ms: f64,
+    /// The simulation itself: the same seed run with no checks.
+    pub events_ms: f64,
+    /// The checkers: per-event monitors and end-of-run checks (the linearizability check of
+    /// the client history), as the difference between the run with its checks and without.
+    pub checkers_ms: f64,
+    /// Turning the run's report into an outcome (verdict, metrics).
+    pub report_ms: f64,
+    /// Events per seed.
+    pub events: f64,
+}
+
+/// Seeds `0..seeds` of the Raft nemesis scenario on the calling thread, each run twice (with
+/// and without its checks) to split the time into phases.
+pub fn profile(seeds: u64) -> SeedProfile {
+    let s = scenario::parse(NEMESIS_FILE, NEMESIS).expect("the library scenario parses");
+    let now = crate::bench::thread_cpu_secs;
+    let (mut setup, mut with, mut without, mut report, mut events) = (0.0, 0.0, 0.0, 0.0, 0u64);
+    for seed in 0..seeds {
+        let t0 = now();
+        let d = materialize(&s, seed).expect("the nemesis draws valid faults");
+        let prep = d.prepare(seed, false, None);
+        let t1 = now();
+        let r = d.run_prepared(prep, None);
+        let t2 = now();
+        events += r.events;
+        let o = runner::judge(NEMESIS_FILE, &d, r, 0.0);
+        let t3 = now();
+        assert!(
+            o.matched,
+            "seed {seed}: correct Raft failed: {:?}",
+            o.violations
+        );
+        let mut bare = d.clone();
+        bare.checks = Some(vec![]);
+        let prep = bare.prepare(seed, false, None);
+        let t4 = now();
+        bare.run_prepared(prep, None);
+        let t5 = now();
+        setup += t1 - t0;
+        with += t2 - t1;
+        report += t3 - t2;
+        without += t5 - t4;
+    }
+    let n = seeds.max(1) as f64;
+    let ms = |x: f64| 1e3 * x / n;
+    SeedProfile {
+        seeds,
+        seeds_per_sec: n / (setup + with + report),
+        setup_ms: ms(setup),
+        events_ms: ms(without),
+        checkers_ms: ms((with - without).max(0.0)),
+        report_ms: ms(report),
+        events: events as f64 / n,
     }
 }
 
@@ -110,7 +176,7 @@ pub fn first_failures() -> Vec<FirstFailure> {
 }
 
 /// The report for people.
-pub fn text(tp: &Throughput, firsts: &[FirstFailure]) -> String {
+pub fn text(tp: &Throughput, prof: &SeedProfile, firsts: &[FirstFailure]) -> String {
     let mut s = format!(
         "fuzz: {} ({} nodes, {} s virtual): {} seeds in {:.2} s = {:.0} seeds/s on {} threads ({:.0} per thread), {} failure(s)\n",
         tp.scenario,
@@ -122,6 +188,15 @@ pub fn text(tp: &Throughput, firsts: &[FirstFailure]) -> String {
         tp.threads,
         tp.seeds_per_sec / tp.threads.max(1) as f64,
         tp.failures
+    );
+    s += &format!(
+        "one core: {:.0} seeds/s (target >= 500); per seed {:.0} events: setup {:.3} ms, events {:.3} ms, checkers {:.3} ms, report {:.3} ms\n",
+        prof.seeds_per_sec,
+        prof.events,
+        prof.setup_ms,
+        prof.events_ms,
+        prof.checkers_ms,
+        prof.report_ms
     );
     s += "time to first failure (seeds from 0, in parallel):\n";
     for f in firsts {

@@ -13,8 +13,10 @@ use crate::raft::node::Raft;
 use sim::rng::splitmix64;
 use sim::{NodeId, Violation};
 
-/// A server's whole log is compared with the monitor's copy every this many events at it.
+/// A server's whole log is compared with the monitor's copy every this many events at it, or
+/// every `length / FULL_SCAN_SHARE` events if more: a bounded number of entries per event.
 const FULL_SCAN_EVERY: u32 = 32;
+const FULL_SCAN_SHARE: usize = 4;
 
 /// Salt for the digest of a snapshot prefix the monitor never saw as entries.
 const UNSEEN_PREFIX: u64 = 0x736e_6170;
@@ -39,15 +41,15 @@ pub fn entry_digest(prev: u64, term: u64, command: &Command) -> u64 {
 }
 
 impl RaftMonitor {
-    /// Compares server `id`'s log with the monitor's copy and records the digests of the
-    /// entries that changed; `same_reign` says it led this term at the last observation,
-    /// `touched` that the event happened at it.
+    /// Compares server `id`'s log with the monitor's copy, after an event at it (the whole log
+    /// if `whole`), and records the digests of the entries that changed; `same_reign` says it
+    /// led this term at the last observation.
     pub(super) fn check_log(
         &mut self,
         id: NodeId,
         r: &Raft,
         same_reign: bool,
-        touched: bool,
+        whole: bool,
     ) -> Result<(), Violation> {
         let i = id.index();
         let log = &r.log;
@@ -55,25 +57,13 @@ impl RaftMonitor {
         let len = (log.last_index() - base) as usize;
         let entries = log.slice(base + 1, log.last_index());
         let rebase = base != self.shadow_base[i].0;
-        // An event changes only its own server. There, the entries after the highest index
-        // seen committed are compared with the monitor's copy at every event (that is where
-        // Raft, and most bugs, edit a log); the committed prefix every `FULL_SCAN_EVERY`-th
-        // event and after a snapshot. Other servers: length and last entry only.
-        let mut full = rebase;
-        if touched {
-            self.quiet_events[i] += 1;
-            if self.quiet_events[i] >= FULL_SCAN_EVERY {
-                full = true;
-            }
-        } else if !rebase {
-            let shadow = &self.shadow[i];
-            let same_tail =
-                shadow.last().map(|s| (s.0, s.1)) == entries.last().map(|e| (e.term, e.command));
-            if shadow.len() == len && same_tail {
-                return Ok(());
-            }
-            full = true;
-        }
+        // The entries after the highest index seen committed are compared with the monitor's
+        // copy at every event (that is where Raft, and most bugs, edit a log); the committed
+        // prefix after a snapshot and every `FULL_SCAN_EVERY`-th event at this server (more
+        // apart for long logs).
+        self.quiet_events[i] += 1;
+        let every = FULL_SCAN_EVERY.max((len / FULL_SCAN_SHARE).min(u32::MAX as usize) as u32);
+        let mut full = whole || rebase || self.quiet_events[i] >= every;
         if full {
             self.quiet_events[i] = 0;
         }
