@@ -172,7 +172,8 @@ impl<P: Protocol> Harness<P> {
         &mut self.durable
     }
 
-    /// What the node has recorded (counters and samples) so far.
+    /// What the node has recorded (counters and samples) so far; read counters with
+    /// [`Metrics::counter`] (the `counters` map gets recent counts only when settled).
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }

@@ -26,12 +26,39 @@ pub struct Metrics {
     pub coverage_edges: BTreeMap<(&'static str, &'static str), u64>,
     /// The last point each node reached.
     last_point: Vec<Option<&'static str>>,
+    /// Counts not yet folded into `counters` (see [`Metrics::count`]).
+    recent: Vec<(&'static str, u64)>,
 }
+
+/// Names [`Metrics::count`] keeps in its short list before it falls back to the map.
+const RECENT: usize = 32;
 
 impl Metrics {
     /// Adds `n` to a counter.
+    ///
+    /// Protocols count per message, so this is on the hot path: a name is first looked up
+    /// by its address in a short list (a literal passed twice is usually the same address,
+    /// and one comparison of two words is cheaper than the string comparisons of a map
+    /// search); the list is folded into `counters` by [`Metrics::settle`], which the engine
+    /// calls before it reports. [`Metrics::counter`] reads both.
     pub fn count(&mut self, name: &'static str, n: u64) {
-        *self.counters.entry(name).or_insert(0) += n;
+        let same = |e: &&mut (&'static str, u64)| {
+            std::ptr::eq(e.0.as_ptr(), name.as_ptr()) && e.0.len() == name.len()
+        };
+        if let Some(e) = self.recent.iter_mut().find(same) {
+            e.1 += n;
+        } else if self.recent.len() < RECENT {
+            self.recent.push((name, n));
+        } else {
+            *self.counters.entry(name).or_insert(0) += n;
+        }
+    }
+
+    /// Folds the counts kept aside by [`Metrics::count`] into `counters`.
+    pub fn settle(&mut self) {
+        for (name, n) in self.recent.drain(..) {
+            *self.counters.entry(name).or_insert(0) += n;
+        }
     }
 
     /// Records one sample.
@@ -60,7 +87,13 @@ impl Metrics {
 
     /// A counter's value (0 if never counted).
     pub fn counter(&self, name: &str) -> u64 {
-        self.counters.get(name).copied().unwrap_or(0)
+        let recent: u64 = self
+            .recent
+            .iter()
+            .filter(|e| e.0 == name)
+            .map(|e| e.1)
+            .sum();
+        self.counters.get(name).copied().unwrap_or(0) + recent
     }
 
     /// A sample series' values, in recording order.
@@ -119,5 +152,37 @@ mod tests {
         );
         assert_eq!(s.mean, 50.5);
         assert!(Summary::of(&[]).is_none());
+    }
+
+    #[test]
+    fn counts_add_up_before_and_after_settling() {
+        let mut m = Metrics::default();
+        // The same name at two addresses (as two crates' literals may be), and more names
+        // than the short list holds.
+        let owned = String::from("a.x");
+        let other: &'static str = Box::leak(owned.into_boxed_str());
+        m.count("a.x", 2);
+        m.count(other, 3);
+        const NAMES: [&str; 40] = [
+            "n00", "n01", "n02", "n03", "n04", "n05", "n06", "n07", "n08", "n09", "n10", "n11",
+            "n12", "n13", "n14", "n15", "n16", "n17", "n18", "n19", "n20", "n21", "n22", "n23",
+            "n24", "n25", "n26", "n27", "n28", "n29", "n30", "n31", "n32", "n33", "n34", "n35",
+            "n36", "n37", "n38", "n39",
+        ];
+        for round in 0..2 {
+            for name in NAMES {
+                m.count(name, round + 1);
+            }
+        }
+        m.count("zero", 0);
+        assert_eq!(m.counter("a.x"), 5);
+        assert_eq!(m.counter("n39"), 3);
+        assert_eq!(m.counter("n00"), 3);
+        m.settle();
+        assert_eq!(m.counters.get("a.x"), Some(&5));
+        assert_eq!(m.counters.get("zero"), Some(&0));
+        assert_eq!(m.counters.len(), 42);
+        assert!(NAMES.iter().all(|n| m.counters[n] == 3));
+        assert_eq!(m.counter("a.x"), 5);
     }
 }

@@ -258,6 +258,7 @@ impl<P: Protocol> Core<P> {
 
     /// Folds the hot-path counters into the metrics.
     pub(crate) fn flush_counters(&mut self) {
+        self.metrics.settle();
         let c = self.counters;
         for (name, v) in [
             ("net.sent", c.sent),
