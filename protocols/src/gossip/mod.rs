@@ -41,6 +41,11 @@
 //!   reply says so; pull: the caller's digest says so). With `Feedback` only unnecessary
 //!   contacts count toward loss of interest; with `Blind` every push (and every pull answered
 //!   while hot) counts, decided when the message is sent.
+//! - **What a feedback counter counts** ([`CounterRule`]): `Demers` (default) counts
+//!   consecutive unnecessary contacts (a useful one resets it) and, in synchronous rounds,
+//!   judges a push against the partner's state at the start of the cycle; this reproduces
+//!   Demers' Table 1. `Cumulative` never resets and judges on arrival. The coin is memoryless
+//!   and judges on arrival. docs/gossip.md has the measured tables.
 //! - **Anti-entropy exchanges digests** (key, version) first and then only the entries one side
 //!   lacks; a contact that finds nothing to exchange ends after the digest.
 //! - **Informed**: a node is informed of update (key, v) when it holds version ≥ v of the key
