@@ -227,6 +227,15 @@ fn misspellings_get_a_suggestion_and_the_line_with_a_caret() {
     assert!(e.message.contains("did you mean `ElectionSafety`"), "{e}");
     let e = err(&scenario_with("workload: Kvv(()),"));
     assert!(e.message.contains("did you mean `Kv`"), "{e}");
+    // The gossip counter rule (issue 15): a bad value names the choices.
+    let gossip = |cfg: &str| scenario_with("about: \"\",").replace("Raft(())", cfg);
+    let e = err(&gossip("Gossip((counter: Demer))"));
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("did you mean `Demers`"), "{e}");
+    let e = err(&gossip("Gossip((counter: Reset))"));
+    for choice in ["Demers", "Cumulative"] {
+        assert!(e.message.contains(choice), "{e}");
+    }
 }
 
 #[test]

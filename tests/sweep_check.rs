@@ -102,8 +102,8 @@ fn a_path_that_does_not_exist_is_refused_at_the_step_that_is_wrong() {
             "gossip.ron",
             r#"(path: "protocol.fanot", values: [1, 2])"#,
             "6:26: parameter protocol.fanot: the scenario has no field `fanot` under `protocol` \
-             (did you mean `fanout`?); the fields there are: style, direction, interest, stop, k, \
-             fanout, period, rounds, view, persist, bug",
+             (did you mean `fanout`?); the fields there are: style, direction, interest, stop, \
+             counter, k, fanout, period, rounds, view, persist, bug",
         ),
         (
             "gossip.ron",

@@ -94,6 +94,9 @@ mod tests {
         let style = gossip.iter().find(|f| f.name == "style").unwrap();
         assert_eq!(style.choices, ["AntiEntropy", "RumorMongering"]);
         assert_eq!(style.default, "AntiEntropy");
+        let counter = gossip.iter().find(|f| f.name == "counter").unwrap();
+        assert_eq!(counter.choices, ["Demers", "Cumulative"]);
+        assert_eq!(counter.default, "Demers");
         let fanout = gossip.iter().find(|f| f.name == "fanout").unwrap();
         assert!(fanout.choices.is_empty());
         assert_eq!(fanout.default, "1");

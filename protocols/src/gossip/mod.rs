@@ -9,6 +9,7 @@
 //! | `direction` | `Push` · `Pull` · `PushPull` |
 //! | `interest` (rumors) | `Feedback` (only unnecessary contacts count) · `Blind` (every contact counts) |
 //! | `stop` (rumors) | `Counter` (dies after `k` counted contacts) · `Coin` (dies with probability 1/`k` per counted contact) |
+//! | `counter` (feedback counters) | `Demers` (consecutive unnecessary contacts, judged at the cycle's start: Demers' Table 1) · `Cumulative` (all unnecessary contacts, judged on arrival) |
 //! | `fanout`, `period` | partners per round, round length |
 //! | `rounds` | `Synchronous` (every timer fires at k·period) · `Unsynchronized(jitter: "10ms")` (random phase, period ± jitter) |
 //! | `view` | `Full` · `KOut(k)` (a fixed random k-out graph drawn from the seed) · `Ring(r)` (r neighbours each side) |
@@ -40,6 +41,11 @@
 //!   reply says so; pull: the caller's digest says so). With `Feedback` only unnecessary
 //!   contacts count toward loss of interest; with `Blind` every push (and every pull answered
 //!   while hot) counts, decided when the message is sent.
+//! - **What a feedback counter counts** ([`CounterRule`]): `Demers` (default) counts
+//!   consecutive unnecessary contacts (a useful one resets it) and, in synchronous rounds,
+//!   judges a push against the partner's state at the start of the cycle; this reproduces
+//!   Demers' Table 1. `Cumulative` never resets and judges on arrival. The coin is memoryless
+//!   and judges on arrival. docs/gossip.md has the measured tables.
 //! - **Anti-entropy exchanges digests** (key, version) first and then only the entries one side
 //!   lacks; a contact that finds nothing to exchange ends after the digest.
 //! - **Informed**: a node is informed of update (key, v) when it holds version ≥ v of the key
@@ -154,6 +160,27 @@ pub enum Stop {
     Coin,
 }
 
+/// What a feedback counter (`interest: Feedback, stop: Counter`) counts.
+///
+/// Demers et al. 1987 Table 1 (feedback + counter, 1000 sites) is reproduced only by
+/// [`CounterRule::Demers`]: see docs/gossip.md, "Which variant matches which table". Blind
+/// counters count every contact at send time under either rule, and coins are memoryless.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CounterRule {
+    /// Consecutive unnecessary contacts: a useful contact (the partner did not know the rumor)
+    /// resets the counter to 0. In synchronous rounds a contact is judged against the partner's
+    /// state at the start of the cycle, so two callers that reach the same uninformed node in
+    /// one cycle both find it useful. (Unsynchronized rounds have no common cycle: there the
+    /// partner's state when the push arrives decides.)
+    #[default]
+    Demers,
+    /// Every unnecessary contact of the rumor's life, never reset, judged against the
+    /// partner's state when the push arrives: the second of two callers reaching a node in the
+    /// same cycle counts an unnecessary contact. Faultline's rule before issue 15; it leaves a
+    /// larger residue (0.20, 0.060, 0.020 for k = 1, 2, 3 on 1000 nodes).
+    Cumulative,
+}
+
 /// Round timers.
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Rounds {
@@ -205,6 +232,8 @@ pub struct GossipConfig {
     pub interest: Interest,
     /// Rumors: counter or coin.
     pub stop: Stop,
+    /// Rumors, feedback counters: what the counter counts.
+    pub counter: CounterRule,
     /// Rumors: the counter limit, or 1/probability of the coin.
     pub k: u32,
     /// Partners called per round.
@@ -228,6 +257,7 @@ impl Default for GossipConfig {
             direction: Direction::PushPull,
             interest: Interest::Feedback,
             stop: Stop::Counter,
+            counter: CounterRule::Demers,
             k: 2,
             fanout: 1,
             period: Dur::ms(100),

@@ -7,17 +7,20 @@
 //! ```text
 //!  anti-entropy, A calls B        rumor mongering, A calls B
 //!  A ── Digest(pull, push) ─► B   A ── Rumor(hot entries, digest if pull) ─► B
-//!  A ◄─ DigestReply(newer, want)  A ◄─ RumorReply(known keys, B's hot newer than the digest)
-//!  A ── Entries(wanted) ──────► B      (no reply for blind push)
+//!  A ◄─ DigestReply(newer, want)  A ◄─ RumorReply(known keys, useful keys,
+//!  A ── Entries(wanted) ──────► B          B's hot newer than the digest)
+//!                                      (no reply for blind push)
 //! ```
 //!
 //! A contact that finds nothing to exchange ends after its first message (no empty replies).
+//! With `counter: Demers` a feedback push is always answered: a useful contact resets the
+//! caller's counter, so the caller must hear about it.
 //! The store is the node's `Durable` state (one copy, surviving crashes when `persist` is on);
 //! the node itself only holds its hot rumors, so an uninformed node costs 32 bytes of state.
 
 use super::peers::pick;
 use super::store::{Applied, Digest, Entry, Small, Store, StoreExt, next_version};
-use super::{Interest, Params, Rounds, Stop, Style};
+use super::{CounterRule, Interest, Params, Rounds, Stop, Style};
 use sim::rng::{chance, uniform_u64};
 use sim::{ClientId, Context, NodeId, Protocol, Time};
 use std::time::Duration;
@@ -81,8 +84,11 @@ pub struct RumorBody {
 /// The body of [`Message::RumorReply`].
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RumorReplyBody {
-    /// Keys of pushed entries the callee already knew.
+    /// Keys of pushed entries the callee already knew (an unnecessary contact).
     pub known: Small<u32>,
+    /// Keys of pushed entries the callee did not know (a useful contact; sent only with
+    /// `counter: Demers`, where it resets the caller's counter).
+    pub useful: Small<u32>,
     /// The callee's hot entries the caller lacks.
     pub entries: Small<Entry>,
 }
@@ -101,7 +107,9 @@ impl Message {
                 Message::DigestReply(b) => 20 * n(b.entries.len()) + 4 * n(b.want.len()),
                 Message::Entries { entries } => 20 * n(entries.len()),
                 Message::Rumor(b) => 20 * n(b.entries.len()) + 12 * n(b.digest.len()),
-                Message::RumorReply(b) => 4 * n(b.known.len()) + 20 * n(b.entries.len()),
+                Message::RumorReply(b) => {
+                    4 * n(b.known.len() + b.useful.len()) + 20 * n(b.entries.len())
+                }
             }
     }
 }
@@ -115,7 +123,8 @@ pub struct Round;
 pub struct Hot {
     /// The key.
     pub key: u32,
-    /// Counted contacts so far (unnecessary ones with feedback, all with blind).
+    /// Counted contacts so far: all of them with blind; with feedback, unnecessary ones
+    /// (`counter: Demers`: since the last useful one).
     pub contacts: u32,
     /// The version being spread.
     pub version: u64,
@@ -188,7 +197,7 @@ impl Protocol for GossipNode {
                 self.on_rumor(ctx, from, &b.entries, &b.digest, b.pull, b.feedback)
             }
             Message::RumorReply(b) => {
-                self.on_rumor_reply(ctx, &b.known, &b.entries);
+                self.on_rumor_reply(ctx, &b.known, &b.useful, &b.entries);
             }
         }
     }
@@ -361,7 +370,14 @@ impl GossipNode {
         pull: bool,
         feedback: bool,
     ) {
-        let known = self.absorb(ctx, entries.as_slice());
+        let arrived_known = self.absorb(ctx, entries.as_slice());
+        let (known, useful) = if !feedback {
+            (Small::Empty, Small::Empty)
+        } else if Self::resets(ctx) {
+            self.judge_at_cycle_start(ctx, entries.as_slice())
+        } else {
+            (arrived_known, Small::Empty)
+        };
         let mut reply = Small::Empty;
         if pull {
             let visible = self.visible(ctx);
@@ -381,34 +397,77 @@ impl GossipNode {
                 if theirs < e.version {
                     reply.push(e);
                 }
-                // Pull feedback: the caller's digest tells the callee whether the contact was
-                // unnecessary; blind counts every contact.
+                // Pull feedback: the caller's digest (its state at the start of its round, in
+                // synchronous rounds) tells the callee whether the contact was unnecessary;
+                // blind counts every contact.
                 if blind || theirs >= e.version {
                     self.count_contact(ctx, h.key);
+                } else {
+                    self.useful_contact(ctx, h.key);
                 }
             }
         }
-        let known = if feedback { known } else { Small::Empty };
-        if !known.is_empty() || !reply.is_empty() {
+        if !known.is_empty() || !useful.is_empty() || !reply.is_empty() {
             Self::send(
                 ctx,
                 from,
                 Message::RumorReply(Box::new(RumorReplyBody {
                     known,
+                    useful,
                     entries: reply,
                 })),
             );
         }
     }
 
+    /// Whether useful contacts reset the counter (`interest: Feedback, stop: Counter,
+    /// counter: Demers`).
+    fn resets(ctx: &Context<'_, Self>) -> bool {
+        let cfg = &ctx.config().cfg;
+        cfg.interest == Interest::Feedback
+            && cfg.stop == Stop::Counter
+            && cfg.counter == CounterRule::Demers
+    }
+
+    /// Splits pushed entries (already absorbed) into (known, useful) by what this node held at
+    /// the start of the cycle: an entry it learned in the current round, from this push or
+    /// from another caller's, was not known then. In unsynchronized rounds every entry is
+    /// visible, so this is the state on arrival. (A key of which a newer version arrived in
+    /// this round counts as useful even if the node held the pushed version before: the
+    /// store keeps one version per key. Rare: it needs concurrent writes of one key.)
+    fn judge_at_cycle_start(
+        &self,
+        ctx: &Context<'_, Self>,
+        entries: &[Entry],
+    ) -> (Small<u32>, Small<u32>) {
+        let visible = self.visible(ctx);
+        let store = ctx.durable();
+        let (mut known, mut useful) = (Small::Empty, Small::Empty);
+        for e in entries {
+            let held = store
+                .get(e.key)
+                .is_some_and(|s| visible(s) && s.version >= e.version);
+            if held {
+                known.push(e.key);
+            } else {
+                useful.push(e.key);
+            }
+        }
+        (known, useful)
+    }
+
     fn on_rumor_reply(
         &mut self,
         ctx: &mut Context<'_, Self>,
         known: &Small<u32>,
+        useful: &Small<u32>,
         entries: &Small<Entry>,
     ) {
         for &k in known.as_slice() {
             self.count_contact(ctx, k);
+        }
+        for &k in useful.as_slice() {
+            self.useful_contact(ctx, k);
         }
         self.absorb(ctx, entries.as_slice());
     }
@@ -481,6 +540,17 @@ impl GossipNode {
                 contacts: 0,
                 version,
             });
+        }
+    }
+
+    /// A useful contact for a hot rumor: with `counter: Demers` the feedback counter starts
+    /// again from 0 (Demers et al. 1987 Table 1 counts consecutive unnecessary contacts).
+    fn useful_contact(&mut self, ctx: &Context<'_, Self>, key: u32) {
+        if !Self::resets(ctx) {
+            return;
+        }
+        if let Some(h) = self.hot.as_mut_slice().iter_mut().find(|h| h.key == key) {
+            h.contacts = 0;
         }
     }
 
