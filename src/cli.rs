@@ -741,6 +741,17 @@ pub fn list_text(registry: &Registry) -> String {
     }
     s += "\nTARGETS (resolved when the fault fires; a bare id such as 2 means Node(2))\n";
     s += "  Node(2)  Nodes([0, 1])  Range(0, 499)  Leader (or Primary)  Follower  Random  All  Crashed  Paused\n";
+    let clocks = crate::scenario::spec::ClocksSpec::default();
+    s += "\nCLOCKS (clocks: (...); every field is optional)\n";
+    s += &format!(
+        "  max_drift_ppm: {:<8} each node's rate drawn in [-max, +max] ppm (a quartz crystal's tolerance); 0: ideal clocks\n",
+        format!("{},", clocks.max_drift_ppm)
+    );
+    s += &format!(
+        "  max_offset: {:<11} each node's reading offset drawn in [-max, +max]\n",
+        format!("\"{}\",", clocks.max_offset)
+    );
+    s += "  nodes: [],              exact (node, drift_ppm, offset) for some nodes\n";
     s += "\nLATENCY DISTRIBUTIONS (network: (latency: ...))\n";
     for (l, what) in LATENCIES {
         s += &format!("  {l:<44} {what}\n");

@@ -11,8 +11,30 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A scratch directory with copies of the library's base scenarios (`gossip.ron`,
-/// `raft.ron`), removed when dropped.
+/// A Raft base with ten faults (the leader crashes every two seconds and comes back a second
+/// later), for paths into lists.
+const RAFT_BASE: &str = r#"Scenario(
+    name: "raft leader crashes every 2s",
+    protocol: Raft((election_timeout: ("150ms", "300ms"), heartbeat: "50ms")),
+    nodes: 5,
+    seed: 1,
+    duration: "11s",
+    network: (latency: Uniform("1ms", "5ms")),
+    workload: Idle,
+    faults: [
+        (at: "1s", do: Crash(Leader)), (at: "2s", do: Restart(Crashed)),
+        (at: "3s", do: Crash(Leader)), (at: "4s", do: Restart(Crashed)),
+        (at: "5s", do: Crash(Leader)), (at: "6s", do: Restart(Crashed)),
+        (at: "7s", do: Crash(Leader)), (at: "8s", do: Restart(Crashed)),
+        (at: "9s", do: Crash(Leader)), (at: "10s", do: Restart(Crashed)),
+    ],
+    checks: [ElectionSafety, LeaderAppendOnly, LogMatching, MonotonicTerm],
+    expect: Holds,
+)
+"#;
+
+/// A scratch directory with a copy of the library's gossip base scenario (`gossip.ron`) and
+/// [`RAFT_BASE`] (`raft.ron`), removed when dropped.
 struct Scratch(PathBuf);
 
 impl Scratch {
@@ -23,13 +45,12 @@ impl Scratch {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        for (from, to) in [("gossip_spread", "gossip"), ("raft_elections", "raft")] {
-            std::fs::copy(
-                root().join(format!("scenarios/sweeps/base/{from}.ron")),
-                dir.join(format!("{to}.ron")),
-            )
-            .unwrap();
-        }
+        std::fs::copy(
+            root().join("scenarios/sweeps/base/gossip_spread.ron"),
+            dir.join("gossip.ron"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("raft.ron"), RAFT_BASE).unwrap();
         Scratch(dir)
     }
 

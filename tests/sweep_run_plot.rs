@@ -21,7 +21,26 @@ fn names(files: &[PathBuf]) -> Vec<String> {
 fn a_raft_run_with_a_trace_draws_the_leader_and_message_rate() {
     let dir = std::env::temp_dir().join(format!("faultline-run-plot-raft-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let s = scenario::load(&root().join("scenarios/sweeps/base/raft_elections.ron")).unwrap();
+    // The leader crashes five times and comes back a second later: five elections.
+    let s = scenario::parse(
+        "crashes.ron",
+        r#"Scenario(
+            name: "raft leader crashes every 2s",
+            protocol: Raft(()),
+            nodes: 5,
+            duration: "11s",
+            network: (latency: Uniform("1ms", "5ms")),
+            workload: Idle,
+            faults: [
+                (at: "1s", do: Crash(Leader)), (at: "2s", do: Restart(Crashed)),
+                (at: "3s", do: Crash(Leader)), (at: "4s", do: Restart(Crashed)),
+                (at: "5s", do: Crash(Leader)), (at: "6s", do: Restart(Crashed)),
+                (at: "7s", do: Crash(Leader)), (at: "8s", do: Restart(Crashed)),
+                (at: "9s", do: Crash(Leader)), (at: "10s", do: Restart(Crashed)),
+            ],
+        )"#,
+    )
+    .unwrap();
     let out = runner::run(
         "raft",
         &s,

@@ -55,7 +55,7 @@ pub struct Scenario {
     /// The network.
     #[serde(default)]
     pub network: NetworkSpec,
-    /// Node clocks.
+    /// Node clocks (default: rates spread by ±[`spec::DEFAULT_MAX_DRIFT_PPM`], no offsets).
     #[serde(default)]
     pub clocks: ClocksSpec,
     /// The clients.

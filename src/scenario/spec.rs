@@ -169,11 +169,20 @@ fn check_link(at: &str, p: &LinkParams) -> Result<(), String> {
     Ok(())
 }
 
+/// The default spread of clock rates: each node's oscillator runs up to this many parts per
+/// million fast or slow, drawn per node from the run's clock stream. 100 ppm is a common
+/// tolerance of the quartz crystals in servers. It is what breaks the perfect lockstep that
+/// identical timeouts would otherwise keep forever (fixed 150–150 ms Raft election timeouts
+/// livelock with ideal clocks; with this spread they end after tens of seconds, as in the Raft
+/// paper's Figure 16; docs/references.md §1.3). `max_drift_ppm: 0` asks for ideal clocks.
+pub const DEFAULT_MAX_DRIFT_PPM: u32 = 100;
+
 /// Node clocks: random offsets and drifts within bounds, and exact per-node settings.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClocksSpec {
-    /// Each node's drift is drawn uniformly in [-max_drift_ppm, +max_drift_ppm].
+    /// Each node's drift is drawn uniformly in [-max_drift_ppm, +max_drift_ppm] (default
+    /// [`DEFAULT_MAX_DRIFT_PPM`]; 0 gives every node an ideal clock).
     pub max_drift_ppm: u32,
     /// Each node's offset is drawn uniformly in [-max_offset, +max_offset].
     pub max_offset: Dur,
@@ -190,6 +199,16 @@ pub struct NodeClock {
     pub drift_ppm: i64,
     #[serde(default)]
     pub offset: SignedDur,
+}
+
+impl Default for ClocksSpec {
+    fn default() -> Self {
+        ClocksSpec {
+            max_drift_ppm: DEFAULT_MAX_DRIFT_PPM,
+            max_offset: Dur::default(),
+            nodes: Vec::new(),
+        }
+    }
 }
 
 impl ClocksSpec {

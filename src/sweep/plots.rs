@@ -322,14 +322,27 @@ fn election_cdf(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
             .filter(|r| r.point == p.index)
             .flat_map(|r| series(r, "raft.election_time_ms").iter().map(|s| s.1))
             .collect();
-        let label = format!(
-            "{} ({} elections)",
-            label_or(p, &[], "measured"),
-            values.len()
-        );
+        // Elections still going when their run ended have no time: the label counts them.
+        let unfinished = rows
+            .iter()
+            .filter(|r| r.point == p.index)
+            .map(|r| series(r, "raft.election_unfinished_ms").len())
+            .sum::<usize>();
+        let label = match unfinished {
+            0 => format!(
+                "{} ({} elections)",
+                label_or(p, &[], "measured"),
+                values.len()
+            ),
+            u => format!(
+                "{} ({} elections, {u} unfinished)",
+                label_or(p, &[], "measured"),
+                values.len()
+            ),
+        };
         chart.series.push(Series::line(&label, cdf(&values)));
     }
-    let what = "raft.election_time_ms: from the moment a leader is lost to the moment a follower hears of a new one, every election of every seed; in the manner of Figure 16 of the Raft paper (Ongaro & Ousterhout 2014).".to_string();
+    let what = "raft.election_time_ms: from the moment a leader is lost to the moment a follower hears of a new one, every election of every seed; in the manner of Figure 16 of the Raft paper (Ongaro & Ousterhout 2014). Elections still without a leader when their run ended (raft.election_unfinished_ms) are not in the curves; a line's label counts them.".to_string();
     ("election_cdf", chart, what)
 }
 

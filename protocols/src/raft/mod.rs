@@ -245,6 +245,10 @@ impl Family for RaftFamily {
                 "raft.first_leader_ms",
                 "time to the first leader of the run (ms)",
             ),
+            m(
+                "raft.election_unfinished_ms",
+                "an election still without a leader when the run ended: its time so far (ms)",
+            ),
             m("raft.msgs_per_commit", "messages sent per committed entry"),
             m(
                 "raft.append_msgs",

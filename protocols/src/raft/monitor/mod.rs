@@ -74,6 +74,8 @@ pub struct RaftMonitor {
     lost_at: Option<(Time, u64)>,
     election_ms: Vec<(Time, f64)>,
     first_leader_ms: Option<f64>,
+    /// The time of the last event seen (the end of the run once it finishes).
+    last_seen: Time,
 }
 
 impl RaftMonitor {
@@ -108,6 +110,7 @@ impl RaftMonitor {
             lost_at: Some((Time::ZERO, 0)),
             election_ms: Vec::new(),
             first_leader_ms: None,
+            last_seen: Time::ZERO,
         }
     }
 
@@ -248,6 +251,7 @@ impl RaftMonitor {
 
     fn observe_leadership(&mut self, view: &View<'_, Raft>) {
         let now = view.now();
+        self.last_seen = now;
         let lead = view
             .live_nodes()
             .filter(|(_, r)| r.role == Role::Leader)
@@ -329,6 +333,7 @@ impl Monitor<Raft> for RaftMonitor {
     }
 
     fn finish(&mut self, view: &View<'_, Raft>) -> sim::Check {
+        self.last_seen = view.now();
         // Every log compared whole once more: an edit below a commit index made since a
         // server's last full comparison is not left unseen.
         if self.logs {
@@ -354,6 +359,12 @@ impl Monitor<Raft> for RaftMonitor {
         }
         if let Some(ms) = self.first_leader_ms {
             metrics.sample("raft.first_leader_ms", Time::ZERO, ms);
+        }
+        // An election still going at the end is not an election time: it is reported apart,
+        // so that a sweep can tell a run that never elected from one that was fast.
+        if let Some((at, _)) = self.lost_at {
+            let ms = self.last_seen.as_nanos().saturating_sub(at.as_nanos()) as f64 / 1e6;
+            metrics.sample("raft.election_unfinished_ms", self.last_seen, ms);
         }
         let committed = self.committed.len() as u64;
         metrics.count("raft.committed_entries", committed);
