@@ -33,6 +33,10 @@ bench-fuzz:
 bench-guided:
     cargo run --release -- bench --guided --campaigns 5 --events 100000 --repeats 1
 
+# Linearizability benchmark: the check of a 60 s, 32-client, 10^5-operation Raft history, timed alone
+bench-linearizability:
+    cargo run --release -- bench --linearizability --events 100000 --repeats 1
+
 # List protocols, invariants, fault kinds and latency distributions
 list:
     cargo run --release -- list

@@ -1,7 +1,10 @@
 //! `faultline bench`: the engine against a bare binary-heap event loop doing the same work
 //! (events per second and their ratio, measured in the same run), gossip at scale (a
 //! push-pull spread to every node: wall time and peak memory), and Raft's replication cost
-//! (messages per committed entry under rising load).
+//! (messages per committed entry under rising load). [`linearizability`] times the
+//! linearizability checker on a 10^5-operation history.
+
+pub mod linearizability;
 
 use crate::runner::{RunOptions, run};
 use crate::scenario::parse;

@@ -119,7 +119,7 @@ enum Command {
     /// same work (same run, best of several), Raft's messages per committed entry, and
     /// optionally gossip at scale and fuzzing.
     #[command(
-        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.8).\nRaft replication: 5 servers, puts only, at 1x5, 4x50, 4x500 and 16x500 clients x ops/s, without batching\n(one entry per message: 2(n-1) = 8 messages per entry when nothing is resent) and with it (the default 64).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then up to 500\nof them on one core, split into setup, events (the run without checks), checkers and report, then\neach known bug's campaign from seed 0 until its first failure (time to first failure).\n--guided races random against coverage-guided campaigns on the rare known bugs (runs to first failure)."
+        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n  faultline bench --linearizability --events 100000 --repeats 1\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.8).\nRaft replication: 5 servers, puts only, at 1x5, 4x50, 4x500 and 16x500 clients x ops/s, without batching\n(one entry per message: 2(n-1) = 8 messages per entry when nothing is resent) and with it (the default 64).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then up to 500\nof them on one core, split into setup, events (the run without checks), checkers and report, then\neach known bug's campaign from seed 0 until its first failure (time to first failure).\n--guided races random against coverage-guided campaigns on the rare known bugs (runs to first failure).\n--linearizability runs scenarios/raft/bench_kv_60s.ron once without its Linearizable check, then times the\ncheck of its history alone (best of 3, no step limit): the steps it takes are the check_budget it needs.\nWith --json, each measurement is under its own key: \"raft_replication\", \"gossip\", \"fuzz\", \"guided\", \"linearizability\"."
     )]
     Bench {
         /// Events per run.
@@ -150,6 +150,12 @@ enum Command {
         /// With --guided: only the bugs whose name contains this ("CommitPreviousTerm").
         #[arg(long, value_name = "NAME", requires = "guided")]
         bug: Option<String>,
+        /// Also time the linearizability checker on the history of
+        /// scenarios/raft/bench_kv_60s.ron (5 nodes, 60 s, 32 clients, about 10^5 operations):
+        /// ops, keys, wall time of the check alone and the step budget it needs, and the same
+        /// with one stale read planted.
+        #[arg(long)]
+        linearizability: bool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -323,6 +329,7 @@ impl Cli {
                 guided,
                 campaigns,
                 bug,
+                linearizability,
                 json,
             } => cmd_bench(
                 events,
@@ -330,6 +337,7 @@ impl Cli {
                 &gossip_nodes,
                 fuzz.then_some(fuzz_seeds),
                 guided.then_some((campaigns, bug)),
+                linearizability,
                 json,
             ),
             Command::List => {
@@ -590,6 +598,7 @@ fn cmd_bench(
     gossip_nodes: &[usize],
     fuzz_seeds: Option<u64>,
     guided: Option<(u64, Option<String>)>,
+    linearizability: bool,
     json: bool,
 ) -> i32 {
     if events == 0 || repeats == 0 || fuzz_seeds == Some(0) {
@@ -659,6 +668,13 @@ fn cmd_bench(
         }
         races
     });
+    let linearizability = linearizability.then(|| {
+        let b = crate::bench::linearizability::measure(3);
+        if !json {
+            crate::output::print_text(&crate::bench::linearizability::text(&b));
+        }
+        b
+    });
     if json {
         let out = serde_json::json!({
             "engine_events_per_sec": r.engine_events_per_sec,
@@ -669,6 +685,7 @@ fn cmd_bench(
             "gossip": scales,
             "fuzz": fuzz,
             "guided": guided,
+            "linearizability": linearizability,
         });
         crate::say!("{out}");
     }

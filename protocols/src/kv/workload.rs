@@ -45,7 +45,7 @@ pub struct KvWorkloadConfig {
     pub give_up: Dur,
     /// When clients start (gives the cluster time to elect a first leader).
     pub start: Dur,
-    /// Search budget of the linearizability checker (explored configurations).
+    /// Search budget of the linearizability checker, in model steps.
     pub check_budget: u64,
 }
 

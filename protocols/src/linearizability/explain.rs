@@ -20,8 +20,9 @@
 
 use std::fmt::Write;
 
-use super::checker::{Budget, Deepest, Entry, OutOf};
+use super::checker::{Budget, Entry, OutOf};
 use super::model::Model;
+use super::search::Deepest;
 
 /// How many operations of the stuck window an explanation lists.
 const WINDOW_MAX: usize = 20;

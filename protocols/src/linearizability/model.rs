@@ -2,7 +2,8 @@
 //!
 //! Owns the [`Model`] trait and [`KvRegister`], the model of one key of the key-value store.
 //! The trait follows porcupine's `Model` (`anishathalye/porcupine` `model.go`: `Init`, `Step`,
-//! `DescribeOperation`, `DescribeState`), with three differences:
+//! `DescribeOperation`, `DescribeState`), with three differences (and two hints for the search,
+//! `is_read_only` and `never_changes_state`):
 //!
 //! - `step` returns the next state or `None` instead of `(ok, state)`, and the output is an
 //!   `Option`: `None` is an indeterminate (`info`) operation, whose output the model must accept
@@ -47,6 +48,15 @@ pub trait Model {
     /// operations, which can neither constrain nor change anything.
     fn is_read_only(&self, _input: &Self::Input) -> bool {
         false
+    }
+
+    /// Whether an operation that returned `output` leaves the state as it is in every state
+    /// that allows it: a read, a cas that reported a mismatch. The checker linearizes such an
+    /// operation as soon as it fits, without trying the alternatives (a forced move), so this
+    /// must never be `true` for an operation that can change the state. The default is
+    /// [`Model::is_read_only`].
+    fn never_changes_state(&self, input: &Self::Input, _output: &Self::Output) -> bool {
+        self.is_read_only(input)
     }
 
     /// A short human description of an operation, for explanations.
@@ -100,6 +110,13 @@ impl Model for KvRegister {
 
     fn is_read_only(&self, input: &Op) -> bool {
         matches!(input, Op::Get)
+    }
+
+    fn never_changes_state(&self, input: &Op, output: &Ret) -> bool {
+        matches!(
+            (input, output),
+            (Op::Get, _) | (Op::Cas { .. }, Ret::Cas(false))
+        )
     }
 
     fn describe_operation(&self, input: &Op, output: Option<&Ret>) -> String {

@@ -46,6 +46,36 @@ fn kv_register_step_table() {
     assert!(m.is_read_only(&Op::Get) && !m.is_read_only(&Op::Put(1)));
 }
 
+/// The search moves an operation the model says never changes the state to the front of any
+/// linearization (a forced move), which is only sound if that holds in every state: a put of
+/// the value already there does not qualify.
+#[test]
+fn kv_register_never_changes_state_for_reads_and_failed_cas_only() {
+    let m = KvRegister;
+    let states = [None, Some(1), Some(2), Some(3)];
+    let cas = |expected, new| Op::Cas { expected, new };
+    let operations = [
+        (Op::Put(1), Ret::Put),
+        (Op::Get, Ret::Get(None)),
+        (Op::Get, Ret::Get(Some(1))),
+        (cas(1, 2), Ret::Cas(true)),
+        (cas(1, 1), Ret::Cas(true)),
+        (cas(1, 2), Ret::Cas(false)),
+    ];
+    for (input, output) in operations {
+        let changes_somewhere = states.iter().any(|s| {
+            m.step(s, &input, Some(&output))
+                .is_some_and(|next| next != *s)
+        });
+        let claimed = m.never_changes_state(&input, &output);
+        // Sound: never claimed of an operation that changes some state. (A cas of 1 to 1
+        // never does either, but saying so is not required.)
+        assert!(!(claimed && changes_somewhere), "{input:?} -> {output:?}");
+        let read_or_mismatch = matches!(output, Ret::Get(_) | Ret::Cas(false));
+        assert_eq!(claimed, read_or_mismatch, "{input:?} -> {output:?}");
+    }
+}
+
 #[test]
 fn summary_counts_outcomes_and_latencies() {
     let mut h = History::new();
