@@ -80,10 +80,14 @@ pub struct GossipMonitor {
 impl GossipMonitor {
     /// A monitor for `n` nodes.
     pub fn new(opt: MonitorOptions, n: usize) -> GossipMonitor {
+        // One record per node, read at random: huge pages at scale (see `advise_huge`).
+        let mut shadow = Vec::with_capacity(n);
+        sim::memory::advise_huge(&shadow);
+        shadow.resize(n, Store::default());
         GossipMonitor {
             next_boundary: Time(opt.period_ns),
             n: n as u32,
-            shadow: vec![Store::default(); n],
+            shadow,
             hot: if opt.rumor { vec![0; n] } else { Vec::new() },
             hot_total: 0,
             updates: BTreeMap::new(),

@@ -165,6 +165,8 @@ impl<P: Protocol> Simulation<P> {
             slots.try_reserve_exact(sim.nodes),
         ) {
             (Ok(()), Ok(())) => {
+                crate::memory::advise_huge(&meta);
+                crate::memory::advise_huge(&slots);
                 meta.extend((0..sim.nodes).map(|i| NodeMeta {
                     status: NodeStatus::Crashed,
                     crash_seq: 0,
