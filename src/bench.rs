@@ -25,9 +25,13 @@ pub struct GossipScale {
 }
 
 /// A push-pull anti-entropy spread of one update to `nodes` nodes, stopping at full spread.
+/// Rounds are 100 ms up to 10^6 nodes and 1 s above, so that the scenario stays within the
+/// event-rate limit (`protocols::limits::MAX_EVENTS_PER_SECOND`); the work per node and the
+/// rounds to spread do not depend on the period.
 pub fn gossip_scale(nodes: usize) -> GossipScale {
+    let period = if nodes > 1_000_000 { "1s" } else { "100ms" };
     let text = format!(
-        "Scenario(name: \"bench: push-pull spread to {nodes} nodes\", protocol: Gossip((style: AntiEntropy, direction: PushPull)),
+        "Scenario(name: \"bench: push-pull spread to {nodes} nodes\", protocol: Gossip((style: AntiEntropy, direction: PushPull, period: \"{period}\")),
           nodes: {nodes}, seed: 1, duration: \"60s\", network: (latency: Uniform(\"1ms\", \"20ms\"), links: Datagram),
           workload: Updates((updates: [(at: \"0s\", node: 0, key: 0)], stop_when_spread: true)),
           checks: [NoInventedValues, VersionsMonotonic])"
