@@ -640,14 +640,18 @@ fn cmd_bench(
         let g = crate::bench::gossip_scale(n);
         if !json {
             crate::say!(
-                "gossip push-pull to {} nodes: {} rounds, {} events in {:.2} s ({:.0} events/s), peak RSS {}",
+                "gossip push-pull to {} nodes: {} rounds, {} events in {:.2} s ({:.0} events/s, {} CPU), peak RSS {}",
                 g.nodes,
                 g.rounds_to_100.map_or("?".into(), |r| format!("{r:.0}")),
                 g.events,
                 g.wall_secs,
                 g.events_per_sec,
+                g.cpu_secs.map_or("unknown".into(), |c| format!("{c:.2} s")),
                 g.peak_rss_mib
-                    .map_or("unknown".into(), |m| format!("{m:.0} MiB"))
+                    .zip(g.peak_rss_bytes_per_node)
+                    .map_or("unknown".into(), |(m, b)| format!(
+                        "{m:.0} MiB, {b:.0} bytes/node"
+                    ))
             );
         }
         scales.push(g);

@@ -70,6 +70,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod network;
 pub mod partition;
+pub mod prefetch;
 pub mod protocol;
 pub mod rng;
 pub mod time;

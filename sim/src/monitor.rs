@@ -204,4 +204,9 @@ pub trait Monitor<P: Protocol> {
 
     /// Adds this monitor's measurements to the run's metrics.
     fn report(&self, _metrics: &mut Metrics) {}
+
+    /// A hint that an event at `node` comes a few events from now: a monitor that keeps
+    /// per-node records may prefetch `node`'s ([`crate::prefetch::prefetch`]) so that reading
+    /// it then does not wait for memory. It must not change anything the monitor decides.
+    fn prefetch(&self, _node: NodeId) {}
 }

@@ -80,12 +80,15 @@ pub struct GossipMonitor {
 impl GossipMonitor {
     /// A monitor for `n` nodes.
     pub fn new(opt: MonitorOptions, n: usize) -> GossipMonitor {
+        // One record per node, read at random: huge pages at scale (see `advise_huge`).
+        let mut shadow = Vec::with_capacity(n);
+        sim::memory::advise_huge(&shadow);
+        shadow.resize(n, Store::default());
         GossipMonitor {
             next_boundary: Time(opt.period_ns),
-            opt,
             n: n as u32,
-            shadow: vec![Store::default(); n],
-            hot: vec![0; n],
+            shadow,
+            hot: if opt.rumor { vec![0; n] } else { Vec::new() },
             hot_total: 0,
             updates: BTreeMap::new(),
             curve: Vec::new(),
@@ -94,6 +97,7 @@ impl GossipMonitor {
             declared_done: false,
             invented: 0,
             last: Time::ZERO,
+            opt,
         }
     }
 
@@ -109,9 +113,13 @@ impl GossipMonitor {
         kind: EventKind,
     ) -> Option<Violation> {
         let i = id.index();
-        let h = view.node(id).map_or(0, |n| n.hot.len() as u16);
-        self.hot_total = self.hot_total + u64::from(h) - u64::from(self.hot[i]);
-        self.hot[i] = h;
+        // Only rumor mongering has hot rumors (anti-entropy nodes never do): skip the count,
+        // and the cache miss its per-node record costs at scale.
+        if self.opt.rumor {
+            let h = view.node(id).map_or(0, |n| n.hot.len() as u16);
+            self.hot_total = self.hot_total + u64::from(h) - u64::from(self.hot[i]);
+            self.hot[i] = h;
+        }
         let new = view.durable(id);
         if *new == self.shadow[i] {
             return None;
@@ -346,6 +354,17 @@ impl Monitor<GossipNode> for GossipMonitor {
                 self.check_converged(view)
             }
             _ => Check::Ok,
+        }
+    }
+
+    fn prefetch(&self, node: NodeId) {
+        if let Some(s) = self.shadow.get(node.index()) {
+            sim::prefetch::prefetch(s);
+        }
+        if self.opt.rumor
+            && let Some(h) = self.hot.get(node.index())
+        {
+            sim::prefetch::prefetch(h);
         }
     }
 

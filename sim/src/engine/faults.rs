@@ -2,8 +2,8 @@
 //! pausing, resuming, cutting, healing, slowing links and skewing clocks.
 //!
 //! Crash semantics (docs/architecture.md): a crash drops the node's volatile state; its pending timers
-//! and the messages in flight to it are lost (their incarnation no longer matches); its durable
-//! storage is kept. Restart rebuilds the node with `Protocol::recover`. Pause freezes the node:
+//! and the messages in flight to it are lost (they were scheduled before the crash: their
+//! sequence numbers are below the node's `crash_seq`); its durable storage is kept. Restart rebuilds the node with `Protocol::recover`. Pause freezes the node:
 //! its events are held in arrival order and handled the moment it resumes.
 
 use super::{NodeStatus, Simulation};
@@ -106,7 +106,7 @@ impl<P: Protocol> Simulation<P> {
                     let meta = &mut self.core.meta[id.index()];
                     if meta.status != NodeStatus::Crashed {
                         meta.status = NodeStatus::Crashed;
-                        meta.incarnation += 1;
+                        meta.crash_seq = self.core.seq;
                         self.slots[id.index()].state = None;
                         self.core.deferred.remove(&id.0);
                         hit.push(id);
