@@ -177,6 +177,7 @@ pub fn raft_replication_text(rows: &[RaftReplication]) -> String {
         ));
     }
     out
+}
 
 /// CPU time used by the process so far (user + system), in seconds, where the OS tells it.
 pub fn cpu_secs() -> Option<f64> {

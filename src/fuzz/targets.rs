@@ -173,9 +173,9 @@ pub const TARGETS: &[BugTarget] = &[
         seeds: 40,
         max_faults: 4,
     },
-    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 366
-    // since replication is pipelined; about one seed in 450 since the one-fault template runs
-    // liveness checks too]. Shrinks to 5 faults.
+    // Leaders answer reads from local state: a deposed leader serves stale reads [seed 20
+    // with pipelined replication and the default clock rates (366 with ideal clocks); about
+    // one seed in 450 since the one-fault template runs liveness checks too].
     BugTarget {
         name: "raft LocalReads",
         template: RAFT_NEMESIS,
@@ -186,8 +186,9 @@ pub const TARGETS: &[BugTarget] = &[
         max_faults: 5,
     },
     // Keeps its vote in memory only: a voter that restarts inside an election votes twice
-    // [seed 16970 since replication is pipelined (8553 before); about one seed in 6,000 to
-    // 17,000]. Shrinks to crashes and an isolation, and their recoveries (24 faults -> 6).
+    // [seed 3442 with pipelined replication and the default clock rates (16970 with ideal
+    // clocks, 8553 before pipelining); about one seed in 3,000 to 17,000]. Shrinks to crashes
+    // and an isolation, and their recoveries.
     BugTarget {
         name: "raft ForgetVote",
         template: RAFT_OVERLAP_5,
