@@ -281,6 +281,8 @@ impl<P: Protocol> Simulation<P> {
             m.report(&mut self.core.metrics);
         }
         self.workload.report(&mut self.core.metrics);
+        // What the monitors and the workload counted in their reports, folded in too.
+        self.core.metrics.settle();
         RunReport {
             seed: self.seed,
             verdict,
