@@ -51,9 +51,9 @@
 pub mod golden;
 
 use crate::clock::Clock;
+use crate::host::{Call, Host};
 use crate::metrics::Metrics;
-use crate::protocol::{Action, ClientId, Collector, Context, Protocol, Sink, TimerId};
-use crate::rng::{self, NodeRng};
+use crate::protocol::{Action, ClientId, Protocol, TimerId};
 use crate::{NodeId, Time};
 use std::collections::BTreeMap;
 use std::fmt::{self, Debug};
@@ -116,14 +116,8 @@ struct Pending<T> {
 /// One node of protocol `P`, stepped by hand (see the module docs).
 pub struct Harness<P: Protocol> {
     cfg: P::Config,
-    me: NodeId,
-    nodes: usize,
     now: Time,
-    clock: Clock,
-    node: Option<P>,
-    durable: P::Durable,
-    rng: NodeRng,
-    next_timer: u64,
+    host: Host<P>,
     pending: BTreeMap<u64, Pending<P::Timer>>,
     metrics: Metrics,
 }
@@ -133,20 +127,10 @@ impl<P: Protocol> Harness<P> {
     /// `seed`. Not started: call [`Self::start`] (or [`Self::recover`] after setting its
     /// durable state with [`Self::durable_mut`]).
     pub fn new(cfg: P::Config, me: NodeId, nodes: usize, seed: u64) -> Harness<P> {
-        assert!(
-            me.index() < nodes,
-            "node {me} is not in a cluster of {nodes}"
-        );
         Harness {
             cfg,
-            me,
-            nodes,
             now: Time::ZERO,
-            clock: Clock::default(),
-            node: None,
-            durable: P::Durable::default(),
-            rng: rng::node_rng(seed, me.0),
-            next_timer: 0,
+            host: Host::new(me, nodes, seed),
             pending: BTreeMap::new(),
             metrics: Metrics::default(),
         }
@@ -154,22 +138,22 @@ impl<P: Protocol> Harness<P> {
 
     /// The node's local time now.
     pub fn now(&self) -> Time {
-        self.clock.local(self.now)
+        self.host.clock().local(self.now)
     }
 
     /// The node's state (`None` before it starts and while it is crashed).
     pub fn node(&self) -> Option<&P> {
-        self.node.as_ref()
+        self.host.node()
     }
 
     /// The node's durable storage.
     pub fn durable(&self) -> &P::Durable {
-        &self.durable
+        self.host.durable()
     }
 
     /// The durable storage, writable: set up what a restarted node finds.
     pub fn durable_mut(&mut self) -> &mut P::Durable {
-        &mut self.durable
+        self.host.durable_mut()
     }
 
     /// What the node has recorded (counters and samples) so far; read counters with
@@ -180,7 +164,7 @@ impl<P: Protocol> Harness<P> {
 
     /// The node's clock: offset and drift relative to the harness's true time.
     pub fn set_clock(&mut self, clock: Clock) {
-        self.clock = clock;
+        self.host.set_clock(clock);
     }
 
     /// Moves time forward without firing anything.
@@ -201,30 +185,30 @@ impl<P: Protocol> Harness<P> {
 
     /// Starts the node on empty (or whatever [`Self::durable_mut`] set) storage.
     pub fn start(&mut self) -> Step<P> {
-        self.boot(false)
+        self.run(|host, call| host.boot(call, false))
     }
 
     /// Crashes the node (its volatile state and pending timers are lost) and restarts it from
     /// its durable storage with `Protocol::recover`.
     pub fn recover(&mut self) -> Step<P> {
         self.crash();
-        self.boot(true)
+        self.run(|host, call| host.boot(call, true))
     }
 
     /// Crashes the node: volatile state and pending timers are lost, durable storage kept.
     pub fn crash(&mut self) {
-        self.node = None;
+        self.host.crash();
         self.pending.clear();
     }
 
     /// Delivers a message from `from`.
     pub fn deliver(&mut self, from: NodeId, msg: P::Message) -> Step<P> {
-        self.call(|n, ctx| n.on_message(ctx, from, msg))
+        self.run(|host, call| host.deliver(call, from, msg))
     }
 
     /// Delivers a client request.
     pub fn request(&mut self, client: ClientId, req: P::Request) -> Step<P> {
-        self.call(|n, ctx| n.on_client_request(ctx, client, req))
+        self.run(|host, call| host.request(call, client, req))
     }
 
     /// Fires a pending timer, moving time to its deadline if that is later than now.
@@ -235,7 +219,7 @@ impl<P: Protocol> Harness<P> {
             .remove(&id.0)
             .unwrap_or_else(|| panic!("timer {} is not pending", id.0));
         self.move_to_local(p.due);
-        self.call(|n, ctx| n.on_timer(ctx, p.timer))
+        self.run(|host, call| host.fire(call, p.timer))
     }
 
     /// Fires the earliest pending timer (ties by id), if any.
@@ -254,55 +238,28 @@ impl<P: Protocol> Harness<P> {
     }
 
     fn move_to_local(&mut self, due: Time) {
-        while self.clock.local(self.now) < due {
-            let behind = due.0 - self.clock.local(self.now).0;
-            self.now = Time(self.now.0 + self.clock.true_span(behind).max(1));
+        let clock = self.host.clock();
+        while clock.local(self.now) < due {
+            let behind = due.0 - clock.local(self.now).0;
+            self.now = Time(self.now.0 + clock.true_span(behind).max(1));
         }
     }
 
-    fn boot(&mut self, recover: bool) -> Step<P> {
-        assert!(self.node.is_none(), "{} is already running", self.me);
-        let mut node = None;
-        let step = self.with_context(|ctx| {
-            node = Some(if recover {
-                P::recover(ctx)
-            } else {
-                P::start(ctx)
-            });
-        });
-        self.node = node;
-        step
-    }
-
-    fn call(&mut self, f: impl FnOnce(&mut P, &mut Context<'_, P>)) -> Step<P> {
-        let mut node = self
-            .node
-            .take()
-            .unwrap_or_else(|| panic!("{} is not running: start it first", self.me));
-        let step = self.with_context(|ctx| f(&mut node, ctx));
-        self.node = Some(node);
-        step
-    }
-
-    fn with_context(&mut self, f: impl FnOnce(&mut Context<'_, P>)) -> Step<P> {
+    /// Calls into the node and books the timers it set or cancelled.
+    fn run(&mut self, f: impl FnOnce(&mut Host<P>, Call<'_, P>)) -> Step<P> {
         let writes_before = self.metrics.counter("storage.writes");
         let mut actions = Vec::new();
-        let mut ctx = Context {
-            me: self.me,
-            cfg: &self.cfg,
-            durable: &mut self.durable,
-            rng: &mut self.rng,
-            sink: Sink::Collect(Collector {
-                actions: &mut actions,
-                metrics: &mut self.metrics,
-                next_timer: &mut self.next_timer,
-                clock: self.clock,
+        f(
+            &mut self.host,
+            Call {
+                cfg: &self.cfg,
                 now: self.now,
-                nodes: self.nodes,
-            }),
-        };
-        f(&mut ctx);
-        let local = self.clock.local(self.now);
+                metrics: &mut self.metrics,
+                actions: &mut actions,
+            },
+        );
+        let local = self.now();
+        let (me, nodes) = (self.host.id(), self.host.nodes());
         for a in &actions {
             match a {
                 Action::SetTimer { id, after, timer } => {
@@ -318,9 +275,8 @@ impl<P: Protocol> Harness<P> {
                     self.pending.remove(&id.0);
                 }
                 Action::Send { to, .. } => assert!(
-                    to.index() < self.nodes,
-                    "{} sent to {to}, which does not exist",
-                    self.me
+                    to.index() < nodes,
+                    "{me} sent to {to}, which does not exist"
                 ),
                 Action::Reply { .. } => {}
             }
@@ -335,7 +291,7 @@ impl<P: Protocol> Harness<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Limits, SimConfig, Simulation};
+    use crate::{Context, Limits, SimConfig, Simulation};
 
     /// Records what its context tells it, and asks for a little of everything.
     #[derive(Debug, Default)]

@@ -6,6 +6,7 @@
 //! is reported with the invariant, the virtual time, the event number and its message.
 
 use crate::engine::{Core, NodeStatus, Slot};
+use crate::host::Host;
 use crate::metrics::Metrics;
 use crate::protocol::Protocol;
 use crate::{NodeId, Time};
@@ -116,42 +117,104 @@ pub enum Check {
     Unknown(Violation),
 }
 
-/// A read-only view of the cluster for monitors and end-of-run checks.
+/// A read-only view of the cluster for monitors and end-of-run checks: of a run's nodes, or
+/// of nodes hosted by another runtime ([`View::of_hosts`]).
 pub struct View<'a, P: Protocol> {
-    pub(crate) core: &'a Core<P>,
-    pub(crate) slots: &'a [Slot<P>],
-    pub(crate) cfg: &'a P::Config,
+    src: Source<'a, P>,
+    cfg: &'a P::Config,
+}
+
+/// Where a view's nodes live.
+enum Source<'a, P: Protocol> {
+    /// A run of the engine.
+    Engine {
+        core: &'a Core<P>,
+        slots: &'a [Slot<P>],
+    },
+    /// Nodes hosted outside the engine.
+    Hosts {
+        hosts: &'a [Host<P>],
+        now: Time,
+        metrics: &'a Metrics,
+    },
+}
+
+impl<'a, P: Protocol> View<'a, P> {
+    /// The view of a run.
+    pub(crate) fn engine(core: &'a Core<P>, slots: &'a [Slot<P>], cfg: &'a P::Config) -> Self {
+        View {
+            src: Source::Engine { core, slots },
+            cfg,
+        }
+    }
+
+    /// The view of hosted nodes (see [`View::of_hosts`]).
+    pub(crate) fn hosted(
+        hosts: &'a [Host<P>],
+        cfg: &'a P::Config,
+        now: Time,
+        metrics: &'a Metrics,
+    ) -> Self {
+        View {
+            src: Source::Hosts {
+                hosts,
+                now,
+                metrics,
+            },
+            cfg,
+        }
+    }
 }
 
 impl<P: Protocol> View<'_, P> {
     /// True simulation time.
     pub fn now(&self) -> Time {
-        self.core.now
+        match &self.src {
+            Source::Engine { core, .. } => core.now,
+            Source::Hosts { now, .. } => *now,
+        }
     }
 
     /// The number of nodes.
     pub fn node_count(&self) -> usize {
-        self.slots.len()
+        match &self.src {
+            Source::Engine { slots, .. } => slots.len(),
+            Source::Hosts { hosts, .. } => hosts.len(),
+        }
     }
 
     /// A node's state, or `None` if it is crashed.
+    #[inline]
     pub fn node(&self, id: NodeId) -> Option<&P> {
-        self.slots[id.index()].state.as_ref()
+        match &self.src {
+            Source::Engine { slots, .. } => slots[id.index()].state.as_ref(),
+            Source::Hosts { hosts, .. } => hosts[id.index()].node(),
+        }
     }
 
     /// A node's durable storage (present even while it is crashed).
     pub fn durable(&self, id: NodeId) -> &P::Durable {
-        &self.slots[id.index()].durable
+        match &self.src {
+            Source::Engine { slots, .. } => &slots[id.index()].durable,
+            Source::Hosts { hosts, .. } => hosts[id.index()].durable(),
+        }
     }
 
     /// Whether a node is up, crashed or paused.
     pub fn status(&self, id: NodeId) -> NodeStatus {
-        self.core.meta[id.index()].status
+        match &self.src {
+            Source::Engine { core, .. } => core.meta[id.index()].status,
+            Source::Hosts { hosts, .. } if hosts[id.index()].is_up() => NodeStatus::Up,
+            Source::Hosts { .. } => NodeStatus::Crashed,
+        }
     }
 
     /// A node's local clock reading now.
     pub fn local_time(&self, id: NodeId) -> Time {
-        self.core.meta[id.index()].clock.local(self.core.now)
+        match &self.src {
+            Source::Engine { core, .. } => core.meta[id.index()].clock.local(core.now),
+            Source::Hosts { hosts, now, .. } => hosts[id.index()].clock().local(*now),
+        }
     }
 
     /// The protocol configuration.
@@ -162,25 +225,31 @@ impl<P: Protocol> View<'_, P> {
     /// When the run's wall-time guard (`Limits::max_wall`) expires, if it has one. End-of-run
     /// checks that search (a linearizability check) stop here and answer [`Check::Unknown`].
     pub fn wall_deadline(&self) -> Option<std::time::Instant> {
-        self.core.wall_deadline
+        match &self.src {
+            Source::Engine { core, .. } => core.wall_deadline,
+            Source::Hosts { .. } => None,
+        }
     }
 
     /// Metrics recorded so far.
     pub fn metrics(&self) -> &Metrics {
-        &self.core.metrics
+        match &self.src {
+            Source::Engine { core, .. } => &core.metrics,
+            Source::Hosts { metrics, .. } => metrics,
+        }
     }
 
-    /// Whether any partition is in force right now.
+    /// Whether any partition is in force right now (hosted nodes: never known).
     pub fn partitioned(&self) -> bool {
-        self.core.net.partitions.any_active()
+        match &self.src {
+            Source::Engine { core, .. } => core.net.partitions.any_active(),
+            Source::Hosts { .. } => false,
+        }
     }
 
     /// Iterates over `(id, state)` of every live node.
     pub fn live_nodes(&self) -> impl Iterator<Item = (NodeId, &P)> {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.state.as_ref().map(|p| (NodeId(i as u32), p)))
+        (0..self.node_count() as u32).filter_map(|i| self.node(NodeId(i)).map(|p| (NodeId(i), p)))
     }
 }
 

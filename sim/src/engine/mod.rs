@@ -245,11 +245,7 @@ impl<P: Protocol> Simulation<P> {
 
     /// A read-only view of the cluster.
     pub fn view(&self) -> View<'_, P> {
-        View {
-            core: &self.core,
-            slots: &self.slots,
-            cfg: &self.cfg,
-        }
+        View::engine(&self.core, &self.slots, &self.cfg)
     }
 
     /// Runs until an end condition; see the module docs. Can be called once.
@@ -297,11 +293,7 @@ impl<P: Protocol> Simulation<P> {
 
     /// End-of-run checks of monitors and the workload.
     fn finish(&mut self) -> Verdict {
-        let view = View {
-            core: &self.core,
-            slots: &self.slots,
-            cfg: &self.cfg,
-        };
+        let view = View::engine(&self.core, &self.slots, &self.cfg);
         // Every check answers; a violation anywhere wins over an undecided check.
         let checks = catch_unwind(AssertUnwindSafe(|| {
             let mut answers: Vec<Check> =
@@ -410,11 +402,7 @@ impl<P: Protocol> Simulation<P> {
         if self.monitors.is_empty() {
             return None;
         }
-        let view = View {
-            core: &self.core,
-            slots: &self.slots,
-            cfg: &self.cfg,
-        };
+        let view = View::engine(&self.core, &self.slots, &self.cfg);
         let mut done = false;
         for m in &mut self.monitors {
             let c = if info.kind == EventKind::Tick {

@@ -1,0 +1,119 @@
+//! `faultline-madsim`: faultline's protocols and scenario files on madsim's simulator, and the
+//! side-by-side benchmark. Build it with `RUSTFLAGS="--cfg madsim"`; see `--help`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Runs faultline's protocol code on madsim's deterministic simulator.
+///
+/// Built with RUSTFLAGS="--cfg madsim" (in its own target directory):
+///
+///   RUSTFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim \
+///     cargo run --release -p faultline-bridge --bin faultline-madsim -- run scenarios/madsim/raft_kv_faults.ron
+///
+/// A scenario runs when madsim can express it: Constant or Uniform latency, loss,
+/// `links: Datagram`, ideal clocks (`clocks: (max_drift_ppm: 0)`), and crashes, restarts,
+/// pauses, partitions, cuts and heals. Anything else is refused with every reason.
+#[derive(Parser)]
+#[command(name = "faultline-madsim", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario file on madsim and judge it with the family's monitors and the
+    /// linearizability checker.
+    Run {
+        /// The scenario file (RON).
+        file: PathBuf,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// The same workloads on faultline's engine and on madsim, in one run: virtual seconds
+    /// per wall second, delivered messages per second, allocations per message, and ratios.
+    Bench {
+        /// Seconds of virtual time for the Raft KV workload.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        /// Gossip cluster sizes to compare.
+        #[arg(long, value_delimiter = ',', default_value = "100,1000")]
+        gossip: Vec<usize>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Election time after a leader crash, on both simulators: the two distributions and a
+    /// two-sample Kolmogorov-Smirnov test.
+    Elections {
+        /// Leader crashes per simulator.
+        #[arg(long, default_value_t = 200)]
+        crashes: usize,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(code) => ExitCode::from(code),
+        Err((code, msg)) => {
+            eprintln!("faultline-madsim: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+#[cfg(madsim)]
+fn run(command: Command) -> Result<u8, (u8, String)> {
+    use faultline_bridge::madsim_run::run_scenario;
+    /// Exit codes: 0 the run matched its expectation, 1 it did not, 2 bad input or usage,
+    /// 3 the scenario asks for something madsim cannot express.
+    const EXIT_REFUSED: u8 = 3;
+    use faultline_bridge::{bench, elections};
+    match command {
+        Command::Run { file, seed } => {
+            let scenario = faultline::scenario::load(&file).map_err(|e| (2, e.to_string()))?;
+            let seed = seed.unwrap_or(scenario.seed);
+            let wall = std::time::Instant::now();
+            let report =
+                run_scenario(&scenario, seed).map_err(|e| (EXIT_REFUSED, e.to_string()))?;
+            let wall = wall.elapsed().as_secs_f64();
+            println!("{} (seed {seed}) on madsim", scenario.name);
+            print!("{}", report.describe());
+            println!("  wall time           {wall:.2} s");
+            let matched = report.matches(scenario.expect());
+            println!(
+                "  expected            {:?}: {}",
+                scenario.expect(),
+                if matched { "matched" } else { "MISMATCH" }
+            );
+            Ok(if matched { 0 } else { 1 })
+        }
+        Command::Bench { secs, gossip, json } => {
+            let results = bench::run_all(secs, &gossip);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results).expect("json"));
+            } else {
+                print!("{}", bench::table(&results));
+            }
+            Ok(0)
+        }
+        Command::Elections { crashes } => {
+            let cmp = elections::compare(crashes);
+            print!("{cmp}");
+            Ok(0)
+        }
+    }
+}
+
+#[cfg(not(madsim))]
+fn run(_: Command) -> Result<u8, (u8, String)> {
+    Err((
+        2,
+        "built without --cfg madsim: build with RUSTFLAGS=\"--cfg madsim\" \
+         CARGO_TARGET_DIR=target/madsim to run on madsim's simulator"
+            .into(),
+    ))
+}

@@ -1,0 +1,4 @@
+//! stub
+pub fn compare(_: usize) -> String {
+    String::new()
+}
