@@ -3,7 +3,8 @@
 //! [`Plan::of`] translates what a scenario asks for into what madsim can express, or refuses
 //! with every reason at once: madsim draws each message's latency uniformly from one range
 //! and loses messages with one probability; its links are datagrams (each message takes its
-//! own latency, so they reorder), cuts are clogged links (checked when a message is sent),
+//! own latency, so they reorder; it holds each for its 1 ms minimum timer step when sent and
+//! again when received, so latency must be at least 2 ms), cuts are clogged links (checked when a message is sent),
 //! a crash kills the node's tasks, a restart re-runs its first task, a pause freezes them;
 //! every node reads the same clock. So a scenario runs here when its latency is `Constant`
 //! or `Uniform`, it has no duplication, reordering probability, per-link overrides or
@@ -22,10 +23,11 @@ use crate::client::{Clients, run_client};
 use crate::cluster::{Cluster, Shared};
 use crate::node::run_node;
 use faultline::scenario::Scenario;
+use faultline::scenario::WorkloadSpec;
 use protocols::checks::{Checks, Expect, Invariant};
 use protocols::family::{Family, Setup};
-use protocols::kv::{KvReply, KvRequest, KvWorkloadConfig};
-use protocols::linearizability::{self, Budget, CheckResult, History, HistorySummary};
+use protocols::kv::KvWorkloadConfig;
+use protocols::linearizability::{self, Budget, CheckResult, History, HistorySummary, Outcome};
 use sim::rng::{self, Purpose, StreamRng};
 use sim::{Fault, Latency, LinkKind, Metrics, NodeId, Target, Time, Violation};
 use std::any::Any;
@@ -37,6 +39,10 @@ use std::ops::Range;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What madsim adds to every datagram besides its latency draw: its minimum timer step (1
+/// ms) when sending and again when receiving (see [`crate::net`]).
+const SEND_STEP_NS: u64 = 2_000_000;
 
 /// The port every simulated node listens on.
 const PORT: u16 = 7000;
@@ -76,7 +82,7 @@ pub struct Plan {
     pub seed: u64,
     /// Run length, in virtual time.
     pub duration: Duration,
-    /// Every message's latency is drawn from this range.
+    /// madsim draws every datagram's latency from this range (besides its 2 ms of steps).
     pub latency: Range<Duration>,
     /// Every message is lost with this probability.
     pub loss: f64,
@@ -93,16 +99,26 @@ impl Plan {
         let mut why = Vec::new();
         let net = &prepared.sim.network;
         let link = &net.default;
-        let latency = match link.latency {
-            Latency::Constant(ns) => Duration::from_nanos(ns)..Duration::from_nanos(ns + 1),
-            Latency::Uniform(lo, hi) => Duration::from_nanos(lo)..Duration::from_nanos(hi + 1),
+        // madsim holds every datagram 1 ms when it is sent and 1 ms when it is received (see
+        // `crate::net`): the range drawn from is the scenario's less those 2 ms.
+        let (lo, hi) = match link.latency {
+            Latency::Constant(ns) => (ns, ns),
+            Latency::Uniform(lo, hi) => (lo, hi),
             ref other => {
                 why.push(format!(
                     "latency {other:?}: madsim draws latency uniformly from one range; use Constant or Uniform"
                 ));
-                Duration::ZERO..Duration::from_nanos(1)
+                (SEND_STEP_NS, SEND_STEP_NS)
             }
         };
+        if lo < SEND_STEP_NS {
+            why.push(format!(
+                "latency below 2 ms ({:?}): madsim delays every datagram by at least 2 ms",
+                Duration::from_nanos(lo)
+            ));
+        }
+        let latency = Duration::from_nanos(lo.saturating_sub(SEND_STEP_NS))
+            ..Duration::from_nanos(hi.saturating_sub(SEND_STEP_NS) + 1);
         if link.kind != LinkKind::Datagram {
             why.push(
                 "links: Stream: madsim's endpoints deliver each message after its own latency \
@@ -222,7 +238,11 @@ impl Report {
         for name in self.metrics.counters.keys() {
             out += &format!("  {name:<19} {}\n", self.metrics.counter(name));
         }
-        for name in ["raft.election_time_ms", "raft.first_leader_ms"] {
+        for name in [
+            "kv.latency_ms",
+            "raft.election_time_ms",
+            "raft.first_leader_ms",
+        ] {
             if let Some(s) = sim::Summary::of(&self.metrics.values(name)) {
                 out += &format!(
                     "  {name:<19} mean {:.1}  p50 {:.1}  max {:.1}  n {}\n",
@@ -235,7 +255,8 @@ impl Report {
     }
 }
 
-/// Runs a scenario of a built-in family with `Kv` clients (Raft, Failover) on madsim.
+/// Runs a scenario of a built-in family on madsim: Raft and Failover with their `Kv` clients,
+/// Gossip without clients (`workload: Idle`: its update injection is not bridged).
 pub fn run_scenario(scenario: &Scenario, seed: u64) -> Result<Report, Refused> {
     let plan = Plan::of(scenario, seed)?;
     match scenario.protocol.name() {
@@ -245,17 +266,26 @@ pub fn run_scenario(scenario: &Scenario, seed: u64) -> Result<Report, Refused> {
             scenario,
             &plan,
         )),
+        "Gossip" if matches!(scenario.workload, WorkloadSpec::Idle) => Ok(run_family(
+            &protocols::gossip::GossipFamily,
+            scenario,
+            &plan,
+        )),
+        "Gossip" => Err(Refused(vec![
+            "Gossip's update injection is not bridged: run it with `workload: Idle`".into(),
+        ])),
         other => Err(Refused(vec![format!(
-            "protocol {other}: the madsim runner drives families with Kv clients (Raft, Failover)"
+            "protocol {other}: the madsim runner knows Raft, Failover and Gossip"
         )])),
     }
 }
 
-/// Runs `plan` for `family` with the scenario's protocol settings, clients and checks.
+/// Runs `plan` for `family` with the scenario's protocol settings, checks and (when they are
+/// `Kv` clients) clients.
 pub fn run_family<F>(family: &F, scenario: &Scenario, plan: &Plan) -> Report
 where
-    F: Family<Workload = KvWorkloadConfig>,
-    F::Protocol: Bridged<Request = KvRequest, Reply = KvReply>,
+    F: Family,
+    F::Protocol: Bridged,
 {
     let cfg = scenario
         .protocol
@@ -265,14 +295,18 @@ where
     let resolved = scenario.workload.resolve(&*scenario.protocol.family);
     let workload = resolved
         .as_any()
-        .downcast_ref::<KvWorkloadConfig>()
-        .expect("a Kv workload")
+        .downcast_ref::<F::Workload>()
+        .expect("the family's workload")
         .clone();
+    let kv = resolved
+        .as_any()
+        .downcast_ref::<KvWorkloadConfig>()
+        .cloned();
     let checks = scenario.checks();
     let built = family.build(&plan.setup, &cfg, &workload, &checks);
     let mut cluster = Cluster::<F::Protocol>::new(built.config, plan.nodes, plan.seed);
     cluster.monitors = built.monitors;
-    run_cluster(cluster, plan, Some(workload), &checks)
+    run_cluster(cluster, plan, kv, &checks)
 }
 
 thread_local! {
@@ -293,9 +327,9 @@ fn this_cluster<P: Bridged>() -> Shared<P> {
     })
 }
 
-/// Runs `cluster` on madsim for `plan`, with `Kv` clients if given; `checks` says whether
-/// the history is checked.
-pub fn run_cluster<P: Bridged<Request = KvRequest, Reply = KvReply>>(
+/// Runs `cluster` on madsim for `plan`, with `Kv` clients if given (the nodes must take
+/// `KvRequest`s then); `checks` says whether the history is checked.
+pub fn run_cluster<P: Bridged>(
     cluster: Cluster<P>,
     plan: &Plan,
     workload: Option<KvWorkloadConfig>,
@@ -310,7 +344,7 @@ pub fn run_cluster<P: Bridged<Request = KvRequest, Reply = KvReply>>(
     rt.block_on(async move { drive(cluster, plan, workload, checks).await })
 }
 
-async fn drive<P: Bridged<Request = KvRequest, Reply = KvReply>>(
+async fn drive<P: Bridged>(
     mut cluster: Cluster<P>,
     plan: Plan,
     workload: Option<KvWorkloadConfig>,
@@ -405,6 +439,16 @@ async fn drive<P: Bridged<Request = KvRequest, Reply = KvReply>>(
     let mut c = shared.borrow_mut();
     c.finish();
     let history = history.borrow();
+    // The clients' latency, as the engine's clients record it.
+    for op in history.operations() {
+        if let Some(done) = op
+            .completion
+            .filter(|d| matches!(d.outcome, Outcome::Ok(_)))
+        {
+            let ms = (done.time_ns - op.invoke_ns) as f64 / 1e6;
+            c.metrics.sample("kv.latency_ms", Time(done.time_ns), ms);
+        }
+    }
     let linearizable = (workload.is_some() && checks.has(Invariant::LINEARIZABLE)).then(|| {
         let budget = workload.as_ref().map_or(2_000_000, |w| w.check_budget);
         linearizability::check(&history, Budget::steps(budget))

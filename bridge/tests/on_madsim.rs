@@ -11,13 +11,14 @@ fn scenario(path: &str) -> Scenario {
     load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)).unwrap()
 }
 
-/// A stock scenario file rewritten onto madsim's terms (datagram links, ideal clocks).
+/// A stock scenario file rewritten onto madsim's terms (datagram links, ideal clocks, no
+/// latency under madsim's 2 ms floor).
 fn on_madsim_terms(path: &str) -> Scenario {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
     let text = std::fs::read_to_string(&file).unwrap();
     let text = text.replace(
         "network: (latency: Uniform(\"1ms\", \"10ms\")),",
-        "network: (latency: Uniform(\"1ms\", \"10ms\"), links: Datagram),\n    clocks: (max_drift_ppm: 0),",
+        "network: (latency: Uniform(\"2ms\", \"10ms\"), links: Datagram),\n    clocks: (max_drift_ppm: 0),",
     );
     assert!(
         text.contains("links: Datagram"),

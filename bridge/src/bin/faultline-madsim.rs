@@ -55,6 +55,37 @@ enum Command {
     },
 }
 
+/// Counts heap allocations, for the benchmark's allocations per message.
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[cfg_attr(not(madsim), allow(dead_code))]
+fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse().command) {
         Ok(code) => ExitCode::from(code),
@@ -92,7 +123,7 @@ fn run(command: Command) -> Result<u8, (u8, String)> {
             Ok(if matched { 0 } else { 1 })
         }
         Command::Bench { secs, gossip, json } => {
-            let results = bench::run_all(secs, &gossip);
+            let results = bench::run_all(secs, &gossip, allocations);
             if json {
                 println!("{}", serde_json::to_string_pretty(&results).expect("json"));
             } else {

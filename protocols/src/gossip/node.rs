@@ -26,7 +26,7 @@ use sim::{ClientId, Context, NodeId, Protocol, Time};
 use std::time::Duration;
 
 /// A client's update: write `value` under `key`; the receiving node assigns the version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Update {
     /// The key.
     pub key: u32,
@@ -35,7 +35,7 @@ pub struct Update {
 }
 
 /// Messages between gossip nodes.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Message {
     /// Anti-entropy opening: the caller's digest. `pull`: send me what you have newer;
     /// `push`: tell me which of my entries you want.
@@ -60,7 +60,7 @@ pub enum Message {
 // the largest variant sets the size of every queued event (40 bytes instead of 72 here).
 
 /// The body of [`Message::DigestReply`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DigestReplyBody {
     /// Entries the caller lacks (pull).
     pub entries: Small<Entry>,
@@ -69,7 +69,7 @@ pub struct DigestReplyBody {
 }
 
 /// The body of [`Message::Rumor`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RumorBody {
     /// Hot entries pushed.
     pub entries: Small<Entry>,
@@ -82,7 +82,7 @@ pub struct RumorBody {
 }
 
 /// The body of [`Message::RumorReply`].
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RumorReplyBody {
     /// Keys of pushed entries the callee already knew (an unnecessary contact).
     pub known: Small<u32>,
@@ -115,7 +115,7 @@ impl Message {
 }
 
 /// The node's only timer: the start of its next round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Round;
 
 /// A rumor this node is still spreading.

@@ -108,6 +108,12 @@ impl<T: serde::Serialize> serde::Serialize for Small<T> {
     }
 }
 
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Small<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<T>::deserialize(d)?.into_iter().collect())
+    }
+}
+
 impl<T> FromIterator<T> for Small<T> {
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let mut it = iter.into_iter();
@@ -124,7 +130,7 @@ impl<T> FromIterator<T> for Small<T> {
 }
 
 /// One key's value at one version, as stored and as sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// The key.
     pub key: u32,
@@ -139,7 +145,7 @@ pub struct Entry {
 }
 
 /// A key and the version a node holds: the unit of an anti-entropy digest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Digest {
     /// The key.
     pub key: u32,
