@@ -91,14 +91,15 @@ fn the_engines_monitors_catch_a_known_raft_bug_on_madsim() {
 #[test]
 fn the_linearizability_checker_catches_stale_local_reads_on_madsim() {
     let s = on_madsim_terms("scenarios/raft/bug_local_reads.ron");
-    // madsim draws its own schedule: search seeds as a campaign would.
-    let found = (0..20).find_map(|seed| {
+    // madsim draws its own schedule: search seeds as a campaign would (seeds 52 and 57 of
+    // the first 60 show it).
+    let found = (0..100).find_map(|seed| {
         let r = run(&s, seed);
         r.violation
             .filter(|v| v.invariant == "Linearizable")
             .map(|v| (seed, v))
     });
-    let (seed, v) = found.expect("a stale read within 20 seeds");
+    let (seed, v) = found.expect("a stale read within 100 seeds");
     assert!(v.message.contains("no linearization"), "seed {seed}: {v}");
 }
 
@@ -123,13 +124,32 @@ fn what_madsim_cannot_express_is_refused_with_every_reason() {
     }
     let gossip = parse(
         "g.ron",
-        r#"Scenario(name: "g", protocol: Gossip(()), network: (links: Datagram), clocks: (max_drift_ppm: 0))"#,
+        r#"Scenario(name: "g", protocol: Gossip(()), clocks: (max_drift_ppm: 0),
+            network: (latency: Uniform("2ms", "5ms"), links: Datagram))"#,
     )
     .unwrap();
-    assert!(
-        run_scenario(&gossip, 0)
-            .unwrap_err()
-            .to_string()
-            .contains("Gossip")
-    );
+    let why = run_scenario(&gossip, 0).unwrap_err().to_string();
+    assert!(why.contains("update injection"), "{why}");
+    let fast = parse(
+        "f.ron",
+        r#"Scenario(name: "f", protocol: Raft(()), clocks: (max_drift_ppm: 0),
+            network: (latency: Uniform("1ms", "5ms"), links: Datagram))"#,
+    )
+    .unwrap();
+    let why = run_scenario(&fast, 0).unwrap_err().to_string();
+    assert!(why.contains("at least 2 ms"), "{why}");
+}
+
+#[test]
+fn election_times_after_200_leader_crashes_agree_with_the_engine() {
+    use faultline_bridge::elections::{compare, ks_test, on_engine, on_madsim, scenario};
+    let cmp = compare(200);
+    assert!(cmp.engine.len() >= 200 && cmp.madsim.len() >= 200, "{cmp}");
+    assert!(cmp.p_value > 0.05, "{cmp}");
+    // The test has the power to tell a model 10 ms slower per message from this one.
+    let s = scenario(200);
+    let mut slower = s.clone();
+    slower.network.latency = sim::Latency::Uniform(12_000_000, 16_000_000);
+    let (d, p) = ks_test(&on_engine(&slower), &on_madsim(&s));
+    assert!(p < 0.01, "D {d} p {p}");
 }
