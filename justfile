@@ -48,3 +48,23 @@ fuzz FILE="scenarios/raft/nemesis.ron":
 # Run every example sweep (charts, CSV and index.md into out/)
 plots:
     for f in scenarios/sweeps/*.sweep; do cargo run --release -- sweep "$f" --out "out/$(basename "$f" .sweep)"; done
+
+# The bridge's tests on madsim's simulator (built with --cfg madsim in target/madsim)
+test-madsim:
+    RUSTFLAGS="--cfg madsim" RUSTDOCFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim cargo test --release -p faultline-bridge
+
+# Run a scenario file on madsim's simulator: just madsim scenarios/madsim/raft_kv_faults.ron
+madsim FILE *ARGS:
+    RUSTFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim cargo run --release -p faultline-bridge --bin faultline-madsim -- run {{FILE}} {{ARGS}}
+
+# faultline's engine against madsim on the same protocol code: Raft KV and gossip at 100 and 1000 nodes
+bench-madsim:
+    RUSTFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim cargo run --release -p faultline-bridge --bin faultline-madsim -- bench
+
+# Election times after 200 leader crashes on both simulators, and the KS test between them
+elections-madsim:
+    RUSTFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim cargo run --release -p faultline-bridge --bin faultline-madsim -- elections
+
+# One real Raft KV node on loopback: just node 0 (then 1 and 2 in other terminals)
+node ID:
+    cargo run --release -p faultline-bridge --bin faultline-node -- serve --id {{ID}} --peers 127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002 --data target/node-{{ID}}

@@ -197,3 +197,42 @@ fn stamp(mut v: Violation, time: Time, event: u64) -> Violation {
     v.event = event;
     v
 }
+
+#[cfg(all(test, not(madsim)))]
+mod tests {
+    use super::*;
+    use protocols::raft::{Raft, RaftConfig, Timer};
+
+    #[test]
+    fn a_node_recovers_what_it_wrote_to_its_file_before_acting() {
+        let dir = std::env::temp_dir().join(format!("faultline-cluster-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = Cluster::<Raft>::new(RaftConfig::default(), 3, 1);
+        c.store = Some(dir.clone());
+        c.boot(1).unwrap();
+        // The election timer fires: the node votes for itself in a new term, durably, and only
+        // then asks for votes.
+        let actions = c
+            .step(1, EventKind::Timer, None, |h, call| {
+                h.fire(call, Timer::Election)
+            })
+            .unwrap();
+        assert!(actions.iter().any(|a| matches!(a, Action::Send { .. })));
+        let term = c.hosts[1].durable().term;
+        assert_eq!(term, 1);
+        assert!(dir.join("node-1.state").exists());
+        // A new process on the same directory: the node recovers the term and its vote.
+        let mut again = Cluster::<Raft>::new(RaftConfig::default(), 3, 2);
+        again.store = Some(dir.clone());
+        again.boot(1).unwrap();
+        assert_eq!(again.hosts[1].durable().term, term);
+        assert_eq!(again.hosts[1].durable().voted_for, Some(NodeId(1)));
+        assert_eq!(again.hosts[1].node().unwrap().term, term);
+        // A corrupt file is an error, not a panic.
+        std::fs::write(dir.join("node-2.state"), [0xff; 3]).unwrap();
+        let err = again.boot(2).unwrap_err().to_string();
+        assert!(err.contains("not a node state"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
