@@ -61,11 +61,19 @@ pub struct Row {
     pub speedup: f64,
 }
 
-/// The 5-node Raft KV workload: 1-10 ms latency, 8 clients at 50 ops/s each, no faults.
-pub fn raft_kv(secs: u64) -> Scenario {
+/// The 5-node Raft KV workload: 2-10 ms latency, 8 clients at 50 ops/s each, no faults;
+/// with every Raft check and the linearizability check (`checked`), or with none, which
+/// leaves the two simulators and the protocol alone.
+pub fn raft_kv(secs: u64, checked: bool) -> Scenario {
+    let (what, checks) = if checked {
+        ("checked", "")
+    } else {
+        ("unchecked", "checks: [],")
+    };
     scenario(&format!(
         r#"Scenario(
-            name: "bench: raft kv, 5 nodes, {secs} s",
+            name: "bench: raft kv, 5 nodes, {secs} s, {what}",
+            {checks}
             protocol: Raft(()),
             nodes: 5,
             seed: 1,
@@ -145,7 +153,10 @@ pub fn compare(s: &Scenario, allocations: fn() -> u64) -> Row {
 
 /// The Raft KV workload for `secs` virtual seconds, then gossip at each size.
 pub fn run_all(secs: u64, gossip_sizes: &[usize], allocations: fn() -> u64) -> Vec<Row> {
-    let mut rows = vec![compare(&raft_kv(secs), allocations)];
+    let mut rows = vec![
+        compare(&raft_kv(secs, true), allocations),
+        compare(&raft_kv(secs, false), allocations),
+    ];
     for &n in gossip_sizes {
         rows.push(compare(&gossip(n), allocations));
     }
@@ -155,7 +166,7 @@ pub fn run_all(secs: u64, gossip_sizes: &[usize], allocations: fn() -> u64) -> V
 /// The rows as a table.
 pub fn table(rows: &[Row]) -> String {
     let mut out = format!(
-        "{:<34} {:>9} {:>12} {:>13} {:>12} {:>9}\n",
+        "{:<40} {:>9} {:>13} {:>12} {:>10} {:>8}\n",
         "workload", "simulator", "virt s/wall s", "delivered/s", "allocs/msg", "speedup"
     );
     for r in rows {
@@ -164,7 +175,7 @@ pub fn table(rows: &[Row]) -> String {
             ("madsim", &r.madsim, String::new()),
         ] {
             out += &format!(
-                "{:<34} {:>9} {:>12.1} {:>13.0} {:>12.2} {:>9}\n",
+                "{:<40} {:>9} {:>13.1} {:>12.0} {:>10.2} {:>8}\n",
                 if name == "faultline" {
                     r.workload.as_str()
                 } else {
