@@ -11,9 +11,9 @@ use crate::net::{Outbox, listen};
 use crate::wire::{Wire, decode, encode};
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
-use protocols::kv::{KvReply, KvRequest, KvResult, KvWorkloadConfig, Op, Ret};
+use protocols::kv::{KvReply, KvRequest, KvResult, KvWorkloadConfig, Op, Ret, draw_op};
 use protocols::linearizability::{History, Outcome};
-use sim::rng::{StreamRng, chance, uniform_u64};
+use sim::rng::{StreamRng, uniform_u64};
 use sim::{ClientId, NodeId};
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -182,20 +182,9 @@ pub async fn run_client(
         if shared.epoch.elapsed() >= until {
             return;
         }
-        let key = uniform_u64(&mut rng, 0, cfg.keys.max(1) - 1);
-        let op = if chance(&mut rng, cfg.reads) {
-            Op::Get
-        } else {
-            let new = shared.next_value.get();
-            shared.next_value.set(new + 1);
-            if chance(&mut rng, cfg.cas / (1.0 - cfg.reads).max(1e-9)) {
-                // Expect a recent value half the time so that some swaps succeed.
-                let expected = new.saturating_sub(uniform_u64(&mut rng, 1, 4));
-                Op::Cas { expected, new }
-            } else {
-                Op::Put(new)
-            }
-        };
+        let mut next = shared.next_value.get();
+        let (key, op) = draw_op(&mut rng, &cfg, &mut next);
+        shared.next_value.set(next);
         let id = shared
             .history
             .borrow_mut()

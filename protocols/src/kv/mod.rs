@@ -19,7 +19,7 @@ pub mod workload;
 
 pub use crate::linearizability::{Op, Ret};
 pub use machine::{Applied, KvStore};
-pub use workload::{KvWorkload, KvWorkloadConfig, ops_complete_within};
+pub use workload::{KvWorkload, KvWorkloadConfig, draw_op, ops_complete_within};
 
 use serde::{Deserialize, Serialize};
 use sim::{ClientId, NodeId};

@@ -21,6 +21,32 @@ use sim::{ClientId, Metrics, NodeId, Protocol, Time, View, Violation, Workload, 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// Draws a client's next operation under `cfg`: its key, and a get, a cas or a put; a put or
+/// cas writes `*next_value` and advances it, so every written value is unique. The engine's
+/// clients and the bridge's draw their operations here, in the same order of draws.
+pub fn draw_op<R: rand::Rng + ?Sized>(
+    rng: &mut R,
+    cfg: &KvWorkloadConfig,
+    next_value: &mut u64,
+) -> (u64, Op) {
+    let key = uniform_u64(rng, 0, cfg.keys.max(1) - 1);
+    let op = if chance(rng, cfg.reads) {
+        Op::Get
+    } else if chance(rng, cfg.cas / (1.0 - cfg.reads).max(1e-9)) {
+        // Expect a recent value half the time so that some swaps succeed.
+        let expected = next_value.saturating_sub(uniform_u64(rng, 1, 4));
+        *next_value += 1;
+        Op::Cas {
+            expected,
+            new: *next_value - 1,
+        }
+    } else {
+        *next_value += 1;
+        Op::Put(*next_value - 1)
+    };
+    (key, op)
+}
+
 /// The `workload: Kv((...))` section of a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -248,21 +274,7 @@ impl KvWorkload {
     }
 
     fn invoke<P: Protocol<Request = KvRequest>>(&mut self, ctx: &mut WorkloadCtx<'_, P>, i: usize) {
-        let key = uniform_u64(ctx.rng(), 0, self.cfg.keys.max(1) - 1);
-        let op = if chance(ctx.rng(), self.cfg.reads) {
-            Op::Get
-        } else if chance(ctx.rng(), self.cfg.cas / (1.0 - self.cfg.reads).max(1e-9)) {
-            // Expect a recent value half the time so that some swaps succeed.
-            let expected = self.next_value.saturating_sub(uniform_u64(ctx.rng(), 1, 4));
-            self.next_value += 1;
-            Op::Cas {
-                expected,
-                new: self.next_value - 1,
-            }
-        } else {
-            self.next_value += 1;
-            Op::Put(self.next_value - 1)
-        };
+        let (key, op) = draw_op(ctx.rng(), &self.cfg, &mut self.next_value);
         let now = ctx.now().as_nanos();
         let c = &mut self.clients[i];
         c.seq += 1;
