@@ -68,7 +68,11 @@ pub async fn serve(opts: NodeOptions) -> std::io::Result<()> {
     cluster.store = Some(opts.data.clone());
     let peers = Rc::new(opts.peers);
     // Bind errors surface here, before the node runs, so the caller can report them.
-    drop(std::net::TcpListener::bind(peers[opts.id])?);
+    let me = peers[opts.id];
+    drop(
+        std::net::TcpListener::bind(me)
+            .map_err(|e| std::io::Error::other(format!("cannot listen on {me}: {e}")))?,
+    );
     run_node(cluster.shared(), NodeId(opts.id as u32), peers).await;
     Ok(())
 }

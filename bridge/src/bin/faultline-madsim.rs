@@ -12,11 +12,11 @@ use std::process::ExitCode;
 ///   RUSTFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim \
 ///     cargo run --release -p faultline-bridge --bin faultline-madsim -- run scenarios/madsim/raft_kv_faults.ron
 ///
-/// A scenario runs when madsim can express it: Constant or Uniform latency, loss,
+/// A scenario runs when madsim can express it: Constant or Uniform latency of at least 2 ms, loss,
 /// `links: Datagram`, ideal clocks (`clocks: (max_drift_ppm: 0)`), and crashes, restarts,
 /// pauses, partitions, cuts and heals. Anything else is refused with every reason.
 #[derive(Parser)]
-#[command(name = "faultline-madsim", version)]
+#[command(name = "faultline-madsim", version, verbatim_doc_comment)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 ///
 /// then: faultline-node kv --peers 127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002 put 1 42
 #[derive(Parser)]
-#[command(name = "faultline-node", version)]
+#[command(name = "faultline-node", version, verbatim_doc_comment)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,6 +80,7 @@ fn run(command: Command) -> Result<(), (u8, String)> {
     use faultline_bridge::client::{Patience, Session};
     use faultline_bridge::real::{NodeOptions, quiet_transport_panics, runtime, serve};
     use protocols::kv::Op;
+    use protocols::linearizability::Outcome;
     use protocols::raft::RaftConfig;
     use std::rc::Rc;
     use std::time::Duration;
@@ -93,6 +94,12 @@ fn run(command: Command) -> Result<(), (u8, String)> {
             data,
             raft,
         } => {
+            if id >= peers.len() {
+                return Err((
+                    2,
+                    format!("--id {id} is not an index into the {} --peers", peers.len()),
+                ));
+            }
             let raft: RaftConfig = faultline::scenario::ron_options()
                 .from_str(&raft)
                 .map_err(|e| (2, format!("--raft {raft:?}: {e}")))?;
@@ -136,7 +143,13 @@ fn run(command: Command) -> Result<(), (u8, String)> {
                         println!("{ret:?} (answered by node {})", node.0);
                         Ok(())
                     }
-                    Err(outcome) => Err((3, format!("no answer: {outcome:?}"))),
+                    Err(Outcome::Fail) => Err((3, "refused: the operation did not take effect".into())),
+                    Err(_) => Err((
+                        3,
+                        format!(
+                            "no answer within {timeout} s: the operation may or may not have taken effect"
+                        ),
+                    )),
                 }
             })
         }
