@@ -76,6 +76,12 @@ enum Command {
         /// t.raft.nemesis.jsonl, t.gossip.nemesis.jsonl, ...).
         #[arg(long, value_name = "OUT.jsonl")]
         trace: Option<PathBuf>,
+        /// Write the clients' history (every invocation and completion) for other checkers:
+        /// `.edn` as Jepsen EDN (Knossos, Elle), `.jsonl` as JSON lines (Porcupine and
+        /// scripts); several files are named as with --trace. Protocols without KV clients
+        /// write nothing.
+        #[arg(long, value_name = "OUT.edn|OUT.jsonl", value_parser = parse_history_path)]
+        history: Option<PathBuf>,
         /// Print one JSON object per run instead of text.
         #[arg(long)]
         json: bool,
@@ -300,6 +306,7 @@ impl Cli {
                 files,
                 seed,
                 trace,
+                history,
                 json,
                 plot,
                 max_wall,
@@ -310,6 +317,7 @@ impl Cli {
                     files: &files,
                     seed,
                     trace: trace.as_deref(),
+                    history: history.as_deref(),
                     plot: plot.as_deref(),
                     json,
                     max_wall,
@@ -449,6 +457,7 @@ struct RunArgs<'a> {
     files: &'a [PathBuf],
     seed: Option<u64>,
     trace: Option<&'a Path>,
+    history: Option<&'a Path>,
     plot: Option<&'a Path>,
     json: bool,
     max_wall: Option<Dur>,
@@ -487,6 +496,25 @@ fn labels(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// `--history`'s format, from its extension (checked when the argument was parsed).
+fn history_format(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("edn") => "edn",
+        _ => "jsonl",
+    }
+}
+
+/// `--history OUT`: the extension says the format.
+fn parse_history_path(s: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(s);
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("edn" | "jsonl") => Ok(path),
+        _ => Err(format!(
+            "{s}: the history's format comes from its extension: .edn (Jepsen EDN) or .jsonl (JSON lines)"
+        )),
+    }
+}
+
 /// The trace path for one of several scenarios: `out.jsonl` → `out.<label>.jsonl`.
 fn trace_path(base: &Path, label: &str, many: bool) -> PathBuf {
     if !many {
@@ -513,6 +541,7 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
         record_trace: a.trace.is_some() || a.plot.is_some(),
         max_wall: a.max_wall,
         progress: !a.json,
+        history: a.history.is_some(),
     };
     let many = all.len() > 1;
     let paths: Vec<PathBuf> = all.iter().map(|(p, _)| p.clone()).collect();
@@ -560,6 +589,25 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
                     out.display(),
                     outcome.trace.len()
                 );
+            }
+        }
+        if let Some(base) = a.history {
+            let out = trace_path(base, label, many);
+            let format = history_format(base);
+            if let Some((_, text)) = outcome.exports.iter().find(|(f, _)| *f == format) {
+                if let Err(e) = crate::io::write_file(&out, text.as_bytes()) {
+                    eprintln!("error: {e}");
+                    return EXIT_BAD_INPUT;
+                }
+                if !a.json {
+                    crate::say!(
+                        "  history: {} ({} lines)",
+                        out.display(),
+                        text.lines().count()
+                    );
+                }
+            } else if !a.json {
+                crate::say!("  history: none (this protocol's workload has no client history)");
             }
         }
         if let Some(dir) = a.plot {

@@ -20,6 +20,8 @@ pub struct RunOptions {
     pub max_wall: Option<Dur>,
     /// Show a progress line on stderr (a terminal only) for a run longer than a second.
     pub progress: bool,
+    /// Keep the workload's exports (the client history as JSON lines and EDN).
+    pub history: bool,
 }
 
 /// One violation, as reported.
@@ -90,12 +92,16 @@ pub struct Outcome {
     /// The faults applied, role targets resolved to nodes (for the shrinker; not in the JSON).
     #[serde(skip)]
     pub applied_faults: Vec<(sim::Time, sim::Fault)>,
+    /// The workload's exports by format (`jsonl`, `edn`), when asked for (not in the JSON).
+    #[serde(skip)]
+    pub exports: Vec<(&'static str, String)>,
 }
 
 /// Runs a scenario once and judges the result.
 pub fn run(file: &str, scenario: &Scenario, opts: &RunOptions) -> Outcome {
     let seed = opts.seed.unwrap_or(scenario.seed);
-    let prep = scenario.prepare(seed, opts.record_trace, opts.max_wall);
+    let mut prep = scenario.prepare(seed, opts.record_trace, opts.max_wall);
+    prep.sim.record_exports = opts.history;
     #[allow(clippy::disallowed_methods)] // Wall time is reported, never used by the run.
     let started = std::time::Instant::now();
     let progress = (opts.progress && std::io::stderr().is_terminal())
@@ -192,6 +198,7 @@ pub fn judge(file: &str, scenario: &Scenario, report: RunReport, wall_ms: f64) -
             .collect(),
         trace: report.trace,
         applied_faults: report.applied_faults,
+        exports: report.exports,
         build: crate::BUILD,
         nondeterministic: None,
         replay_note: None,

@@ -37,6 +37,13 @@ pub trait Workload<P: Protocol> {
 
     /// Adds this workload's measurements to the run's metrics.
     fn report(&self, _metrics: &mut Metrics) {}
+
+    /// What the workload can write out for other tools, as `(format, text)` pairs — the KV
+    /// clients' history as JSON lines (`jsonl`) and as Jepsen EDN (`edn`). Asked for once at
+    /// the end of a run whose config sets `record_exports` (`faultline run --history`).
+    fn exports(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// A workload that does nothing (protocols that run on their own, like an anti-entropy

@@ -423,6 +423,7 @@ impl Scenario {
                 max_memory: self.limits.max_memory.map(|b| b.0),
             },
             record_trace,
+            record_exports: false,
             tick: None,
         };
         let setup = Setup {

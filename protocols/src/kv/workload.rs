@@ -471,6 +471,11 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
         sim::Check::Ok
     }
 
+    fn exports(&self) -> Vec<(&'static str, String)> {
+        let history = self.history.borrow();
+        vec![("jsonl", history.to_jsonl()), ("edn", history.to_edn())]
+    }
+
     fn report(&self, metrics: &mut Metrics) {
         metrics.count("kv.ops", self.history.borrow().len() as u64);
         if let Some(s) = sim::Summary::of(&self.latencies_ms) {

@@ -258,20 +258,55 @@ impl History {
 
     /// Writes the history as JSON lines, one per invocation and per completion, in time order.
     pub fn write_jsonl<W: io::Write>(&self, mut out: W) -> io::Result<()> {
-        let mut events = self.events.clone();
-        events.sort_by_key(|&(id, is_completion)| {
-            let operation = &self.ops[id.0];
-            match (is_completion, operation.completion) {
-                (true, Some(c)) => c.time_ns,
-                _ => operation.invoke_ns,
-            }
-        });
-        for (id, is_completion) in events {
+        for (id, is_completion) in self.in_time_order() {
             let line = to_line(&self.ops[id.0], is_completion);
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
         Ok(())
+    }
+
+    /// Writes the history as Jepsen EDN, one map per line, in the same order as
+    /// [`History::write_jsonl`]: `{:process 3, :type :invoke, :f :write, :value [2 17], :time
+    /// 12000}`. Operations are on independent keys, written as Jepsen's `independent` tuples
+    /// `[key value]`; `:f` is `:read`, `:write` or `:cas` (value `[expected new]`); a read's
+    /// invocation has value `nil`; a cas that found another value completes as `:fail` with
+    /// `:error :cas-mismatch`. Knossos, Elle and Porcupine users can check it themselves.
+    pub fn write_edn<W: io::Write>(&self, mut out: W) -> io::Result<()> {
+        for (id, is_completion) in self.in_time_order() {
+            let line = to_line(&self.ops[id.0], is_completion);
+            let kind = match line.kind {
+                LineKind::Invoke => "invoke",
+                LineKind::Ok => "ok",
+                LineKind::Fail => "fail",
+                LineKind::Info => "info",
+            };
+            let f = match line.f {
+                LineFn::Put => "write",
+                LineFn::Get => "read",
+                LineFn::Cas => "cas",
+            };
+            write!(
+                out,
+                "{{:process {}, :type :{kind}, :f :{f}, :value [{} {}], :time {}",
+                line.process,
+                line.key,
+                edn_value(&line.value),
+                line.time
+            )?;
+            if line.error.is_some() {
+                write!(out, ", :error :cas-mismatch")?;
+            }
+            out.write_all(b"}\n")?;
+        }
+        Ok(())
+    }
+
+    /// The history as Jepsen EDN (see [`History::write_edn`]).
+    pub fn to_edn(&self) -> String {
+        let mut out = Vec::new();
+        self.write_edn(&mut out).expect("writing to a Vec");
+        String::from_utf8(out).expect("EDN text is ASCII")
     }
 
     /// The history as JSON lines (see [`History::write_jsonl`]).
@@ -280,6 +315,19 @@ impl History {
         // Writing to a Vec cannot fail, and serde_json only emits UTF-8.
         self.write_jsonl(&mut out).expect("writing to a Vec");
         String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// Invocations and completions in time order (ties keep recording order).
+    fn in_time_order(&self) -> Vec<(OpId, bool)> {
+        let mut events = self.events.clone();
+        events.sort_by_key(|&(id, is_completion)| {
+            let operation = &self.ops[id.0];
+            match (is_completion, operation.completion) {
+                (true, Some(c)) => c.time_ns,
+                _ => operation.invoke_ns,
+            }
+        });
+        events
     }
 
     /// Reads a history written by [`History::write_jsonl`]. Blank lines are skipped; operation
@@ -414,6 +462,18 @@ fn invoke_value(op: &Op) -> Value {
         Op::Put(value) => json!(value),
         Op::Get => Value::Null,
         Op::Cas { expected, new } => json!([expected, new]),
+    }
+}
+
+/// An EDN rendering of a line's value: `nil`, a number, or a vector of them.
+fn edn_value(value: &Value) -> String {
+    match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(edn_value).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Null => "nil".to_string(),
+        other => other.to_string(),
     }
 }
 

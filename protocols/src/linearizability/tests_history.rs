@@ -196,3 +196,58 @@ fn jsonl_round_trips_and_reports_bad_lines() {
         assert!(error.reason.contains(reason), "{error}");
     }
 }
+
+#[test]
+fn the_history_as_jepsen_edn() {
+    let mut h = History::new();
+    let w = h.invoke(7, 2, Op::Put(17), 1_000);
+    let r = h.invoke(8, 2, Op::Get, 1_500);
+    h.complete(w, Outcome::Ok(Ret::Put), 3_000);
+    h.complete(r, Outcome::Ok(Ret::Get(Some(17))), 3_500);
+    record(
+        &mut h,
+        4,
+        Op::Cas {
+            expected: 1,
+            new: 2,
+        },
+        4_000,
+        5_000,
+        Outcome::Ok(Ret::Cas(false)),
+    );
+    record(
+        &mut h,
+        4,
+        Op::Get,
+        6_000,
+        7_000,
+        Outcome::Ok(Ret::Get(None)),
+    );
+    record(&mut h, 5, Op::Put(9), 8_000, 9_000, Outcome::Info);
+    let pending = h.invoke(
+        9,
+        5,
+        Op::Cas {
+            expected: 9,
+            new: 10,
+        },
+        9_500,
+    );
+    let _ = pending;
+    let expected = "\
+{:process 7, :type :invoke, :f :write, :value [2 17], :time 1000}
+{:process 8, :type :invoke, :f :read, :value [2 nil], :time 1500}
+{:process 7, :type :ok, :f :write, :value [2 17], :time 3000}
+{:process 8, :type :ok, :f :read, :value [2 17], :time 3500}
+{:process 2, :type :invoke, :f :cas, :value [4 [1 2]], :time 4000}
+{:process 2, :type :fail, :f :cas, :value [4 [1 2]], :time 5000, :error :cas-mismatch}
+{:process 3, :type :invoke, :f :read, :value [4 nil], :time 6000}
+{:process 3, :type :ok, :f :read, :value [4 nil], :time 7000}
+{:process 4, :type :invoke, :f :write, :value [5 9], :time 8000}
+{:process 4, :type :info, :f :write, :value [5 9], :time 9000}
+{:process 9, :type :invoke, :f :cas, :value [5 [9 10]], :time 9500}
+";
+    assert_eq!(h.to_edn(), expected);
+    // Every line of the JSON lines has its EDN line, in the same order.
+    assert_eq!(h.to_jsonl().lines().count(), expected.lines().count());
+}

@@ -75,6 +75,8 @@ pub struct SimConfig {
     pub limits: Limits,
     /// Keep every event in memory (for `--trace`).
     pub record_trace: bool,
+    /// Ask the workload for its exports at the end ([`Workload::exports`]; for `--history`).
+    pub record_exports: bool,
     /// Call monitors' `on_tick` this often.
     pub tick: Option<Duration>,
 }
@@ -123,6 +125,8 @@ pub struct RunReport {
     /// `Random`, `Crashed`...) replaced by the nodes they resolved to. Scheduling these instead
     /// of the originals replays the same run; shrinkers use them to decouple faults.
     pub applied_faults: Vec<(Time, Fault)>,
+    /// What the workload exports, by format (`jsonl`, `edn`), when `record_exports` is set.
+    pub exports: Vec<(&'static str, String)>,
 }
 
 /// A deterministic simulation of one protocol on one cluster.
@@ -135,6 +139,8 @@ pub struct Simulation<P: Protocol> {
     workload_rng: StreamRng,
     fault_rng: StreamRng,
     applied: Vec<(Time, Fault)>,
+    /// Whether the report carries the workload's exports.
+    record_exports: bool,
     seed: u64,
     limits: Limits,
     tick: Option<Duration>,
@@ -208,6 +214,7 @@ impl<P: Protocol> Simulation<P> {
             workload_rng: rng::stream(seed, Purpose::Workload),
             fault_rng: rng::stream(seed, Purpose::Faults),
             applied: Vec::new(),
+            record_exports: sim.record_exports,
             seed,
             limits: sim.limits,
             tick: sim.tick,
@@ -288,6 +295,11 @@ impl<P: Protocol> Simulation<P> {
             metrics: self.core.metrics.clone(),
             trace: std::mem::take(&mut self.core.trace.events),
             applied_faults: std::mem::take(&mut self.applied),
+            exports: if self.record_exports {
+                self.workload.exports()
+            } else {
+                Vec::new()
+            },
         }
     }
 
