@@ -182,8 +182,10 @@ pub struct Report {
     pub violation: Option<Violation>,
     /// The linearizability check's answer, when the scenario asks for it.
     pub linearizable: Option<CheckResult>,
-    /// The clients' operations.
+    /// The clients' operations, counted.
     pub history: HistorySummary,
+    /// The clients' operations (`to_edn`, `to_jsonl` export them).
+    pub operations: History,
     /// What the nodes, monitors and clients recorded.
     pub metrics: Metrics,
     /// Protocol messages delivered to nodes.
@@ -473,6 +475,7 @@ async fn drive<P: Bridged>(
         violation: c.violation.clone(),
         linearizable,
         history: history.summary(),
+        operations: history.clone(),
         metrics: std::mem::take(&mut c.metrics),
         delivered: c.delivered,
         events: c.events,

@@ -32,6 +32,10 @@ enum Command {
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Write the clients' history: `.edn` as Jepsen EDN, `.jsonl` as JSON lines (as
+        /// `faultline run --history`).
+        #[arg(long, value_name = "OUT.edn|OUT.jsonl")]
+        history: Option<PathBuf>,
     },
     /// The same workloads on faultline's engine and on madsim, in one run: virtual seconds
     /// per wall second, delivered messages per second, allocations per message, and ratios.
@@ -104,7 +108,24 @@ fn run(command: Command) -> Result<u8, (u8, String)> {
     const EXIT_REFUSED: u8 = 3;
     use faultline_bridge::{bench, elections};
     match command {
-        Command::Run { file, seed } => {
+        Command::Run {
+            file,
+            seed,
+            history,
+        } => {
+            let format = match history
+                .as_ref()
+                .map(|p| p.extension().and_then(|e| e.to_str()))
+            {
+                None => None,
+                Some(Some(f @ ("edn" | "jsonl"))) => Some(f.to_string()),
+                Some(_) => {
+                    return Err((
+                        2,
+                        "--history: the format comes from the extension: .edn or .jsonl".into(),
+                    ));
+                }
+            };
             let scenario = faultline::scenario::load(&file).map_err(|e| (2, e.to_string()))?;
             let seed = seed.unwrap_or(scenario.seed);
             let wall = std::time::Instant::now();
@@ -114,6 +135,21 @@ fn run(command: Command) -> Result<u8, (u8, String)> {
             println!("{} (seed {seed}) on madsim", scenario.name);
             print!("{}", report.describe());
             println!("  wall time           {wall:.2} s");
+            if let (Some(path), Some(format)) = (&history, format) {
+                let ops = &report.operations;
+                let text = if format == "edn" {
+                    ops.to_edn()
+                } else {
+                    ops.to_jsonl()
+                };
+                std::fs::write(path, text)
+                    .map_err(|e| (2, format!("cannot write {}: {e}", path.display())))?;
+                println!(
+                    "  history             {} ({} operations)",
+                    path.display(),
+                    ops.len()
+                );
+            }
             let matched = report.matches(scenario.expect());
             println!(
                 "  expected            {:?}: {}",
