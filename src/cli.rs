@@ -86,7 +86,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Draw each run's time series (metrics, leader over time, messages per second) as PNG
-        /// and SVG into DIR (with several files, one subdirectory per file, named like the
+        /// and SVG, each with a CSV of the series drawn, into DIR (with several files, one subdirectory per file, named like the
         /// traces: DIR/raft.nemesis/).
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,

@@ -160,11 +160,13 @@ const PALETTE: [RGBColor; 8] = [
 
 const THEORY_GREY: RGBColor = RGBColor(60, 60, 60);
 
-/// Draws `chart` into `<stem>.png` and `<stem>.svg` and returns both paths.
+/// Draws `chart` into `<stem>.png` and `<stem>.svg`, writes the series it plots to
+/// `<stem>.csv` ([`series_csv`]), and returns the three paths.
 pub fn render(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     ensure_fonts();
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
+    let csv = stem.with_extension("csv");
     let fail = |path: &Path, e: String| PlotError {
         path: path.to_path_buf(),
         message: e,
@@ -179,7 +181,48 @@ pub fn render(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
         draw(&root, chart).map_err(|e| fail(&svg, e))?;
         root.present().map_err(|e| fail(&svg, e.to_string()))?;
     }
-    Ok(vec![png, svg])
+    std::fs::write(&csv, series_csv(chart)).map_err(|e| fail(&csv, e.to_string()))?;
+    Ok(vec![png, svg, csv])
+}
+
+/// The exact series a chart plots, as CSV, so it can be redrawn elsewhere (matplotlib,
+/// pgfplots): a header `series,kind,<x axis label>,<y axis label>,low,high`, then one row
+/// per point in series order; `kind` is `data` or `theory` (a dashed curve); `low` and
+/// `high` are the shaded band at that point (empty without one). A band drawn at other x
+/// values than its line gets rows of its own, with `y` empty.
+pub fn series_csv(chart: &Chart) -> String {
+    let mut out = format!(
+        "series,kind,{},{},low,high\n",
+        csv_field(&chart.x.label),
+        csv_field(&chart.y.label)
+    );
+    for s in &chart.series {
+        let name = csv_field(&s.name);
+        let kind = if s.dashed { "theory" } else { "data" };
+        let aligned =
+            s.band.len() == s.points.len() && s.band.iter().zip(&s.points).all(|(b, p)| b.0 == p.0);
+        for (i, &(x, y)) in s.points.iter().enumerate() {
+            match s.band.get(i).filter(|_| aligned) {
+                Some(&(_, low, high)) => out += &format!("{name},{kind},{x},{y},{low},{high}\n"),
+                None => out += &format!("{name},{kind},{x},{y},,\n"),
+            }
+        }
+        if !aligned {
+            for &(x, low, high) in &s.band {
+                out += &format!("{name},{kind},{x},,{low},{high}\n");
+            }
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 /// The bounds of the mapped data on one axis, padded, or the axis's fixed range.
@@ -337,6 +380,13 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        assert_eq!(super::csv_field("n = 1,000"), "\"n = 1,000\"");
+        assert_eq!(super::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(super::csv_field("plain"), "plain");
+    }
+
     use super::*;
 
     #[test]
@@ -366,7 +416,7 @@ mod tests {
         c.series
             .push(Series::theory("theory", vec![(0.0, 0.0), (2.0, 1.0)]));
         let files = render(&c, &dir.join("t")).unwrap();
-        for f in &files {
+        for f in &files[..2] {
             assert!(
                 std::fs::metadata(f).unwrap().len() > 1000,
                 "{} is too small",
@@ -378,6 +428,17 @@ mod tests {
             svg.contains("time (rounds)")
                 && svg.contains("informed fraction")
                 && svg.contains("a test chart")
+        );
+        // The CSV beside them holds exactly the plotted points, bands and theory.
+        let csv = std::fs::read_to_string(&files[2]).unwrap();
+        assert_eq!(
+            csv,
+            "series,kind,time (rounds),informed fraction,low,high\n\
+             push,data,0,0.1,0,0.2\n\
+             push,data,1,0.5,0.4,0.6\n\
+             push,data,2,1,1,1\n\
+             theory,theory,0,0,,\n\
+             theory,theory,2,1,,\n"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

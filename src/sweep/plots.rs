@@ -498,8 +498,13 @@ pub fn write_index(
         if let Some(png) = names.iter().find(|n| n.ends_with(".png")) {
             s.push_str(&format!("![{}]({png})\n\n", c.title));
         }
+        let csv_note = if names.iter().any(|n| n.ends_with(".csv")) {
+            " (the CSV holds the plotted series, to redraw elsewhere)"
+        } else {
+            ""
+        };
         s.push_str(&format!(
-            "Files: {}. {}\n\n",
+            "Files: {}{csv_note}. {}\n\n",
             names
                 .iter()
                 .map(|n| format!("`{n}`"))
