@@ -85,7 +85,8 @@ enum Command {
         /// Print one JSON object per run instead of text.
         #[arg(long)]
         json: bool,
-        /// Draw each run's time series (metrics, leader over time, messages per second) as PNG
+        /// Draw each run's time series (metrics, client operations by outcome, leader over
+        /// time, messages per second) as PNG
         /// and SVG, each with a CSV of the series drawn, into DIR (with several files, one subdirectory per file, named like the
         /// traces: DIR/raft.nemesis/).
         #[arg(long, value_name = "DIR")]
@@ -541,7 +542,8 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
         record_trace: a.trace.is_some() || a.plot.is_some(),
         max_wall: a.max_wall,
         progress: !a.json,
-        history: a.history.is_some(),
+        // The operations chart is drawn from the clients' history.
+        history: a.history.is_some() || a.plot.is_some(),
     };
     let many = all.len() > 1;
     let paths: Vec<PathBuf> = all.iter().map(|(p, _)| p.clone()).collect();

@@ -46,12 +46,14 @@ fn a_raft_run_with_a_trace_draws_the_leader_and_message_rate() {
         &s,
         &RunOptions {
             record_trace: true,
+            history: true,
             ..Default::default()
         },
     );
     let files = plot_run(&dir, &s, &out).unwrap();
     let names = names(&files);
     for want in [
+        "messages_per_second.csv",
         "leader.png",
         "leader.svg",
         "messages_per_second.png",
@@ -60,6 +62,11 @@ fn a_raft_run_with_a_trace_draws_the_leader_and_message_rate() {
     ] {
         assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
     }
+    // No clients, no operations chart.
+    assert!(
+        !names.iter().any(|n| n.starts_with("operations")),
+        "{names:?}"
+    );
     for f in files
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e != "csv"))
@@ -109,4 +116,34 @@ fn a_gossip_run_without_a_trace_draws_its_informed_fraction() {
     let svg = std::fs::read_to_string(dir.join("gossip_informed_fraction.svg")).unwrap();
     assert!(svg.contains("informed fraction of nodes") && svg.contains("time (s)"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_run_with_clients_draws_every_operation_by_outcome() {
+    let dir = std::env::temp_dir().join(format!("faultline-run-plot-ops-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/raft/leader_crash.ron"
+    )))
+    .unwrap();
+    let opts = RunOptions {
+        history: true,
+        ..Default::default()
+    };
+    let out = runner::run("raft", &s, &opts);
+    let files = plot_run(&dir, &s, &out).unwrap();
+    assert!(names(&files).contains(&"operations.png".to_string()));
+    // One CSV row per completed operation: every ok one, and never more than were invoked.
+    let csv = std::fs::read_to_string(dir.join("operations.csv")).unwrap();
+    let rows = csv.lines().skip(1).count() as u64;
+    let count = |k: &str| out.metrics.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    let ok_rows = csv.lines().filter(|l| l.starts_with("ok: ")).count() as u64;
+    assert_eq!(ok_rows, count("kv.ok"), "{rows} rows");
+    assert!(
+        rows <= count("kv.ops") && count("kv.ok") > 500,
+        "{rows} rows"
+    );
+    assert!(csv.starts_with("series,kind,invoked at (s),latency (ms),low,high\n"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -67,6 +67,8 @@ pub struct Series {
     pub dashed: bool,
     /// Mark each point with a dot.
     pub markers: bool,
+    /// Dots only, no line joining them (a scatter).
+    pub scatter: bool,
     /// Index into the palette; `None` takes the series' position among non-dashed series.
     pub colour: Option<usize>,
 }
@@ -246,6 +248,88 @@ fn bounds(axis: &Axis, values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// A linear coordinate (over mapped values) whose ticks are [`key_points`].
+struct Ticked {
+    lo: f64,
+    hi: f64,
+    points: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(axis: &Axis, lo: f64, hi: f64) -> Ticked {
+        Ticked {
+            lo,
+            hi,
+            points: key_points(axis, lo, hi),
+        }
+    }
+}
+
+impl plotters::coord::ranged1d::Ranged for Ticked {
+    type ValueType = f64;
+    // Labels come from the chart's own formatter (`tick`).
+    type FormatOption = plotters::coord::ranged1d::DefaultFormatting;
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let fraction = (value - self.lo) / (self.hi - self.lo);
+        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: plotters::coord::ranged1d::KeyPointHint>(&self, _hint: H) -> Vec<f64> {
+        self.points.clone()
+    }
+}
+
+/// Where an axis gets its ticks, in mapped coordinates: on a linear axis, steps of 1, 2 or 5
+/// times a power of ten (at most 8 intervals); on a log axis, whole decades (1, 10, 100...),
+/// with 2 and 5 times each decade when the data span fewer than three, and every k-th
+/// decade when they span more than ten.
+fn key_points(axis: &Axis, lo: f64, hi: f64) -> Vec<f64> {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return vec![lo];
+    }
+    let within = |v: f64| v >= lo - 1e-9 && v <= hi + 1e-9;
+    if axis.log {
+        let (first, last) = (lo.ceil() as i64, hi.floor() as i64);
+        let decades = last - first + 1;
+        if decades >= 3 {
+            let every = (decades as f64 / 10.0).ceil().max(1.0) as i64;
+            return (first..=last)
+                .filter(|d| d % every == 0)
+                .map(|d| d as f64)
+                .collect();
+        }
+        let mut points = vec![];
+        for d in (lo.floor() as i64)..=(hi.ceil() as i64) {
+            for m in [1.0f64, 2.0, 5.0] {
+                let v = d as f64 + m.log10();
+                if within(v) {
+                    points.push(v);
+                }
+            }
+        }
+        return points;
+    }
+    let raw = span / 8.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|&st| span / st <= 8.0)
+        .unwrap_or(10.0 * magnitude);
+    let start = (lo / step).ceil() as i64;
+    let end = (hi / step).floor() as i64;
+    (start..=end)
+        .map(|k| k as f64 * step)
+        .filter(|&v| within(v))
+        .collect()
+}
+
 /// A tick label: the value itself, to three significant digits on log axes.
 fn tick(axis: &Axis, v: f64) -> String {
     let v = if axis.log { 10f64.powf(v) } else { v };
@@ -303,7 +387,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
         .margin(14)
         .x_label_area_size(48)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(Ticked::new(&chart.x, x0, x1), Ticked::new(&chart.y, y0, y1))
         .map_err(|e| err(&e))?;
     let (fx, fy) = (|v: &f64| tick(&chart.x, *v), |v: &f64| tick(&chart.y, *v));
     ctx.configure_mesh()
@@ -319,14 +403,20 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
     let map = |(x, y): (f64, f64)| Some((chart.x.map(x)?, chart.y.map(y)?));
     let mut next_colour = 0;
     for s in &chart.series {
-        let colour = match (s.colour, s.dashed) {
-            (Some(i), _) => PALETTE[i % PALETTE.len()],
-            (None, true) => THEORY_GREY,
+        let index = match (s.colour, s.dashed) {
+            (Some(i), _) => Some(i),
+            (None, true) => None,
             (None, false) => {
                 next_colour += 1;
-                PALETTE[(next_colour - 1) % PALETTE.len()]
+                Some(next_colour - 1)
             }
         };
+        let colour = index.map_or(THEORY_GREY, |i| PALETTE[i % PALETTE.len()]);
+        // Past the palette's 8 colours, series repeat a colour but not a look: they get
+        // markers and a dash pattern of their own (longer gaps each time round).
+        let round = index.map_or(0, |i| i / PALETTE.len()) as u32;
+        let (dashed, markers) = (s.dashed || round > 0, s.markers || round > 0);
+        let (dash, gap) = if s.dashed { (8, 5) } else { (6, 3 * round) };
         if !s.band.is_empty() {
             let upper = s.band.iter().filter_map(|&(x, _, hi)| map((x, hi)));
             let lower: Vec<(f64, f64)> = s
@@ -343,8 +433,11 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
         }
         let pts: Vec<(f64, f64)> = s.points.iter().filter_map(|&p| map(p)).collect();
         let style = colour.stroke_width(2);
-        let anno = if s.dashed {
-            ctx.draw_series(DashedLineSeries::new(pts.clone(), 8, 5, style))
+        let anno = if s.scatter {
+            ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(|e| err(&e))?
+        } else if dashed {
+            ctx.draw_series(DashedLineSeries::new(pts.clone(), dash, gap, style))
                 .map_err(|e| err(&e))?
         } else {
             ctx.draw_series(LineSeries::new(pts.clone(), style))
@@ -352,11 +445,31 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart) -> Res
         };
         // Unnamed series (pieces of a named one) stay out of the legend.
         if !s.name.is_empty() {
+            // The swatch shows the line as drawn: solid or dashed, with its marker.
+            // A scatter shows its dot alone.
+            let split = if dashed && !s.scatter {
+                (8, 12)
+            } else {
+                (10, 10)
+            };
+            let line = if s.scatter {
+                TRANSPARENT.stroke_width(2)
+            } else {
+                colour.stroke_width(2)
+            };
+            let dot = if markers || s.scatter {
+                colour.filled()
+            } else {
+                TRANSPARENT.filled()
+            };
             anno.label(s.name.as_str()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (split.0, 0)], line)
+                    + PathElement::new(vec![(split.1, 0), (20, 0)], line)
+                    + Circle::new((10, 0), 3, dot)
             });
         }
-        if s.markers {
+        if markers && !s.scatter {
             ctx.draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(|e| err(&e))?;
         }
@@ -388,6 +501,34 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn ticks_fall_on_round_values_and_decades() {
+        let lin = Axis::new("x");
+        assert_eq!(
+            key_points(&lin, 0.0, 10.0),
+            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
+        );
+        assert_eq!(
+            key_points(&lin, -0.3, 1.04),
+            vec![-0.2, 0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        let log = Axis::new("x").log();
+        // 1 to 10^4: decades only; the labels read 1, 10, 100, 1000, 10000.
+        let decades = key_points(&log, -0.1, 4.1);
+        assert_eq!(decades, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        let labels: Vec<String> = decades.iter().map(|&v| tick(&log, v)).collect();
+        assert_eq!(labels, ["1", "10", "100", "1000", "10000"]);
+        // Under three decades, 2 and 5 times each: 20, 50, 100, 200, 500.
+        let fine: Vec<String> = key_points(&log, 1.2, 2.8)
+            .iter()
+            .map(|&v| tick(&log, v))
+            .collect();
+        assert_eq!(fine, ["20", "50", "100", "200", "500"]);
+        // 31 decades: every fourth (at most 10 labels).
+        let sparse = key_points(&log, 0.0, 30.0);
+        assert_eq!(sparse, [0.0, 4.0, 8.0, 12.0, 16.0, 20.0, 24.0, 28.0]);
+    }
 
     #[test]
     fn ticks_read_as_values() {

@@ -46,17 +46,24 @@ pub fn plot_run(
         c.series.push(s);
         files.extend(render(&c, &dir.join(name.replace('.', "_")))?);
     }
+    if let Some(chart) = operations_chart(outcome, &what) {
+        files.extend(render(&chart, &dir.join("operations"))?);
+    }
     if outcome.trace.is_empty() {
         return Ok(files);
     }
     // Who sent leader-only messages, per 10 ms bucket: one dot per (bucket, sender).
     let mut leaders: BTreeMap<(u64, u32), ()> = BTreeMap::new();
-    let mut per_second: BTreeMap<u64, u64> = BTreeMap::new();
+    // Deliveries per bin; about 60 bins over the run, of a round width, empty ones included
+    // (an outage shows as zero).
+    let bin_ns = bin_width_ns(outcome.virtual_time_ns);
+    let mut bins = vec![0u64; (outcome.virtual_time_ns.div_ceil(bin_ns)).max(1) as usize];
     for e in &outcome.trace {
         if e.kind != "deliver" {
             continue;
         }
-        *per_second.entry(e.time_ns / 1_000_000_000).or_default() += 1;
+        let b = ((e.time_ns / bin_ns) as usize).min(bins.len() - 1);
+        bins[b] += 1;
         if let Some(from) = e.peer
             && LEADER_MESSAGES.iter().any(|m| e.summary.starts_with(m))
         {
@@ -78,18 +85,23 @@ pub fn plot_run(
         c.series.push(Series::line("leader", points));
         files.extend(render_dots(&c, &dir.join("leader"))?);
     }
+    let bin_s = bin_ns as f64 / 1e9;
+    let rates: Vec<(f64, f64)> = bins
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| ((i as f64 + 0.5) * bin_s, n as f64 / bin_s))
+        .collect();
+    let top = rates.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
     let mut c = Chart::new(
         &format!("messages delivered per second: {what}"),
         Axis::new("time (s)"),
-        Axis::new("messages delivered per second"),
+        Axis::new(&format!(
+            "messages delivered per second ({} bins)",
+            sim::units::Dur::from_nanos(bin_ns)
+        ))
+        .range(0.0, top * 1.08),
     );
-    c.series.push(Series::line(
-        "delivered",
-        per_second
-            .iter()
-            .map(|(&s, &n)| (s as f64 + 0.5, n as f64))
-            .collect(),
-    ));
+    c.series.push(Series::line("delivered", rates));
     files.extend(render(&c, &dir.join("messages_per_second"))?);
     Ok(files)
 }
@@ -129,6 +141,68 @@ fn render_dots(c: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
         }
     }
     render(&dots, stem)
+}
+
+/// The clients' operations (from the history the run exported): one dot per operation at
+/// its invocation time, its latency up, coloured by how it ended, so an outage shows as a
+/// gap and a column of timeouts rather than a line drawn across it.
+fn operations_chart(outcome: &Outcome, what: &str) -> Option<Chart> {
+    use protocols::linearizability::{History, Outcome as Op};
+    let (_, text) = outcome.exports.iter().find(|(f, _)| *f == "jsonl")?;
+    let history = History::from_jsonl(text).ok()?;
+    if history.is_empty() {
+        return None;
+    }
+    let mut by: [(&str, Vec<(f64, f64)>); 3] = [
+        ("ok", vec![]),
+        ("fail (did not happen)", vec![]),
+        ("info (gave up: unknown)", vec![]),
+    ];
+    for op in history.operations() {
+        let Some(ms) = op.latency_ns().map(|ns| ns as f64 / 1e6) else {
+            continue;
+        };
+        let at = op.invoke_ns as f64 / 1e9;
+        let i = match op.outcome() {
+            Op::Ok(_) => 0,
+            Op::Fail => 1,
+            Op::Info => 2,
+        };
+        by[i].1.push((at, ms));
+    }
+    let mut c = Chart::new(
+        &format!("client operations: {what}"),
+        Axis::new("invoked at (s)"),
+        Axis::new("latency (ms)").log(),
+    );
+    for (i, (name, points)) in by.into_iter().enumerate() {
+        if !points.is_empty() {
+            c.series.push(Series {
+                name: format!("{name}: {}", points.len()),
+                points,
+                scatter: true,
+                colour: Some(i),
+                ..Default::default()
+            });
+        }
+    }
+    c.legend = reports::Corner::UpperRight;
+    Some(c)
+}
+
+/// A round bin width (1, 2 or 5 times a power of ten, from 1 ms) giving about 60 bins over a
+/// run of `run_ns`.
+fn bin_width_ns(run_ns: u64) -> u64 {
+    let target = (run_ns / 60).max(1_000_000);
+    let mut magnitude = 1_000_000u64;
+    loop {
+        for m in [1, 2, 5] {
+            if m * magnitude >= target {
+                return m * magnitude;
+            }
+        }
+        magnitude *= 10;
+    }
 }
 
 /// A y label with the unit the metric's name carries.
