@@ -15,8 +15,10 @@ pub use chart::{Axis, Chart, Corner, PlotError, Series, render};
 
 use std::sync::Once;
 
-/// The font family every chart uses.
-pub const FONT: &str = "sans-serif";
+/// The font family every chart uses: the PNG draws with the embedded DejaVu Sans registered
+/// under this name, and the SVG names the same family (with `sans-serif` as the fallback of a
+/// viewer without it), so both show the same letters where DejaVu Sans is installed.
+pub const FONT: &str = "DejaVu Sans, sans-serif";
 
 /// Registers the embedded DejaVu Sans as [`FONT`] (once per process).
 pub fn ensure_fonts() {

@@ -76,9 +76,32 @@ pub fn cdf(values: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
+/// The empirical CDF of values when `never` more samples have no value (an election that
+/// never ended): they count in the denominator, so the curve ends at the fraction that did
+/// end, `n / (n + never)`, instead of 1.
+pub fn cdf_with_missing(values: &[f64], never: usize) -> Vec<(f64, f64)> {
+    let finite = values.iter().filter(|x| x.is_finite()).count();
+    let scale = finite as f64 / (finite + never).max(1) as f64;
+    cdf(values)
+        .into_iter()
+        .map(|(x, y)| (x, y * scale))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cdf_with_missing_samples_stops_short_of_one() {
+        let full = cdf(&[3.0, 1.0, 2.0]);
+        assert_eq!(full.last(), Some(&(3.0, 1.0)));
+        let short = cdf_with_missing(&[3.0, 1.0, 2.0], 1);
+        assert_eq!(short.len(), full.len());
+        assert_eq!(short.last(), Some(&(3.0, 0.75)));
+        assert_eq!(short[1], (1.0, 0.25));
+        assert_eq!(cdf_with_missing(&[], 4), vec![]);
+    }
 
     #[test]
     fn bands_group_by_x_and_take_quantiles() {
