@@ -143,7 +143,7 @@ fn charts_are_png_and_svg_with_axis_labels_and_an_index() {
             [
                 "time (rounds since the update)",
                 "informed fraction of nodes",
-                "theory: Push, n=200",
+                "theory: Push, n=200 (lossless)",
             ],
         ),
         (
@@ -151,7 +151,7 @@ fn charts_are_png_and_svg_with_axis_labels_and_an_index() {
             [
                 "nodes n (log scale)",
                 "rounds until every node is informed",
-                "log2 n + ln n (push)",
+                "log2 n + ln n, +O(1) omitted (push, lossless)",
             ],
         ),
     ] {

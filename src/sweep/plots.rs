@@ -205,7 +205,7 @@ fn convergence(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
             };
             pts.push((r as f64, 1.0 - p));
         }
-        let mut s = Series::theory(&format!("theory: {name}, n={n}"), pts);
+        let mut s = Series::theory(&format!("theory: {name}, n={n} (lossless)"), pts);
         s.colour = Some(colour);
         chart.series.push(s);
     }
@@ -288,13 +288,13 @@ fn rounds_vs_n(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
             .map(|i| lo as f64 * (hi as f64 / lo as f64).powf(i as f64 / 40.0))
             .collect();
         chart.series.push(Series::theory(
-            "log2 n + ln n (push)",
+            "log2 n + ln n, +O(1) omitted (push, lossless)",
             grid.iter()
                 .map(|&n| (n, theory::push_rounds(n as usize)))
                 .collect(),
         ));
         let mut s = Series::theory(
-            "log3 n (push-pull)",
+            "log3 n, +O(ln ln n) omitted (push-pull, lossless)",
             grid.iter()
                 .map(|&n| (n, theory::push_pull_rounds(n as usize)))
                 .collect(),
@@ -446,9 +446,32 @@ fn residue(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
             .collect();
         chart
             .series
-            .push(Series::theory("s = e^(-(k+1)(1-s))", pts));
+            .push(Series::theory("s = e^(-(k+1)(1-s)) (n → ∞, lossless)", pts));
     }
-    let what = "gossip.residue per run (fraction of nodes never informed when the rumor died); points are means over seeds with min–max bands (runs with no residue cannot show on the log axis); dashed: the root of s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4, feedback + coin).".to_string();
+    // Runs whose rumor reached every node have residue 0, which a log axis cannot show: the
+    // legend says how many there were, per k, instead of leaving them out silently.
+    let zeros: Vec<String> = points
+        .iter()
+        .filter_map(|p| {
+            let k = k_of(p)?;
+            let runs: Vec<f64> = rows
+                .iter()
+                .filter(|r| r.point == p.index)
+                .filter_map(|r| mean_of(r, "gossip.residue"))
+                .collect();
+            let z = runs.iter().filter(|&&v| v <= 0.0).count();
+            (z > 0).then(|| format!("k={k}: {z}/{}", runs.len()))
+        })
+        .collect();
+    if !zeros.is_empty() {
+        chart.series.push(Series {
+            name: format!("residue 0, off the log axis: {}", zeros.join(", ")),
+            scatter: true,
+            colour: Some(6),
+            ..Default::default()
+        });
+    }
+    let what = "gossip.residue per run (fraction of nodes never informed when the rumor died); points are means over seeds with min–max bands (runs with no residue cannot show on the log axis: the legend counts them per k); dashed: the root of s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4, feedback + coin).".to_string();
     ("residue", chart, what)
 }
 
