@@ -497,23 +497,10 @@ fn labels(paths: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
-/// `--history`'s format, from its extension (checked when the argument was parsed).
-fn history_format(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("edn") => "edn",
-        _ => "jsonl",
-    }
-}
-
-/// `--history OUT`: the extension says the format.
+/// `--history OUT`: the extension says the format ([`crate::io::history_format`]).
 fn parse_history_path(s: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(s);
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("edn" | "jsonl") => Ok(path),
-        _ => Err(format!(
-            "{s}: the history's format comes from its extension: .edn (Jepsen EDN) or .jsonl (JSON lines)"
-        )),
-    }
+    crate::io::history_format(&path).map(|_| path)
 }
 
 /// The trace path for one of several scenarios: `out.jsonl` → `out.<label>.jsonl`.
@@ -595,7 +582,7 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
         }
         if let Some(base) = a.history {
             let out = trace_path(base, label, many);
-            let format = history_format(base);
+            let format = crate::io::history_format(base).expect("checked when parsed");
             if let Some((_, text)) = outcome.exports.iter().find(|(f, _)| *f == format) {
                 if let Err(e) = crate::io::write_file(&out, text.as_bytes()) {
                     eprintln!("error: {e}");

@@ -218,6 +218,19 @@ fn walk(
     Ok(())
 }
 
+/// The format a client-history file is written in, from its extension: `edn` (Jepsen EDN) or
+/// `jsonl` (JSON lines); the names match what `Workload::exports` offers.
+pub fn history_format(path: &Path) -> Result<&'static str, String> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("edn") => Ok("edn"),
+        Some("jsonl") => Ok("jsonl"),
+        _ => Err(format!(
+            "{}: the history's format comes from its extension: .edn (Jepsen EDN) or .jsonl (JSON lines)",
+            path.display()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,7 +121,7 @@ impl Session {
                 req,
             };
             let n = self.nodes.len();
-            self.out.send(self.nodes[self.target], encode(&frame)).await;
+            self.out.send(self.nodes[self.target], encode(&frame));
             let deadline = (now + self.patience.timeout).min(give_up);
             match self.answer(deadline).await {
                 None => self.target = (self.target + 1) % n,

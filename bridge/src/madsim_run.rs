@@ -27,7 +27,7 @@ use faultline::scenario::WorkloadSpec;
 use protocols::checks::{Checks, Expect, Invariant};
 use protocols::family::{Family, Setup};
 use protocols::kv::KvWorkloadConfig;
-use protocols::linearizability::{self, Budget, CheckResult, History, HistorySummary, Outcome};
+use protocols::linearizability::{self, Budget, CheckResult, History, Outcome};
 use sim::rng::{self, Purpose, StreamRng};
 use sim::{Fault, Latency, LinkKind, Metrics, NodeId, Target, Time, Violation};
 use std::any::Any;
@@ -182,9 +182,7 @@ pub struct Report {
     pub violation: Option<Violation>,
     /// The linearizability check's answer, when the scenario asks for it.
     pub linearizable: Option<CheckResult>,
-    /// The clients' operations, counted.
-    pub history: HistorySummary,
-    /// The clients' operations (`to_edn`, `to_jsonl` export them).
+    /// The clients' operations (`summary` counts them; `to_edn`, `to_jsonl` export them).
     pub operations: History,
     /// What the nodes, monitors and clients recorded.
     pub metrics: Metrics,
@@ -217,7 +215,7 @@ impl Report {
             None => "every check holds".to_string(),
             Some(v) => format!("VIOLATED {v}"),
         };
-        let h = &self.history;
+        let h = self.operations.summary();
         let lin = match &self.linearizable {
             None => "not checked".to_string(),
             Some(CheckResult::Linearizable) => "linearizable".to_string(),
@@ -474,7 +472,6 @@ async fn drive<P: Bridged>(
     Report {
         violation: c.violation.clone(),
         linearizable,
-        history: history.summary(),
         operations: history.clone(),
         metrics: std::mem::take(&mut c.metrics),
         delivered: c.delivered,

@@ -90,7 +90,7 @@ impl Outbox {
     }
 
     /// Sends one frame; an undeliverable frame is lost, as on a real network.
-    pub async fn send(&mut self, dst: SocketAddr, frame: Vec<u8>) {
+    pub fn send(&mut self, dst: SocketAddr, frame: Vec<u8>) {
         // madsim's `send_to` sleeps 1 ms before it hands the frame to the network: in a task of
         // its own, so that the sender goes on.
         #[cfg(madsim)]

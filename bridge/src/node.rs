@@ -74,8 +74,7 @@ pub async fn run_node<P: Bridged>(cluster: Shared<P>, me: NodeId, addrs: Rc<Vec<
             &mut timers,
             &mut out,
             actions,
-        )
-        .await;
+        );
         let now = cluster.borrow().now();
         // A timer already due fires before waiting for anything.
         let due = timers.next_due();
@@ -133,7 +132,7 @@ pub async fn run_node<P: Bridged>(cluster: Shared<P>, me: NodeId, addrs: Rc<Vec<
 }
 
 /// Carries out a step's actions, in the order the node asked for them.
-async fn carry_out<P: Bridged>(
+fn carry_out<P: Bridged>(
     me: NodeId,
     cluster: &Shared<P>,
     addrs: &[SocketAddr],
@@ -151,7 +150,7 @@ async fn carry_out<P: Bridged>(
         match action {
             Action::Send { to, msg } => {
                 let frame: Frame<P> = Wire::Peer { from: me.0, msg };
-                out.send(addrs[to.index()], encode(&frame)).await;
+                out.send(addrs[to.index()], encode(&frame));
             }
             Action::SetTimer { id, after, timer } => timers.set(id.0, now + after, timer),
             Action::CancelTimer(id) => timers.cancel(id.0),
@@ -162,7 +161,7 @@ async fn carry_out<P: Bridged>(
                         client,
                         reply,
                     };
-                    out.send(addr, encode(&frame)).await;
+                    out.send(addr, encode(&frame));
                 }
             }
         }

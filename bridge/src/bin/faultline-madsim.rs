@@ -113,19 +113,11 @@ fn run(command: Command) -> Result<u8, (u8, String)> {
             seed,
             history,
         } => {
-            let format = match history
-                .as_ref()
-                .map(|p| p.extension().and_then(|e| e.to_str()))
-            {
-                None => None,
-                Some(Some(f @ ("edn" | "jsonl"))) => Some(f.to_string()),
-                Some(_) => {
-                    return Err((
-                        2,
-                        "--history: the format comes from the extension: .edn or .jsonl".into(),
-                    ));
-                }
-            };
+            let format = history
+                .as_deref()
+                .map(faultline::io::history_format)
+                .transpose()
+                .map_err(|e| (2, format!("--history {e}")))?;
             let scenario = faultline::scenario::load(&file).map_err(|e| (2, e.to_string()))?;
             let seed = seed.unwrap_or(scenario.seed);
             let wall = std::time::Instant::now();
