@@ -51,7 +51,7 @@ pub const EXIT_BAD_INPUT: i32 = 2;
         partitions, delays, crashes and clock faults from replayable scenario files (RON), \
         and checks the invariants each protocol must hold. Same scenario + same seed = same \
         trace hash, always.",
-    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
+    after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/ --json\n  faultline check scenarios/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline shrink failures/nemesis.seed17.ron\n  faultline trace out.jsonl --perfetto out.json --lamport out.svg\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n  faultline list\n\nExit codes: 0 all runs matched their expectation, 1 a run did not, 2 bad input or usage."
 )]
 struct Args {
     #[command(subcommand)]
@@ -104,6 +104,9 @@ enum Command {
     Fuzz(crate::fuzz::FuzzArgs),
     /// Shrink a failing scenario file: fewer faults, nodes, run time and client operations.
     Shrink(crate::fuzz::ShrinkArgs),
+    /// Check a recorded trace against its schema, summarise it, or convert it: Perfetto
+    /// (Chrome trace JSON), ShiViz log, Lamport diagram (SVG).
+    Trace(crate::trace::cli::TraceArgs),
     /// Run a scenario over a grid of parameters and seeds: a CSV, charts (PNG, SVG) and index.md.
     #[command(
         after_help = "Example:\n  faultline sweep scenarios/sweeps/convergence.sweep --out out/convergence\n\nThe sweep file format is in docs/sweeps.md."
@@ -329,6 +332,7 @@ impl Cli {
             Command::Fuzz(a) => crate::fuzz::cmd_fuzz(registry, &a),
             Command::Sweep(a) => crate::sweep::cmd_sweep(registry, &a),
             Command::Shrink(a) => crate::fuzz::cmd_shrink(registry, &a),
+            Command::Trace(a) => crate::trace::cli::cmd_trace(&a),
             Command::Bench {
                 events,
                 repeats,
@@ -568,14 +572,16 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
         }
         if let Some(base) = a.trace {
             let out = trace_path(base, label, many);
-            if let Err(e) = output::write_trace(&out, &outcome.trace) {
+            let header = crate::trace::header(s, &outcome);
+            if let Err(e) = crate::trace::write(&out, &header, &outcome.trace) {
                 eprintln!("error: {e}");
                 return EXIT_BAD_INPUT;
             }
             if !a.json {
                 crate::say!(
-                    "  trace: {} ({} events)",
+                    "  trace: {} ({} events, {} records)",
                     out.display(),
+                    outcome.events,
                     outcome.trace.len()
                 );
             }

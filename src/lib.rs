@@ -36,6 +36,7 @@ pub mod runner;
 pub mod scenario;
 pub mod sweep;
 pub mod testing;
+pub mod trace;
 
 pub use cli::Cli;
 pub use protocols::{checks, family, kv, limits, linearizability, units};
@@ -45,7 +46,7 @@ pub use protocols::checks::{Check, Checks, Expect, Invariant, InvariantInfo};
 pub use protocols::family::{
     Built, Family, MetricInfo, NoClients, Registry, Settings, Setup, WorkloadConfig,
 };
-pub use sim::{Action, ClientId, Context, NodeId, Protocol, Time, TimerId};
+pub use sim::{Action, Annotations, ClientId, Context, NodeId, Protocol, Time, TimerId};
 
 /// The families shipped with faultline, and their registry.
 pub mod builtin {
@@ -65,8 +66,8 @@ pub mod prelude {
     /// [`Check`].
     pub use sim::Check as MonitorCheck;
     pub use sim::{
-        Action, ClientId, Context, EventInfo, EventKind, Metrics, Monitor, NodeId, NodeStatus,
-        Protocol, Time, TimerId, View, Violation, Workload, WorkloadCtx,
+        Action, Annotations, ClientId, Context, EventInfo, EventKind, Metrics, Monitor, NodeId,
+        NodeStatus, Protocol, Time, TimerId, View, Violation, Workload, WorkloadCtx,
     };
 }
 

@@ -1,16 +1,8 @@
 //! Printing results: a seed banner and a verdict for people, one JSON object per run for
-//! machines, and traces as JSON lines.
-//!
-//! Trace format (`--trace OUT.jsonl`): one JSON object per line, one line per processed event
-//! (and per message dropped at send time), in order:
-//! `{"event":12,"time_ns":1500000,"node":2,"kind":"deliver","peer":0,"summary":"AppendEntries { .. }"}`.
-//! `node`/`peer` are omitted when not applicable; `kind` is one of deliver, drop, timer,
-//! request, reply, workload, fault, start, tick.
+//! machines. Traces are written by [`crate::trace`] (docs/trace-format.md).
 
 use crate::runner::Outcome;
-use sim::TraceEvent;
 use std::io::Write;
-use std::path::Path;
 
 /// Writes one line to standard output. When standard output is gone (a closed pipe, a full
 /// disk) the command cannot report anything more: say so on standard error and exit with code
@@ -211,17 +203,6 @@ pub fn replay_note(text: &str, o: &Outcome) -> Option<String> {
             "this file recorded trace hash {recorded}; this run's is {} (the file does not say which build saved it)",
             o.trace_hash
         ),
-    })
-}
-
-/// Writes a trace as JSON lines (atomically, see [`crate::io::write_stream`]).
-pub fn write_trace(path: &Path, events: &[TraceEvent]) -> Result<(), String> {
-    crate::io::write_stream(path, |f| {
-        for e in events {
-            serde_json::to_writer(&mut *f, e)?;
-            f.write_all(b"\n")?;
-        }
-        Ok(())
     })
 }
 

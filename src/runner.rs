@@ -5,7 +5,7 @@ use crate::scenario::Scenario;
 use protocols::checks::Expect;
 use protocols::units::Dur;
 use serde::Serialize;
-use sim::{RunReport, Summary, TraceEvent, Verdict};
+use sim::{RunReport, Summary, TraceRecord, Verdict};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
@@ -85,7 +85,7 @@ pub struct Outcome {
     pub replay_note: Option<String>,
     /// The recorded trace (only with `--trace`; not part of the JSON).
     #[serde(skip)]
-    pub trace: Vec<TraceEvent>,
+    pub trace: Vec<TraceRecord>,
     /// Every sample series in full, `(true time ns, value)`, for plots (not part of the JSON).
     #[serde(skip)]
     pub samples: BTreeMap<String, Vec<(u64, f64)>>,
@@ -250,17 +250,14 @@ pub fn check_determinism(file: &str, scenario: &Scenario, seed: u64) -> Result<(
     Ok(())
 }
 
-/// The first event where two recorded traces differ, described; `None` when they are equal.
-pub fn first_divergence(a: &[TraceEvent], b: &[TraceEvent]) -> Option<String> {
-    let show = |e: Option<&TraceEvent>| {
+/// The first record where two recorded traces differ, described; `None` when they are equal.
+pub fn first_divergence(a: &[TraceRecord], b: &[TraceRecord]) -> Option<String> {
+    let show = |e: Option<&TraceRecord>| {
         e.map_or("(the run had ended)".to_string(), |e| {
             format!(
-                "{} {} node {:?} peer {:?}: {}",
+                "{} {}",
                 sim::Time(e.time_ns),
-                e.kind,
-                e.node,
-                e.peer,
-                e.summary
+                serde_json::to_string(e).unwrap_or_default()
             )
         })
     };
@@ -268,7 +265,7 @@ pub fn first_divergence(a: &[TraceEvent], b: &[TraceEvent]) -> Option<String> {
     Some(format!(
         "the runs diverge at trace record {} (event {}):\n    first run:  {}\n    second run: {}",
         i + 1,
-        a.get(i).or(b.get(i)).map_or(0, |e| e.event),
+        a.get(i).or(b.get(i)).map_or(0, |e| e.event_number()),
         show(a.get(i)),
         show(b.get(i))
     ))

@@ -21,6 +21,8 @@ pub struct Axis {
     pub log: bool,
     /// Fixed bounds; `None` fits the data.
     pub range: Option<(f64, f64)>,
+    /// Ticks at whole numbers only (node ids, counts).
+    pub integer: bool,
 }
 
 impl Axis {
@@ -30,7 +32,14 @@ impl Axis {
             label: label.to_string(),
             log: false,
             range: None,
+            integer: false,
         }
+    }
+
+    /// The same axis with ticks at whole numbers only.
+    pub fn integer(mut self) -> Axis {
+        self.integer = true;
+        self
     }
 
     /// The same axis with fixed bounds.
@@ -322,6 +331,7 @@ fn key_points(axis: &Axis, lo: f64, hi: f64) -> Vec<f64> {
         .map(|m| m * magnitude)
         .find(|&st| span / st <= 8.0)
         .unwrap_or(10.0 * magnitude);
+    let step = if axis.integer { step.max(1.0) } else { step };
     let start = (lo / step).ceil() as i64;
     let end = (hi / step).floor() as i64;
     (start..=end)

@@ -89,7 +89,7 @@ pub use monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
 pub use network::{LinkKind, LinkParams, NetConfig};
 pub use protocol::{Action, ClientId, Context, Protocol, TimerId};
 pub use time::Time;
-pub use trace::TraceEvent;
+pub use trace::{Annotations, RecordKind, TraceHeader, TraceRecord};
 pub use workload::{NoWorkload, Workload, WorkloadCtx};
 
 use std::fmt;

@@ -73,6 +73,17 @@ pub trait Protocol: Sized + 'static {
     fn leader_term(&self) -> Option<u64> {
         None
     }
+
+    /// Publishes what a trace should show of this node's state (its volatile state and its
+    /// durable storage) — Raft's `role`, `term` and `commit`, a primary's `epoch` — as named
+    /// values (`out.set("term", 3)`). Called after
+    /// every call into the node, only while a trace is recorded; each value that changed
+    /// becomes an `annotate` record, and viewers draw them as counter tracks. By convention
+    /// `role` = `"leader"` (or `"primary"`) marks a node that believes it leads, which the
+    /// leader-over-time chart plots. The default publishes nothing.
+    fn annotate(&self, durable: &Self::Durable, out: &mut crate::trace::Annotations) {
+        let _ = (durable, out);
+    }
 }
 
 /// What a node asked for during one call into it, in the order it asked. The engine carries

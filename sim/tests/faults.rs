@@ -5,7 +5,7 @@ mod common;
 use common::{Handled, Node, Script, config, link, ms, node};
 use sim::{
     Context, Fault, Latency, LinkKind, LinkParams, NodeId, NodeStatus, Simulation, Target, Time,
-    TraceEvent, Verdict,
+    TraceRecord, Verdict,
 };
 
 fn n(i: u32) -> Target {
@@ -198,10 +198,10 @@ fn crash_while_paused_drops_held_events() {
 }
 
 /// Fault events of a recorded trace, as `(time in ms, node)`.
-fn fault_hits(trace: &[TraceEvent]) -> Vec<(u64, Option<u32>)> {
+fn fault_hits(trace: &[TraceRecord]) -> Vec<(u64, Option<u32>)> {
     trace
         .iter()
-        .filter(|e| e.kind == "fault")
+        .filter(|e| e.kind == sim::RecordKind::Fault)
         .map(|e| (e.time_ns / 1_000_000, e.node))
         .collect()
 }
@@ -236,7 +236,7 @@ fn leader_and_crashed_targets_resolve_when_the_fault_fires() {
     let recovered: Vec<u32> = report
         .trace
         .iter()
-        .filter(|e| e.kind == "start" && e.summary == "recover")
+        .filter(|e| e.kind == sim::RecordKind::Restart)
         .map(|e| e.node.unwrap())
         .collect();
     assert_eq!(

@@ -1,18 +1,17 @@
 //! `faultline run FILE --plot DIR`: one run's time series as charts.
 //!
-//! Draws, when the run has them: the gossip informed fraction against time, the leader (or
-//! primary) over time, and messages delivered per second. The last two come from the trace,
-//! so the run must be made with `RunOptions::record_trace`; without a trace they are left out.
+//! Draws, when the run has them: the gossip informed fraction against time, who believes it
+//! leads over time (from the nodes' `role` annotations, with fault periods shaded), and
+//! messages delivered per second. The last two come from the trace, so the run must be made
+//! with `RunOptions::record_trace`; without a trace they are left out.
 //! Every other sample series with more than one point gets a chart of its own too.
 
 use crate::runner::Outcome;
 use crate::scenario::Scenario;
 use reports::{Axis, Chart, PlotError, Series, render};
+use sim::RecordKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// The message names that only a leader (Raft) or a primary (failover) sends.
-const LEADER_MESSAGES: [&str; 2] = ["AppendEntries {", "Append {"];
 
 /// Draws one run's charts into `dir` (created if missing) and returns the files written
 /// (PNG and SVG of each chart).
@@ -52,38 +51,18 @@ pub fn plot_run(
     if outcome.trace.is_empty() {
         return Ok(files);
     }
-    // Who sent leader-only messages, per 10 ms bucket: one dot per (bucket, sender).
-    let mut leaders: BTreeMap<(u64, u32), ()> = BTreeMap::new();
     // Deliveries per bin; about 60 bins over the run, of a round width, empty ones included
     // (an outage shows as zero).
     let bin_ns = bin_width_ns(outcome.virtual_time_ns);
     let mut bins = vec![0u64; (outcome.virtual_time_ns.div_ceil(bin_ns)).max(1) as usize];
     for e in &outcome.trace {
-        if e.kind != "deliver" {
-            continue;
-        }
-        let b = ((e.time_ns / bin_ns) as usize).min(bins.len() - 1);
-        bins[b] += 1;
-        if let Some(from) = e.peer
-            && LEADER_MESSAGES.iter().any(|m| e.summary.starts_with(m))
-        {
-            leaders.insert((e.time_ns / 10_000_000, from), ());
+        if e.is_event() && e.kind == RecordKind::Deliver {
+            let b = ((e.time_ns / bin_ns) as usize).min(bins.len() - 1);
+            bins[b] += 1;
         }
     }
-    if !leaders.is_empty() {
-        let mut c = Chart::new(
-            &format!("leader over time: {what}"),
-            Axis::new("time (s)"),
-            Axis::new("node sending AppendEntries / Append (node id)")
-                .range(-0.5, scenario.nodes as f64 - 0.5),
-        );
-        // The buckets are distinct and in time order, so no point repeats.
-        let points = leaders
-            .keys()
-            .map(|&(b, n)| (b as f64 / 100.0, f64::from(n)))
-            .collect();
-        c.series.push(Series::line("leader", points));
-        files.extend(render_dots(&c, &dir.join("leader"))?);
+    if let Some(c) = leader_chart(outcome, scenario.nodes, &what) {
+        files.extend(render(&c, &dir.join("leader"))?);
     }
     let bin_s = bin_ns as f64 / 1e9;
     let rates: Vec<(f64, f64)> = bins
@@ -106,41 +85,90 @@ pub fn plot_run(
     Ok(files)
 }
 
-/// The leader chart: one colour per node, and a line only while the same node keeps
-/// leading, so no line joins two leaders (which would suggest the nodes in between).
-fn render_dots(c: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let mut dots = c.clone();
-    let s = dots.series.remove(0);
-    // One series per node keeps a colour per leader and no connecting lines.
-    let mut by_node: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
-    for p in s.points {
-        by_node.entry(p.1 as u64).or_default().push(p);
-    }
-    for (node, pts) in by_node {
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![];
-        for p in pts {
-            // Break the line wherever this node stopped leading for more than 100 ms.
-            match runs.last_mut() {
-                Some(r) if r.last().is_some_and(|q| p.0 - q.0 <= 0.1) => r.push(p),
-                _ => runs.push(vec![p]),
+/// Who believed it led, over time: a bar per node for every period its `role` annotation
+/// said `leader` (Raft) or `primary` (failover), so a split brain shows as two bars at once.
+/// Crashed and paused periods shade the node's row; partitions shade the whole chart. `None`
+/// when no node ever led or the protocol publishes no role.
+fn leader_chart(outcome: &Outcome, nodes: usize, what: &str) -> Option<Chart> {
+    let end = outcome.virtual_time_ns;
+    let secs = |ns: u64| ns as f64 / 1e9;
+    let mut since: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut periods: Vec<(u32, u64, u64)> = Vec::new();
+    for r in &outcome.trace {
+        let (RecordKind::Annotate, Some(node), Some("role")) = (r.kind, r.node, r.key.as_deref())
+        else {
+            continue;
+        };
+        let leads = matches!(
+            r.value.as_ref().and_then(|v| v.as_str()),
+            Some("leader" | "primary")
+        );
+        match (leads, since.get(&node).copied()) {
+            (true, None) => {
+                since.insert(node, r.time_ns);
             }
-        }
-        for (i, r) in runs.into_iter().enumerate() {
-            let name = if i == 0 {
-                format!("node {node}")
-            } else {
-                String::new()
-            };
-            dots.series.push(Series {
-                name,
-                points: r,
-                markers: true,
-                colour: Some(node as usize),
-                ..Default::default()
-            });
+            (false, Some(from)) => {
+                since.remove(&node);
+                periods.push((node, from, r.time_ns));
+            }
+            _ => {}
         }
     }
-    render(&dots, stem)
+    periods.extend(since.into_iter().map(|(n, from)| (n, from, end)));
+    if periods.is_empty() {
+        return None;
+    }
+    let mut c = Chart::new(
+        &format!("who believes it leads: {what}"),
+        Axis::new("time (s)").range(0.0, secs(end)),
+        Axis::new("node (id)")
+            .range(-0.5, nodes as f64 - 0.5)
+            .integer(),
+    );
+    let mut named: std::collections::BTreeSet<String> = Default::default();
+    let mut shade = |c: &mut Chart, name: &str, colour: usize, band: Vec<(f64, f64, f64)>| {
+        let name = if named.insert(name.to_string()) {
+            name.to_string()
+        } else {
+            String::new()
+        };
+        c.series.push(Series {
+            name,
+            band,
+            colour: Some(colour),
+            ..Default::default()
+        });
+    };
+    for p in crate::trace::fault_periods(&outcome.trace) {
+        let (lo, hi) = p.node.map_or((-0.5, nodes as f64 - 0.5), |n| {
+            (f64::from(n) - 0.4, f64::from(n) + 0.4)
+        });
+        let colour = if p.node.is_some() { 7 } else { 3 };
+        shade(
+            &mut c,
+            p.label,
+            colour,
+            vec![(secs(p.from_ns), lo, hi), (secs(p.to_ns), lo, hi)],
+        );
+    }
+    periods.sort();
+    for (node, from, to) in periods {
+        let y = f64::from(node);
+        let name = format!("node {node} leads");
+        let name = if named.insert(name.clone()) {
+            name
+        } else {
+            String::new()
+        };
+        c.series.push(Series {
+            name,
+            points: vec![(secs(from), y), (secs(to), y)],
+            markers: true,
+            colour: Some(node as usize),
+            ..Default::default()
+        });
+    }
+    Some(c)
 }
 
 /// The clients' operations (from the history the run exported): one dot per operation at

@@ -150,6 +150,20 @@ impl Protocol for Paxos {
         (self.role == Role::Leader)
             .then(|| self.ballot.round * self.n as u64 + self.ballot.node.0 as u64)
     }
+
+    /// Role, the round of its ballot and the last slot applied.
+    fn annotate(&self, _: &Self::Durable, out: &mut faultline::Annotations) {
+        out.set(
+            "role",
+            match self.role {
+                Role::Follower => "follower",
+                Role::Candidate => "candidate",
+                Role::Leader => "leader",
+            },
+        );
+        out.set("round", self.ballot.round);
+        out.set("applied", self.applied);
+    }
 }
 
 impl Paxos {

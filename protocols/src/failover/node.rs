@@ -556,4 +556,19 @@ impl Protocol for FailoverNode {
     fn leader_term(&self) -> Option<u64> {
         (self.state.role == Role::Primary).then_some(self.state.epoch)
     }
+
+    /// Role, epoch, commit point and the primary it follows.
+    fn annotate(&self, _: &Self::Durable, out: &mut sim::Annotations) {
+        out.set(
+            "role",
+            match self.state.role {
+                Role::Backup => "backup",
+                Role::Candidate => "candidate",
+                Role::Primary => "primary",
+            },
+        );
+        out.set("epoch", self.state.epoch);
+        out.set("commit", self.state.commit);
+        out.set_opt("primary", self.state.primary);
+    }
 }

@@ -215,6 +215,12 @@ impl Protocol for GossipNode {
         self.on_round(ctx);
     }
 
+    /// Keys known, and rumors still being spread.
+    fn annotate(&self, store: &Store, out: &mut sim::Annotations) {
+        out.set("keys", store.len());
+        out.set("hot", self.hot.len());
+    }
+
     fn on_client_request(&mut self, ctx: &mut Context<'_, Self>, client: ClientId, u: Update) {
         let version = next_version(ctx.durable().version_of(u.key), ctx.id().0);
         let round = self.round(ctx);

@@ -628,4 +628,21 @@ impl Protocol for Raft {
     fn leader_term(&self) -> Option<u64> {
         (self.role == Role::Leader).then_some(self.term)
     }
+
+    /// Role, term, commit index, last log index and the leader it follows.
+    fn annotate(&self, _: &Self::Durable, out: &mut sim::Annotations) {
+        out.set(
+            "role",
+            match self.role {
+                Role::Follower => "follower",
+                Role::PreCandidate => "pre-candidate",
+                Role::Candidate => "candidate",
+                Role::Leader => "leader",
+            },
+        );
+        out.set("term", self.term);
+        out.set("commit", self.commit);
+        out.set("last_index", self.log.last_index());
+        out.set_opt("leader", self.leader);
+    }
 }

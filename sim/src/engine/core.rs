@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::network::{Fate, Network};
 use crate::protocol::{Action, ClientId, Protocol, TimerId};
-use crate::trace::Trace;
+use crate::trace::{RecordKind, Trace};
 use crate::{NodeId, Time};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -148,17 +148,38 @@ impl<P: Protocol> Core<P> {
         let fate = self.net.send(self.now, from, to);
         match fate {
             Fate::Lost | Fate::Cut => {
+                // A lost message still takes a sequence number, as its id: sequence numbers
+                // only order the queue, so skipping one changes nothing else.
+                let id = self.seq;
+                self.seq += 1;
                 let reason = if fate == Fate::Lost {
                     self.counters.lost += 1;
-                    "lost"
+                    "loss"
                 } else {
                     self.counters.cut += 1;
-                    "link cut"
+                    "partition"
                 };
-                self.trace_drop(from, to, reason, &msg);
+                self.trace_send(from, to, id, None, &msg);
+                self.trace_drop(from, to, id, reason, &msg);
             }
             Fate::Deliver(at, dup) => {
                 let cut_gen = self.net.partitions.generation();
+                // Message ids are the sequence numbers of their deliveries: the copy is
+                // scheduled first, so the original's id is the one after it.
+                let copy = dup.map(|_| self.seq);
+                let id = self.seq + u64::from(dup.is_some());
+                if self.trace.recording() {
+                    self.trace_send(from, to, id, Some(at), &msg);
+                    if let (Some(copy), Some(at2)) = (copy, dup) {
+                        self.trace.effect(self.now, RecordKind::Duplicate, |r| {
+                            r.node = Some(from.0);
+                            r.peer = Some(to.0);
+                            r.msg = Some(copy);
+                            r.copy_of = Some(id);
+                            r.at_ns = Some(at2.0);
+                        });
+                    }
+                }
                 if let Some(at2) = dup {
                     self.counters.duplicated += 1;
                     self.push(
@@ -184,8 +205,30 @@ impl<P: Protocol> Core<P> {
         }
     }
 
-    /// Records a message dropped at send time (it is not an event of its own).
-    fn trace_drop(&mut self, from: NodeId, to: NodeId, reason: &str, msg: &P::Message) {
+    /// Records a send (recording only).
+    fn trace_send(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        at: Option<Time>,
+        msg: &P::Message,
+    ) {
+        if !self.trace.recording() {
+            return;
+        }
+        self.trace.effect(self.now, RecordKind::Send, |r| {
+            r.node = Some(from.0);
+            r.peer = Some(to.0);
+            r.msg = Some(id);
+            r.at_ns = at.map(|t| t.0);
+            r.payload = serde_json::to_value(msg).ok();
+        });
+    }
+
+    /// Records a message dropped at send time: not an event of its own, but folded into the
+    /// hash under the current event's number, as it always has been.
+    fn trace_drop(&mut self, from: NodeId, to: NodeId, id: u64, reason: &str, msg: &P::Message) {
         let info = crate::monitor::EventInfo {
             number: self.events,
             time: self.now,
@@ -193,14 +236,24 @@ impl<P: Protocol> Core<P> {
             node: Some(to),
             peer: Some(from),
         };
-        self.trace
-            .event_with(&info, Some(msg), || format!("{reason}: {msg:?}"));
+        self.trace.fold(&info, Some(msg));
+        self.trace.effect(self.now, RecordKind::Drop, |r| {
+            r.node = Some(to.0);
+            r.peer = Some(from.0);
+            r.msg = Some(id);
+            r.reason = Some(reason.to_string());
+        });
     }
 
     fn set_timer(&mut self, node: NodeId, id: TimerId, after: Duration, timer: P::Timer) {
         let meta = &self.meta[node.index()];
         let span = meta.clock.true_span(crate::time::nanos(after));
         let at = Time(self.now.0.saturating_add(span));
+        let payload = self
+            .trace
+            .recording()
+            .then(|| serde_json::to_value(&timer).ok())
+            .flatten();
         self.push(
             at,
             Ev::Timer {
@@ -210,6 +263,14 @@ impl<P: Protocol> Core<P> {
             },
         );
         self.live_timers.insert(id.0);
+        if self.trace.recording() {
+            self.trace.effect(self.now, RecordKind::TimerSet, |r| {
+                r.node = Some(node.0);
+                r.timer = Some(id.0);
+                r.at_ns = Some(at.0);
+                r.payload = payload;
+            });
+        }
     }
 
     /// Carries out one thing node `me` asked for.
@@ -220,6 +281,10 @@ impl<P: Protocol> Core<P> {
             Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
             Action::CancelTimer(id) => {
                 self.live_timers.remove(id.0);
+                self.trace.effect(self.now, RecordKind::TimerCancel, |r| {
+                    r.node = Some(me.0);
+                    r.timer = Some(id.0);
+                });
             }
             Action::Reply { client, reply } => self.reply(me, client, reply),
         }
@@ -243,6 +308,14 @@ impl<P: Protocol> Core<P> {
             "request to {node}, which does not exist"
         );
         let at = Time(self.now.0.saturating_add(self.net.client_delay()));
+        if self.trace.recording() {
+            self.trace.effect(self.now, RecordKind::Invoke, |r| {
+                r.node = Some(node.0);
+                r.client = Some(client);
+                r.at_ns = Some(at.0);
+                r.payload = serde_json::to_value(&req).ok();
+            });
+        }
         self.push(at, Ev::Request { node, client, req });
     }
 

@@ -249,9 +249,17 @@ impl<P: Protocol> Simulation<P> {
         });
         self.core
             .trace
-            .event_with(&info, Some(&(&canonical, &hit)), || {
-                format!("{original:?} -> {hit:?}")
+            .event_with(&info, Some(&(&canonical, &hit)), |r| {
+                r.payload = Some(serde_json::json!({
+                    "fault": serde_json::to_value(&canonical).ok(),
+                    "nodes": hit.iter().map(|n| n.0).collect::<Vec<_>>(),
+                }));
             });
+        if let Fault::Crash(_) = fault {
+            for &id in &hit {
+                self.core.trace.forget(self.core.now, id);
+            }
+        }
         if let Fault::Restart(_) = fault {
             for id in hit {
                 self.boot(id, true);

@@ -31,7 +31,7 @@ use crate::monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
 use crate::network::{NetConfig, Network};
 use crate::protocol::{Context, Protocol, Sink};
 use crate::rng::{self, NodeRng, Purpose, StreamRng};
-use crate::trace::{Trace, TraceEvent};
+use crate::trace::{Annotations, RecordKind, Trace, TraceRecord};
 use crate::workload::{NoWorkload, Workload, WorkloadCtx};
 use crate::{NodeId, Time};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -120,7 +120,7 @@ pub struct RunReport {
     /// Metrics from nodes, the network, monitors and the workload.
     pub metrics: Metrics,
     /// Recorded events (empty unless `record_trace`).
-    pub trace: Vec<TraceEvent>,
+    pub trace: Vec<TraceRecord>,
     /// Every fault applied, in order, with its true time and its role targets (`Leader`,
     /// `Random`, `Crashed`...) replaced by the nodes they resolved to. Scheduling these instead
     /// of the originals replays the same run; shrinkers use them to decouple faults.
@@ -293,7 +293,7 @@ impl<P: Protocol> Simulation<P> {
             end_time: self.core.now,
             trace_hash: self.core.trace.hash(),
             metrics: self.core.metrics.clone(),
-            trace: std::mem::take(&mut self.core.trace.events),
+            trace: std::mem::take(&mut self.core.trace.records),
             applied_faults: std::mem::take(&mut self.applied),
             exports: if self.record_exports {
                 self.workload.exports()
@@ -451,11 +451,9 @@ impl<P: Protocol> Simulation<P> {
     fn boot(&mut self, id: NodeId, recover: bool) {
         self.core.meta[id.index()].status = NodeStatus::Up;
         let info = self.next_event(EventKind::Start, Some(id), None);
-        self.core.trace.event(&info, || {
+        self.core.trace.event(&info, |r| {
             if recover {
-                "recover".into()
-            } else {
-                "start".into()
+                r.kind = RecordKind::Restart;
             }
         });
         self.call(id, |state, ctx| {
@@ -502,20 +500,21 @@ impl<P: Protocol> Simulation<P> {
                 let meta = &self.core.meta[to.index()];
                 let reason = if meta.status == NodeStatus::Crashed || entry.seq < meta.crash_seq {
                     self.core.counters.dropped_down += 1;
-                    Some("receiver crashed")
+                    Some("node crashed")
                 } else if cut_gen != self.core.net.partitions.generation()
                     && self.core.net.partitions.cut_since(cut_gen, from, to)
                 {
                     self.core.counters.dropped_in_flight += 1;
-                    Some("link cut in flight")
+                    Some("partition in flight")
                 } else {
                     None
                 };
                 if let Some(reason) = reason {
                     let info = self.next_event(EventKind::Drop, Some(to), Some(from));
-                    self.core
-                        .trace
-                        .event_with(&info, Some(msg), || format!("{reason}: {msg:?}"));
+                    self.core.trace.event_with(&info, Some(msg), |r| {
+                        r.msg = Some(entry.seq);
+                        r.reason = Some(reason.to_string());
+                    });
                     return Some(info);
                 }
                 if meta.status == NodeStatus::Paused {
@@ -529,7 +528,7 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Deliver, Some(to), Some(from));
                 self.core
                     .trace
-                    .event_with(&info, Some(&msg), || format!("{msg:?}"));
+                    .event_with(&info, Some(&msg), |r| r.msg = Some(entry.seq));
                 self.with_node(to, |node, ctx| node.on_message(ctx, from, msg));
                 Some(info)
             }
@@ -551,7 +550,7 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Timer, Some(node), None);
                 self.core
                     .trace
-                    .event_with(&info, Some(&timer), || format!("{timer:?}"));
+                    .event_with(&info, Some(&timer), |r| r.timer = Some(id));
                 self.with_node(node, |n, ctx| n.on_timer(ctx, timer));
                 Some(info)
             }
@@ -563,9 +562,13 @@ impl<P: Protocol> Simulation<P> {
                 let meta = &self.core.meta[node.index()];
                 if meta.status == NodeStatus::Crashed || entry.seq < meta.crash_seq {
                     let info = self.next_event(EventKind::Drop, Some(node), None);
-                    self.core.trace.event_with(&info, Some(&(client, req)), || {
-                        format!("request from client {client} to a crashed node: {req:?}")
-                    });
+                    self.core
+                        .trace
+                        .event_with(&info, Some(&(client, req)), |r| {
+                            r.client = Some(client);
+                            r.reason = Some("node crashed".into());
+                            r.payload = serde_json::to_value(req).ok();
+                        });
                     return Some(info);
                 }
                 if meta.status == NodeStatus::Paused {
@@ -578,8 +581,9 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Request, Some(node), None);
                 self.core
                     .trace
-                    .event_with(&info, Some(&(client, &req)), || {
-                        format!("client {client}: {req:?}")
+                    .event_with(&info, Some(&(client, &req)), |r| {
+                        r.client = Some(client);
+                        r.payload = serde_json::to_value(&req).ok();
                     });
                 self.with_node(node, |n, ctx| n.on_client_request(ctx, client, req));
                 Some(info)
@@ -592,8 +596,9 @@ impl<P: Protocol> Simulation<P> {
                 let info = self.next_event(EventKind::Reply, Some(node), None);
                 self.core
                     .trace
-                    .event_with(&info, Some(&(client, &reply)), || {
-                        format!("to client {client}: {reply:?}")
+                    .event_with(&info, Some(&(client, &reply)), |r| {
+                        r.client = Some(client);
+                        r.payload = serde_json::to_value(&reply).ok();
                     });
                 let mut ctx = WorkloadCtx {
                     core: &mut self.core,
@@ -604,9 +609,7 @@ impl<P: Protocol> Simulation<P> {
             }
             Ev::WorkloadTimer { token } => {
                 let info = self.next_event(EventKind::Workload, None, None);
-                self.core
-                    .trace
-                    .event_with(&info, Some(&token), || format!("workload timer {token}"));
+                self.core.trace.event_with(&info, Some(&token), |_| {});
                 let mut ctx = WorkloadCtx {
                     core: &mut self.core,
                     rng: &mut self.workload_rng,
@@ -617,7 +620,7 @@ impl<P: Protocol> Simulation<P> {
             Ev::Fault(fault) => Some(self.apply_fault(*fault)),
             Ev::Tick => {
                 let info = self.next_event(EventKind::Tick, None, None);
-                self.core.trace.event(&info, String::new);
+                self.core.trace.event(&info, |_| {});
                 if let Some(p) = self.tick {
                     let at = self.core.now + p;
                     self.core.push(at, Ev::Tick);
@@ -646,6 +649,13 @@ impl<P: Protocol> Simulation<P> {
             sink: Sink::Engine(&mut self.core),
         };
         f(&mut slot.state, &mut ctx);
+        if self.core.trace.recording()
+            && let Some(state) = &slot.state
+        {
+            let mut published = Annotations::default();
+            state.annotate(&slot.durable, &mut published);
+            self.core.trace.publish(self.core.now, id, &published);
+        }
     }
 }
 

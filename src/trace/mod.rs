@@ -1,0 +1,235 @@
+//! Trace files: writing a run's structured trace (docs/trace-format.md), reading one back with
+//! errors that name the line and column, and what the exporters share (fault periods, labels).
+//!
+//! A file is a header line ([`TraceHeader`]) then one [`TraceRecord`] per line. The exporters
+//! ([`perfetto`], [`shiviz`], [`lamport`]) and the checker ([`validate`]) read this form, so a
+//! trace written today can be converted later, by `faultline trace`.
+
+pub mod cli;
+pub mod lamport;
+pub mod perfetto;
+pub mod shiviz;
+pub mod validate;
+
+use crate::runner::Outcome;
+use crate::scenario::Scenario;
+use sim::trace::record::{SCHEMA_NAME, SCHEMA_VERSION};
+use sim::{RecordKind, TraceHeader, TraceRecord};
+use std::io::Write;
+use std::path::Path;
+
+/// A trace read back: its header and records.
+#[derive(Clone, Debug)]
+pub struct TraceFile {
+    pub header: TraceHeader,
+    pub records: Vec<TraceRecord>,
+}
+
+/// The header of a run's trace.
+pub fn header(s: &Scenario, o: &Outcome) -> TraceHeader {
+    TraceHeader {
+        schema: SCHEMA_NAME.into(),
+        version: SCHEMA_VERSION,
+        scenario: s.name.clone(),
+        protocol: s.protocol.name().into(),
+        nodes: u32::try_from(s.nodes).unwrap_or(u32::MAX),
+        seed: o.seed,
+        trace_hash: o.trace_hash.clone(),
+        events: o.events,
+        verdict: match o.violations.first() {
+            Some(v) => format!("{} {}", o.verdict, v.invariant),
+            None => o.verdict.to_string(),
+        },
+    }
+}
+
+/// Writes a trace as JSON lines, header first (atomically, see [`crate::io::write_stream`]).
+pub fn write(path: &Path, header: &TraceHeader, records: &[TraceRecord]) -> Result<(), String> {
+    crate::io::write_stream(path, |f| {
+        serde_json::to_writer(&mut *f, header)?;
+        f.write_all(b"\n")?;
+        for r in records {
+            serde_json::to_writer(&mut *f, r)?;
+            f.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+/// Reads a trace file; an error names the file, line and column and what was expected.
+pub fn read(path: &Path) -> Result<TraceFile, String> {
+    let text = crate::io::read_text(path)?;
+    parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+}
+
+/// Parses a trace's text; an error starts with `line:column: `.
+pub fn parse(text: &str) -> Result<TraceFile, String> {
+    let mut lines = text.lines().enumerate();
+    let (_, first) = lines
+        .next()
+        .ok_or("1:1: the file is empty; expected a trace header line")?;
+    let header: TraceHeader = serde_json::from_str(first).map_err(|e| {
+        format!(
+            "1:{}: not a faultline trace header ({e}); expected {{\"schema\":\"{SCHEMA_NAME}\",\"version\":{SCHEMA_VERSION},...}}",
+            e.column()
+        )
+    })?;
+    if header.schema != SCHEMA_NAME {
+        return Err(format!(
+            "1:1: schema is {:?}; expected {SCHEMA_NAME:?}",
+            header.schema
+        ));
+    }
+    if header.version != SCHEMA_VERSION {
+        return Err(format!(
+            "1:1: trace schema version {} is not one this build reads (it reads version {SCHEMA_VERSION}); convert it with the faultline that wrote it",
+            header.version
+        ));
+    }
+    let mut records = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let r: TraceRecord = serde_json::from_str(line).map_err(|e| {
+            format!(
+                "{}:{}: {e}; expected a trace record (docs/trace-format.md)",
+                i + 1,
+                e.column()
+            )
+        })?;
+        records.push(r);
+    }
+    Ok(TraceFile { header, records })
+}
+
+/// A period when a fault held: a node down or paused, or the network partitioned.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Period {
+    /// The node it concerns; `None` for the whole cluster (a partition).
+    pub node: Option<u32>,
+    pub from_ns: u64,
+    /// When it ended; the trace's end if it never did.
+    pub to_ns: u64,
+    /// `crashed`, `paused`, `partitioned`.
+    pub label: &'static str,
+}
+
+/// The fault's name in a fault record's payload: `Crash`, `Heal`, `Partition`...
+pub fn fault_name(r: &TraceRecord) -> String {
+    let fault = r.payload.as_ref().and_then(|p| p.get("fault"));
+    match fault {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Object(m)) => m.keys().next().cloned().unwrap_or_default(),
+        _ => "fault".into(),
+    }
+}
+
+/// The nodes a fault record hit.
+pub fn fault_nodes(r: &TraceRecord) -> Vec<u32> {
+    r.payload
+        .as_ref()
+        .and_then(|p| p.get("nodes"))
+        .and_then(|n| n.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_u64().and_then(|v| u32::try_from(v).ok()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The periods the trace's faults held: crash → restart, pause → resume per node, and
+/// partition (or isolation, one-way or link cuts) → heal for the cluster.
+pub fn fault_periods(records: &[TraceRecord]) -> Vec<Period> {
+    let end = records.last().map_or(0, |r| r.time_ns);
+    let mut open: Vec<Period> = Vec::new();
+    let mut done = Vec::new();
+    let mut close = |open: &mut Vec<Period>, node: Option<u32>, label: &str, at: u64| {
+        if let Some(i) = open.iter().position(|p| p.node == node && p.label == label) {
+            let mut p = open.swap_remove(i);
+            p.to_ns = at;
+            done.push(p);
+        }
+    };
+    for r in records.iter().filter(|r| r.kind == RecordKind::Fault) {
+        let t = r.time_ns;
+        let name = fault_name(r);
+        let nodes = fault_nodes(r);
+        let begin = |open: &mut Vec<Period>, node: Option<u32>, label: &'static str| {
+            if !open.iter().any(|p| p.node == node && p.label == label) {
+                open.push(Period {
+                    node,
+                    from_ns: t,
+                    to_ns: end,
+                    label,
+                });
+            }
+        };
+        match name.as_str() {
+            "Crash" => nodes
+                .iter()
+                .for_each(|&n| begin(&mut open, Some(n), "crashed")),
+            "Restart" => nodes
+                .iter()
+                .for_each(|&n| close(&mut open, Some(n), "crashed", t)),
+            "Pause" => nodes
+                .iter()
+                .for_each(|&n| begin(&mut open, Some(n), "paused")),
+            "Resume" => nodes
+                .iter()
+                .for_each(|&n| close(&mut open, Some(n), "paused", t)),
+            "Partition" | "Isolate" | "OneWay" | "CutLink" | "Bridge" => {
+                begin(&mut open, None, "partitioned")
+            }
+            "Heal" => close(&mut open, None, "partitioned", t),
+            _ => {}
+        }
+    }
+    done.extend(open);
+    done.sort_by_key(|p| (p.from_ns, p.node));
+    done
+}
+
+/// A short label of a message or timer payload: its variant name (`AppendEntries`), or the
+/// JSON text cut to `max` characters.
+pub fn payload_label(payload: Option<&serde_json::Value>, max: usize) -> String {
+    let text = match payload {
+        None => String::new(),
+        Some(serde_json::Value::Object(m)) if m.len() == 1 => {
+            m.keys().next().cloned().unwrap_or_default()
+        }
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    if text.chars().count() > max {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_line_is_named_with_its_column() {
+        let header = r#"{"schema":"faultline-trace","version":1,"scenario":"s","protocol":"raft","nodes":3,"seed":1,"trace_hash":"00","events":1,"verdict":"holds"}"#;
+        let good = r#"{"event":1,"time_ns":0,"kind":"start","node":0}"#;
+        let text = format!("{header}\n{good}\n{{\"event\":2,\"time_ns\":\"x\"}}\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.starts_with("3:"), "{err}");
+        let unknown =
+            format!("{header}\n{{\"event\":1,\"time_ns\":0,\"kind\":\"start\",\"colour\":1}}\n");
+        let err = parse(&unknown).unwrap_err();
+        assert!(err.contains("colour"), "unknown fields are refused: {err}");
+        let newer = header.replace("\"version\":1", "\"version\":9");
+        assert!(parse(&newer).unwrap_err().contains("version 9"));
+        assert_eq!(
+            parse(&format!("{header}\n{good}\n")).unwrap().records.len(),
+            1
+        );
+    }
+}
