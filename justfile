@@ -49,6 +49,16 @@ fuzz FILE="scenarios/raft/nemesis.ron":
 plots:
     for f in scenarios/sweeps/*.sweep; do cargo run --release -- sweep "$f" --out "out/$(basename "$f" .sweep)"; done
 
+# Redraw the README's pictures with the project's own commands (the report screenshot needs chromium)
+readme-images:
+    mkdir -p target/readme
+    cargo run --release -- run scenarios/raft/bug_vote_without_log_check.ron --trace target/readme/bug.jsonl
+    cargo run --release -- trace target/readme/bug.jsonl --lamport docs/img/lamport.svg --last 45
+
+# Convert a trace for Perfetto, ShiViz and a Lamport diagram: just trace out.jsonl
+trace FILE:
+    cargo run --release -- trace {{FILE}} --validate --perfetto {{FILE}}.perfetto.json --shiviz {{FILE}}.shiviz.log --lamport {{FILE}}.svg
+
 # The bridge's tests on madsim's simulator (built with --cfg madsim in target/madsim)
 test-madsim:
     RUSTFLAGS="--cfg madsim" RUSTDOCFLAGS="--cfg madsim" CARGO_TARGET_DIR=target/madsim cargo test --release -p faultline-bridge

@@ -157,6 +157,17 @@ fn finds_replays_and_shrinks(t: &BugTarget) {
         text.starts_with("// Shrunk by `faultline shrink`"),
         "{text}"
     );
+    // Its Lamport diagram is drawn beside it, up to the violation it shows.
+    let svg = std::fs::read_to_string(faultline::trace::diagram_path(&shrunk.file))
+        .unwrap_or_else(|e| panic!("{bug}: no diagram beside the shrunk file: {e}"));
+    assert!(
+        svg.starts_with("<svg") && svg.contains(&first.key),
+        "{bug}: {svg:.300}"
+    );
+    assert!(
+        svg.contains("class=\"message\""),
+        "{bug}: the diagram draws messages"
+    );
     assert!(text.contains(&format!(
         "Faults {} -> {}",
         shrunk.faults_before, shrunk.faults_after

@@ -175,6 +175,8 @@ const THEORY_GREY: RGBColor = RGBColor(60, 60, 60);
 /// `<stem>.csv` ([`series_csv`]), and returns the three paths.
 pub fn render(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     ensure_fonts();
+    let noted = note_hidden(chart);
+    let chart = &noted;
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     let csv = stem.with_extension("csv");
@@ -194,6 +196,59 @@ pub fn render(chart: &Chart, stem: &Path) -> Result<Vec<PathBuf>, PlotError> {
     }
     std::fs::write(&csv, series_csv(chart)).map_err(|e| fail(&csv, e.to_string()))?;
     Ok(vec![png, svg, csv])
+}
+
+/// The chart with every series that a later one covers renamed to say so in the legend. A
+/// later series is drawn over an earlier one, so without the note the earlier one would look
+/// missing. A point is covered when the later series has a point at the same x within 1.5% of
+/// the chart's y span (about a line's width): all points covered is "hidden under push-pull:
+/// same values", at least 60% is "mostly under push-pull".
+pub fn note_hidden(chart: &Chart) -> Chart {
+    let mut out = chart.clone();
+    let ys = chart
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1));
+    let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    let tolerance = ((hi - lo).abs() * 0.015).max(f64::EPSILON);
+    // The fraction of `a`'s points that `b` covers.
+    let covered = |a: &Series, b: &Series| {
+        let hit = a
+            .points
+            .iter()
+            .filter(|p| {
+                b.points
+                    .iter()
+                    .any(|q| q.0 == p.0 && (p.1 - q.1).abs() <= tolerance)
+            })
+            .count();
+        hit as f64 / a.points.len().max(1) as f64
+    };
+    for (i, s) in chart.series.iter().enumerate() {
+        if s.name.is_empty() || s.points.len() < 2 {
+            continue;
+        }
+        let over = chart.series[i + 1..]
+            .iter()
+            .filter(|t| !t.name.is_empty() && t.dashed == s.dashed)
+            .map(|t| (covered(s, t), t))
+            .fold(None::<(f64, &Series)>, |best, c| match best {
+                Some(b) if b.0 >= c.0 => Some(b),
+                _ => Some(c),
+            });
+        match over {
+            Some((f, t)) if f >= 1.0 => {
+                out.series[i].name = format!("{} (hidden under {}: same values)", s.name, t.name)
+            }
+            Some((f, t)) if f >= 0.6 => {
+                out.series[i].name = format!("{} (mostly under {})", s.name, t.name)
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The exact series a chart plots, as CSV, so it can be redrawn elsewhere (matplotlib,
@@ -511,6 +566,31 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_series_drawn_under_an_identical_one_is_named_in_the_legend() {
+        let mut c = Chart::new("t", Axis::new("x"), Axis::new("y"));
+        let line = vec![(0.0, 0.0), (1.0, 0.5), (2.0, 1.0)];
+        c.series.push(Series::line("push", line.clone()));
+        c.series.push(Series::line(
+            "pull",
+            line.iter().map(|p| (p.0, p.1 + 1e-4)).collect(),
+        ));
+        c.series.push(Series::line(
+            "anti-entropy",
+            line.iter().map(|p| (p.0, p.1 * 0.5)).collect(),
+        ));
+        let noted = note_hidden(&c);
+        assert_eq!(
+            noted.series[0].name,
+            "push (hidden under pull: same values)"
+        );
+        assert_eq!(noted.series[1].name, "pull", "the top one is visible");
+        assert_eq!(
+            noted.series[2].name, "anti-entropy",
+            "a different curve is not hidden"
+        );
+    }
 
     #[test]
     fn ticks_fall_on_round_values_and_decades() {

@@ -16,7 +16,7 @@
 pub mod content;
 pub mod record;
 
-pub use record::{Annotations, RecordKind, TraceHeader, TraceRecord, Value};
+pub use record::{Annotations, RecordKind, TraceHeader, TraceRecord, TraceViolation, Value};
 
 use crate::monitor::{EventInfo, EventKind};
 use crate::{NodeId, Time};

@@ -448,6 +448,9 @@ fn shrink_saved(registry: &Registry, path: &Path, runs: usize) -> Result<ShrunkF
     let out = shrunk_path(path);
     let original = scenario::load_with(registry, path).map_err(|e| e.to_string())?;
     if let Ok(done) = scenario::load_with(registry, &out) {
+        if !crate::trace::diagram_path(&out).exists() {
+            crate::trace::write_failure_diagram(&out, &done)?;
+        }
         return Ok(ShrunkFile {
             file: out,
             faults_before: original.faults.len(),
@@ -466,6 +469,8 @@ fn shrink_saved(registry: &Registry, path: &Path, runs: usize) -> Result<ShrunkF
         },
     )?;
     write_atomic(&out, &s.file_text(&name))?;
+    // Its Lamport diagram beside it: the last events before the violation, drawn.
+    crate::trace::write_failure_diagram(&out, &s.scenario)?;
     Ok(ShrunkFile {
         file: out,
         faults_before: s.faults_before,

@@ -66,7 +66,8 @@ pub fn cmd_trace(a: &TraceArgs) -> i32 {
             code = EXIT_MISMATCH;
         }
     }
-    let outputs: [(&Option<PathBuf>, &dyn Fn(&TraceFile) -> String); 3] = [
+    type Export<'a> = &'a dyn Fn(&TraceFile) -> String;
+    let outputs: [(&Option<PathBuf>, Export); 3] = [
         (&a.perfetto, &|f| perfetto::export(f).to_string()),
         (&a.shiviz, &shiviz::export),
         (&a.lamport, &|f| {

@@ -14,7 +14,7 @@
 
 use super::{TraceFile, fault_name, fault_periods, payload_label};
 use sim::{RecordKind, TraceRecord};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Which events to draw: `first..=last` (event numbers).
@@ -38,7 +38,7 @@ impl Window {
 const ROW: f64 = 18.0;
 const COL: f64 = 120.0;
 const LEFT: f64 = 96.0;
-const TOP: f64 = 64.0;
+const TOP: f64 = 60.0;
 
 /// `12.345 ms`: a true time as the diagram writes it.
 pub fn time_text(ns: u64) -> String {
@@ -60,7 +60,7 @@ pub fn render(file: &TraceFile, window: Window) -> String {
         .filter(|r| (window.first..=window.last).contains(&r.event_number()))
         .collect();
     // Rows: one per event in the window.
-    let mut row_of: HashMap<u64, usize> = HashMap::new();
+    let mut row_of: BTreeMap<u64, usize> = BTreeMap::new();
     let mut rows: Vec<&TraceRecord> = Vec::new();
     // Events at no node but faults (workload timers, ticks) would be empty rows: left out.
     for r in records
@@ -71,7 +71,7 @@ pub fn render(file: &TraceFile, window: Window) -> String {
         rows.push(r);
     }
     let nodes = file.header.nodes.max(1) as usize;
-    let width = LEFT + COL * nodes as f64 + 40.0;
+    let width = (LEFT + COL * nodes as f64 + 40.0).max(560.0);
     let height = TOP + ROW * (rows.len().max(1) as f64 + 1.0) + 24.0;
     let x = |n: u32| LEFT + COL * (f64::from(n) + 0.5);
     let y = |row: usize| TOP + ROW * (row as f64 + 0.5);
@@ -81,17 +81,15 @@ pub fn render(file: &TraceFile, window: Window) -> String {
         s,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="DejaVu Sans, sans-serif" font-size="11">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#1f4e99"/></marker></defs>
+<desc>A Lamport diagram: one column per node, one row per event, time running down.</desc>
 <rect width="100%" height="100%" fill="white"/>
-<text x="8" y="18" font-size="13" font-weight="bold">{}</text>
-<text x="8" y="34">{}</text>
+<text x="8" y="16" font-size="13" font-weight="bold">{}</text>
+<text x="8" y="30">{}</text>
 "##,
+        esc(&file.header.scenario),
         esc(&format!(
-            "{} — seed {} — {}",
-            file.header.scenario, file.header.seed, file.header.verdict
-        )),
-        esc(&format!(
-            "events {}–{} of {}, one row per event, time running down",
-            window.first, window.last, file.header.events
+            "seed {} · {} · events {}–{} of {}",
+            file.header.seed, file.header.verdict, window.first, window.last, file.header.events
         )),
     );
     // The row a true time falls on: the first row at or after it.
@@ -174,8 +172,8 @@ pub fn render(file: &TraceFile, window: Window) -> String {
                     };
                     let _ = writeln!(
                         s,
-                        r##"<text x="{:.1}" y="{:.1}" fill="#666" font-size="9">{}</text>"##,
-                        x(n) + 6.0,
+                        r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#666" font-size="9">{}</text>"##,
+                        x(n) - 6.0,
                         y(i) + 3.0,
                         esc(&label)
                     );
@@ -186,6 +184,18 @@ pub fn render(file: &TraceFile, window: Window) -> String {
     }
     messages(&mut s, &records, &row_of, &x, &y, bottom, rows.len() <= 80);
     roles(&mut s, &records, &row_of, &x, &y);
+    if let Some(v) = &file.header.violation
+        && (window.first..=window.last).contains(&v.event)
+    {
+        let _ = writeln!(
+            s,
+            r##"<text id="violation" x="8" y="{:.1}" fill="#c00" font-weight="bold">✗ {} at event {}: {}</text>"##,
+            bottom + 18.0,
+            esc(&v.invariant),
+            v.event,
+            esc(&v.message)
+        );
+    }
     s.push_str("</svg>\n");
     s
 }
@@ -194,15 +204,15 @@ pub fn render(file: &TraceFile, window: Window) -> String {
 fn messages(
     s: &mut String,
     records: &[&TraceRecord],
-    row_of: &HashMap<u64, usize>,
+    row_of: &BTreeMap<u64, usize>,
     x: &dyn Fn(u32) -> f64,
     y: &dyn Fn(usize) -> f64,
     bottom: f64,
     labelled: bool,
 ) {
     // Message id → (sender, the sending row), for sends inside the window.
-    let mut sent: HashMap<u64, (u32, usize, String)> = HashMap::new();
-    let mut ended: std::collections::HashSet<u64> = Default::default();
+    let mut sent: BTreeMap<u64, (u32, usize, String)> = BTreeMap::new();
+    let mut ended: std::collections::BTreeSet<u64> = Default::default();
     for r in records {
         let Some(&row) = row_of.get(&r.event_number()) else {
             continue;
@@ -291,7 +301,7 @@ fn messages(
 fn roles(
     s: &mut String,
     records: &[&TraceRecord],
-    row_of: &HashMap<u64, usize>,
+    row_of: &BTreeMap<u64, usize>,
     x: &dyn Fn(u32) -> f64,
     y: &dyn Fn(usize) -> f64,
 ) {
@@ -309,8 +319,8 @@ fn roles(
         let leads = matches!(text.as_str(), "leader" | "primary");
         let _ = writeln!(
             s,
-            r##"<text class="role" x="{:.1}" y="{:.1}" text-anchor="end" font-size="9" font-weight="{}" fill="{}">→ {}</text>"##,
-            x(n) - 6.0,
+            r##"<text class="role" x="{:.1}" y="{:.1}" font-size="9" stroke="white" stroke-width="3" paint-order="stroke" font-weight="{}" fill="{}">→ {}</text>"##,
+            x(n) + 6.0,
             y(row) + 3.0,
             if leads { "bold" } else { "normal" },
             if leads { "#b35900" } else { "#555" },

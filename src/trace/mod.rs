@@ -40,6 +40,11 @@ pub fn header(s: &Scenario, o: &Outcome) -> TraceHeader {
             Some(v) => format!("{} {}", o.verdict, v.invariant),
             None => o.verdict.to_string(),
         },
+        violation: o.violations.first().map(|v| sim::trace::TraceViolation {
+            invariant: v.invariant.clone(),
+            event: v.event,
+            message: v.message.clone(),
+        }),
     }
 }
 
@@ -56,51 +61,112 @@ pub fn write(path: &Path, header: &TraceHeader, records: &[TraceRecord]) -> Resu
     })
 }
 
-/// Reads a trace file; an error names the file, line and column and what was expected.
+/// Reads a trace file (of any size: it is read line by line); an error names the file, line
+/// and column and what was expected.
 pub fn read(path: &Path) -> Result<TraceFile, String> {
-    let text = crate::io::read_text(path)?;
-    parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    use std::io::BufRead;
+    let f =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut lines = std::io::BufReader::new(f).lines();
+    let at = |line: usize, e: String| format!("{}:{line}:{e}", path.display());
+    let first = match lines.next() {
+        Some(l) => l.map_err(|e| at(1, format!("1: {e}")))?,
+        None => String::new(),
+    };
+    let header = parse_header(&first).map_err(|e| at(1, e))?;
+    let mut records = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let n = i + 2;
+        let line = line.map_err(|e| at(n, format!("1: {e}")))?;
+        if let Some(r) = parse_record(&line).map_err(|e| at(n, e))? {
+            records.push(r);
+        }
+    }
+    Ok(TraceFile { header, records })
 }
 
 /// Parses a trace's text; an error starts with `line:column: `.
 pub fn parse(text: &str) -> Result<TraceFile, String> {
-    let mut lines = text.lines().enumerate();
-    let (_, first) = lines
-        .next()
-        .ok_or("1:1: the file is empty; expected a trace header line")?;
-    let header: TraceHeader = serde_json::from_str(first).map_err(|e| {
+    let mut lines = text.lines();
+    let header = parse_header(lines.next().unwrap_or("")).map_err(|e| format!("1:{e}"))?;
+    let mut records = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if let Some(r) = parse_record(line).map_err(|e| format!("{}:{e}", i + 2))? {
+            records.push(r);
+        }
+    }
+    Ok(TraceFile { header, records })
+}
+
+/// The header line; an error starts with the column.
+fn parse_header(line: &str) -> Result<TraceHeader, String> {
+    if line.trim().is_empty() {
+        return Err("1: the file is empty; expected a trace header line".into());
+    }
+    let header: TraceHeader = serde_json::from_str(line).map_err(|e| {
         format!(
-            "1:{}: not a faultline trace header ({e}); expected {{\"schema\":\"{SCHEMA_NAME}\",\"version\":{SCHEMA_VERSION},...}}",
+            "{}: not a faultline trace header ({e}); expected {{\"schema\":\"{SCHEMA_NAME}\",\"version\":{SCHEMA_VERSION},...}}",
             e.column()
         )
     })?;
     if header.schema != SCHEMA_NAME {
         return Err(format!(
-            "1:1: schema is {:?}; expected {SCHEMA_NAME:?}",
+            "1: schema is {:?}; expected {SCHEMA_NAME:?}",
             header.schema
         ));
     }
     if header.version != SCHEMA_VERSION {
         return Err(format!(
-            "1:1: trace schema version {} is not one this build reads (it reads version {SCHEMA_VERSION}); convert it with the faultline that wrote it",
+            "1: trace schema version {} is not one this build reads (it reads version {SCHEMA_VERSION}); convert it with the faultline that wrote it",
             header.version
         ));
     }
-    let mut records = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let r: TraceRecord = serde_json::from_str(line).map_err(|e| {
-            format!(
-                "{}:{}: {e}; expected a trace record (docs/trace-format.md)",
-                i + 1,
-                e.column()
-            )
-        })?;
-        records.push(r);
+    Ok(header)
+}
+
+/// One record line (`None` for a blank line); an error starts with the column.
+fn parse_record(line: &str) -> Result<Option<TraceRecord>, String> {
+    if line.trim().is_empty() {
+        return Ok(None);
     }
-    Ok(TraceFile { header, records })
+    serde_json::from_str(line).map(Some).map_err(|e| {
+        format!(
+            "{}: {e}; expected a trace record (docs/trace-format.md)",
+            e.column()
+        )
+    })
+}
+
+/// The Lamport diagram of a scenario's run (recorded afresh): its last `n` events up to the
+/// violation, or to the end of a run that held.
+pub fn lamport_of(name: &str, s: &Scenario, n: u64) -> String {
+    let opts = crate::runner::RunOptions {
+        record_trace: true,
+        ..Default::default()
+    };
+    let o = crate::runner::run(name, s, &opts);
+    let upto = o.violations.first().map(|v| v.event);
+    let file = TraceFile {
+        header: header(s, &o),
+        records: o.trace,
+    };
+    lamport::render(&file, lamport::Window::last_n(&file, n, upto))
+}
+
+/// Where a scenario file's Lamport diagram goes: beside it, `x.shrunk.ron` → `x.shrunk.svg`.
+pub fn diagram_path(scenario_file: &Path) -> std::path::PathBuf {
+    scenario_file.with_extension("svg")
+}
+
+/// Events a failure's diagram shows.
+pub const FAILURE_DIAGRAM_EVENTS: u64 = 60;
+
+/// Draws the diagram of a (shrunk) failure file beside it; returns its path.
+pub fn write_failure_diagram(path: &Path, s: &Scenario) -> Result<std::path::PathBuf, String> {
+    let out = diagram_path(path);
+    let svg = lamport_of(&path.display().to_string(), s, FAILURE_DIAGRAM_EVENTS);
+    crate::io::write_file(&out, svg.as_bytes())?;
+    Ok(out)
 }
 
 /// A period when a fault held: a node down or paused, or the network partitioned.

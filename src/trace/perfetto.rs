@@ -16,7 +16,7 @@
 use super::{Period, TraceFile, fault_name, fault_periods, payload_label};
 use serde_json::{Value, json};
 use sim::{RecordKind, TraceRecord};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// How long a handler slice lasts at most, in ns.
 const SLICE_NS: u64 = 1_000;
@@ -100,7 +100,7 @@ pub fn export(file: &TraceFile) -> Value {
     }
 
     // Flows: send slice → delivery slice, for every delivered message.
-    let mut sent_in: HashMap<u64, (u32, u64)> = HashMap::new();
+    let mut sent_in: BTreeMap<u64, (u32, u64)> = BTreeMap::new();
     for r in records {
         match r.kind {
             RecordKind::Send | RecordKind::Duplicate if !r.is_event() => {
@@ -154,7 +154,7 @@ pub fn export(file: &TraceFile) -> Value {
 /// Start and length (ns) of every handler slice, by event number: at the event's time, or
 /// 1 ns after the node's previous slice started if that is later; as long as [`SLICE_NS`] or
 /// the gap to the node's next slice.
-fn lay_out_slices(records: &[TraceRecord]) -> HashMap<u64, (u64, u64)> {
+fn lay_out_slices(records: &[TraceRecord]) -> BTreeMap<u64, (u64, u64)> {
     let mut starts: BTreeMap<u32, Vec<(u64, u64)>> = BTreeMap::new();
     for r in records.iter().filter(|r| handled(r)) {
         let Some(node) = r.node else { continue };
@@ -164,7 +164,7 @@ fn lay_out_slices(records: &[TraceRecord]) -> HashMap<u64, (u64, u64)> {
             .map_or(r.time_ns, |&(_, prev)| r.time_ns.max(prev + 1));
         list.push((r.event_number(), at));
     }
-    let mut out = HashMap::new();
+    let mut out = BTreeMap::new();
     for list in starts.values() {
         for (i, &(event, at)) in list.iter().enumerate() {
             let dur = list

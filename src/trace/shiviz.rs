@@ -14,7 +14,7 @@
 
 use super::{TraceFile, fault_name, fault_nodes, payload_label};
 use sim::{RecordKind, TraceRecord};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// The parser expression ShiViz is given on the file's first line.
@@ -25,18 +25,27 @@ type Clock = BTreeMap<u32, u64>;
 /// The trace as a ShiViz log.
 pub fn export(file: &TraceFile) -> String {
     let mut out = format!("{REGEX}\n\n");
-    let mut clocks: HashMap<u32, Clock> = HashMap::new();
-    // The clock each message was sent with, by message id.
-    let mut carried: HashMap<u64, Clock> = HashMap::new();
+    let mut clocks: BTreeMap<u32, Clock> = BTreeMap::new();
+    // The clock each message was sent with, by message id; the original of each copy.
+    let mut carried: BTreeMap<u64, Clock> = BTreeMap::new();
+    let mut original: BTreeMap<u64, u64> = BTreeMap::new();
     for r in &file.records {
         if r.kind == RecordKind::Duplicate {
             // A copy carries the clock of the original's send.
-            if let (Some(id), Some(c)) = (r.msg, r.copy_of.and_then(|of| carried.get(&of))) {
+            if let (Some(id), Some(of)) = (r.msg, r.copy_of)
+                && let Some(c) = carried.get(&of)
+            {
                 carried.insert(id, c.clone());
+                original.insert(id, of);
             }
             continue;
         }
-        let Some(what) = describe(r) else { continue };
+        let Some(mut what) = describe(r) else {
+            continue;
+        };
+        if let Some(of) = r.msg.and_then(|id| original.remove(&id)) {
+            what = what.replacen(')', &format!(", a copy of msg {of})"), 1);
+        }
         let what = format!("{what} @ {} ns", r.time_ns);
         match (r.kind, r.node) {
             (RecordKind::Fault, _) => {
@@ -65,7 +74,7 @@ pub fn export(file: &TraceFile) -> String {
 /// returns the event's clock.
 fn entry(
     out: &mut String,
-    clocks: &mut HashMap<u32, Clock>,
+    clocks: &mut BTreeMap<u32, Clock>,
     node: u32,
     what: &str,
     merge: Option<&Clock>,

@@ -9,7 +9,7 @@
 
 use super::TraceFile;
 use sim::{RecordKind, TraceRecord};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many problems are listed (the first ones are the useful ones).
 const MAX_PROBLEMS: usize = 20;
@@ -22,9 +22,9 @@ pub fn validate(file: &TraceFile) -> Vec<String> {
         problems: Vec::new(),
         last_event: 0,
         last_time: 0,
-        sent: HashMap::new(),
-        ended: HashSet::new(),
-        timers: HashMap::new(),
+        sent: BTreeMap::new(),
+        ended: BTreeSet::new(),
+        timers: BTreeMap::new(),
     };
     for (i, r) in file.records.iter().enumerate() {
         v.check(i + 1, r);
@@ -48,11 +48,11 @@ struct Validator {
     last_event: u64,
     last_time: u64,
     /// Message id → (sender, receiver) of every send and duplicate seen.
-    sent: HashMap<u64, (u32, u32)>,
+    sent: BTreeMap<u64, (u32, u32)>,
     /// Message ids delivered or dropped.
-    ended: HashSet<u64>,
+    ended: BTreeSet<u64>,
     /// Timer id → its node, while set and not yet fired.
-    timers: HashMap<u64, u32>,
+    timers: BTreeMap<u64, u32>,
 }
 
 impl Validator {

@@ -155,8 +155,12 @@ pub struct TraceRecord {
     )]
     pub value: Option<serde_json::Value>,
     /// The content: the message, timer, request, reply, fault or token, as JSON through the
-    /// type's `Serialize` implementation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// type's `Serialize` implementation (`null` for a unit type).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub payload: Option<serde_json::Value>,
 }
 
@@ -284,6 +288,21 @@ pub struct TraceHeader {
     pub events: u64,
     /// The verdict, as the run printed it.
     pub verdict: String,
+    /// The violation that stopped the run, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<TraceViolation>,
+}
+
+/// The violation a trace ends with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceViolation {
+    /// The invariant's name.
+    pub invariant: String,
+    /// The event it was found at.
+    pub event: u64,
+    /// Which nodes, which values.
+    pub message: String,
 }
 
 /// The `schema` field every trace header carries.
