@@ -62,7 +62,7 @@ struct Args {
 enum Command {
     /// Run scenario files (or every .ron file under a directory) and judge each run.
     #[command(
-        after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/raft/leader_crash.ron --seed 42 --trace out.jsonl\n  faultline run scenarios/raft/leader_crash.ron --plot out/plots\n  faultline run scenarios/ --json > results.jsonl\n\nHuman output starts with a seed banner: SEED=<seed> scenario=\"<name>\" config=<hash>.\nTo replay a run exactly, pass the same file and --seed."
+        after_help = "Examples:\n  faultline run scenarios/raft/leader_crash.ron\n  faultline run scenarios/raft/leader_crash.ron --seed 42 --trace out.jsonl\n  faultline run scenarios/raft/leader_crash.ron --plot out/plots\n  faultline run scenarios/raft/bug_forget_vote.ron --report out/report   (open out/report/report.html)\n  faultline run scenarios/ --json > results.jsonl\n\nHuman output starts with a seed banner: SEED=<seed> scenario=\"<name>\" config=<hash>.\nTo replay a run exactly, pass the same file and --seed."
     )]
     Run {
         /// Scenario files or directories.
@@ -91,6 +91,14 @@ enum Command {
         /// traces: DIR/raft.nemesis/).
         #[arg(long, value_name = "DIR")]
         plot: Option<PathBuf>,
+        /// Write a self-contained HTML report of each run to DIR/report.html (with several
+        /// files, DIR/<label>/report.html, labels as with --trace): verdict and violation,
+        /// fault and client-operation timelines, charts, the Lamport diagram before the
+        /// violation, the scenario's text, and links to the trace (JSON lines, Perfetto,
+        /// ShiViz), the history (EDN, JSON lines) and the charts' CSVs, written beside it.
+        /// It opens offline in any browser (inline SVG and style, no script).
+        #[arg(long, value_name = "DIR")]
+        report: Option<PathBuf>,
         /// Stop any run that takes longer than this in real time ("30s"); it is reported as
         /// stalled (and an end-of-run check that runs out of the time left, as unknown).
         #[arg(long, value_name = "DURATION", value_parser = parse_max_wall)]
@@ -101,7 +109,7 @@ enum Command {
         check_determinism: bool,
     },
     /// Run a scenario's nemesis over many seeds in parallel; save, shrink and report failures.
-    Fuzz(crate::fuzz::FuzzArgs),
+    Fuzz(crate::fuzz::FuzzCommand),
     /// Shrink a failing scenario file: fewer faults, nodes, run time and client operations.
     Shrink(crate::fuzz::ShrinkArgs),
     /// Check a recorded trace against its schema, summarise it, or convert it: Perfetto
@@ -313,6 +321,7 @@ impl Cli {
                 history,
                 json,
                 plot,
+                report,
                 max_wall,
                 check_determinism,
             } => cmd_run(
@@ -323,13 +332,16 @@ impl Cli {
                     trace: trace.as_deref(),
                     history: history.as_deref(),
                     plot: plot.as_deref(),
+                    report: report.as_deref(),
                     json,
                     max_wall,
                     check_determinism,
                 },
             ),
             Command::Check { files } => cmd_check(registry, &files),
-            Command::Fuzz(a) => crate::fuzz::cmd_fuzz(registry, &a),
+            Command::Fuzz(a) => {
+                crate::fuzz::cmd_fuzz_report(registry, &a.args, a.report.as_deref())
+            }
             Command::Sweep(a) => crate::sweep::cmd_sweep(registry, &a),
             Command::Shrink(a) => crate::fuzz::cmd_shrink(registry, &a),
             Command::Trace(a) => crate::trace::cli::cmd_trace(&a),
@@ -464,6 +476,7 @@ struct RunArgs<'a> {
     trace: Option<&'a Path>,
     history: Option<&'a Path>,
     plot: Option<&'a Path>,
+    report: Option<&'a Path>,
     json: bool,
     max_wall: Option<Dur>,
     check_determinism: bool,
@@ -527,14 +540,21 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
     let Some(all) = load_all(registry, a.files) else {
         return EXIT_BAD_INPUT;
     };
+    // A report directory that cannot be made fails before anything runs.
+    if let Some(dir) = a.report
+        && let Err(e) = crate::report::prepare_dir(dir)
+    {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     // The leader-over-time and message-rate charts are drawn from the recorded trace.
     let opts = RunOptions {
         seed: a.seed,
-        record_trace: a.trace.is_some() || a.plot.is_some(),
+        record_trace: a.trace.is_some() || a.plot.is_some() || a.report.is_some(),
         max_wall: a.max_wall,
         progress: !a.json,
         // The operations chart is drawn from the clients' history.
-        history: a.history.is_some() || a.plot.is_some(),
+        history: a.history.is_some() || a.plot.is_some() || a.report.is_some(),
     };
     let many = all.len() > 1;
     let paths: Vec<PathBuf> = all.iter().map(|(p, _)| p.clone()).collect();
@@ -617,6 +637,21 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
             }
             if !a.json {
                 crate::say!("  plots: {}", dir.display());
+            }
+        }
+        if let Some(dir) = a.report {
+            let dir = if many {
+                dir.join(label)
+            } else {
+                dir.to_path_buf()
+            };
+            match crate::report::run::write(&dir, path, s, &outcome) {
+                Ok(page) if !a.json => crate::say!("  report: {}", page.display()),
+                Ok(_) => {}
+                Err(e) => {
+                    eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                    return EXIT_BAD_INPUT;
+                }
             }
         }
     }

@@ -23,7 +23,8 @@
 //!
 //! Modules: [`scenario`] reads and validates scenario files; [`runner`] runs one and judges the
 //! result; [`fuzz`] runs campaigns and shrinks failures; [`sweep`] runs parameter grids and
-//! draws charts; [`cli`] is the command line; [`testing`] is the `cargo test` integration.
+//! draws charts; [`report`] writes the HTML run and campaign reports; [`cli`] is the command
+//! line; [`testing`] is the `cargo test` integration.
 //! The engine is re-exported as [`sim`], the shared protocol pieces as [`family`], [`checks`],
 //! [`kv`], [`linearizability`] and [`units`], and the built-in families in [`builtin`].
 
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod fuzz;
 pub mod io;
 pub mod output;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod sweep;

@@ -34,7 +34,7 @@ use crate::cli::{EXIT_BAD_INPUT, EXIT_MISMATCH, EXIT_OK};
 use crate::scenario;
 use campaign::{CampaignConfig, Shard};
 use protocols::family::Registry;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// `faultline fuzz`.
@@ -94,6 +94,24 @@ pub struct FuzzArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The `faultline fuzz` command line: [`FuzzArgs`] and `--report` (kept apart so that code
+/// building a [`FuzzArgs`] for [`cmd_fuzz`] is unchanged).
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "Examples:\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..100000 --shard 3/8 --jobs 4 --budget 1h --junit fuzz.xml\n  faultline fuzz scenarios/raft/nemesis.ron --seeds 0..1000 --out failures/ --report report/\n\nSeeds A..B run A up to B-1 (A..=B includes B). --shard i/n is 0-based (0 <= i < n): shard i runs the\nseeds whose offset from A is i modulo n, so shards 0/n .. n-1/n together run the range exactly once.\nFailures are saved as <stem>.seed<N>.ron in --out and shrunk into <stem>.seed<N>.shrunk.ron.\nExit codes: 0 no failure found, 1 failures found, 2 bad input or usage."
+)]
+pub struct FuzzCommand {
+    #[command(flatten)]
+    pub args: FuzzArgs,
+    /// Write a self-contained HTML report of the campaign to DIR/report.html: the summary,
+    /// failures grouped by signature with their counts and first seeds, and for each group
+    /// its shrunk reproducer (text inline, linked) with the Lamport diagram of its last
+    /// events. Reproducers exist only with --out; without it the report is the summary.
+    /// It opens offline in any browser (inline SVG and style, no script).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 /// `faultline shrink`.
@@ -177,6 +195,20 @@ fn parse_wall(s: &str) -> Result<Duration, String> {
 
 /// Runs `faultline fuzz`; returns the exit code.
 pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
+    cmd_fuzz_report(registry, args, None)
+}
+
+/// Runs `faultline fuzz` and, with `report`, writes the campaign's HTML report into that
+/// directory ([`crate::report::campaign`]); returns the exit code (2 if the report cannot be
+/// written).
+pub fn cmd_fuzz_report(registry: &Registry, args: &FuzzArgs, report_dir: Option<&Path>) -> i32 {
+    // A report directory that cannot be made fails before the campaign runs.
+    if let Some(dir) = report_dir
+        && let Err(e) = crate::report::prepare_dir(dir)
+    {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     let scenario = match scenario::load_with(registry, &args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -225,6 +257,22 @@ pub fn cmd_fuzz(registry: &Registry, args: &FuzzArgs) -> i32 {
     {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
+    }
+    if let Some(dir) = report_dir {
+        match crate::report::campaign::write(
+            dir,
+            registry,
+            &args.file,
+            &report,
+            args.out.as_deref(),
+        ) {
+            Ok(page) if !args.json => crate::say!("  report: {}", page.display()),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: cannot write the report into {}: {e}", dir.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
     }
     if report.failed() {
         EXIT_MISMATCH
