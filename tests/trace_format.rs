@@ -303,7 +303,7 @@ fn shiviz_clocks_obey_shivizs_rules() {
     assert_eq!(lines.next(), Some(""), "an empty execution delimiter");
     let rest: Vec<&str> = lines.collect();
     assert!(
-        rest.len() > 1000 && rest.len() % 2 == 0,
+        rest.len() > 1000 && rest.len().is_multiple_of(2),
         "{} lines",
         rest.len()
     );

@@ -314,6 +314,13 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
         eprintln!("error: {e}");
         return EXIT_BAD_INPUT;
     }
+    let diagram = match crate::trace::write_failure_diagram(&out, &shrunk.scenario) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     if args.json {
         let v = serde_json::json!({
             "file": name,
@@ -325,11 +332,12 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
             "removed": shrunk.removed,
             "runs": shrunk.runs,
             "trace_hash": shrunk.outcome.trace_hash,
+            "diagram": diagram.display().to_string(),
         });
         crate::say!("{v}");
     } else {
         crate::say!(
-            "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: {} run {}",
+            "shrunk {name} -> {}: still fails with {}; faults {} -> {}{} ({} runs)\n  replay: {} run {}\n  diagram: {} (the last {} events before the violation)",
             out.display(),
             shrunk.key,
             shrunk.faults_before,
@@ -341,7 +349,9 @@ pub fn cmd_shrink(registry: &Registry, args: &ShrinkArgs) -> i32 {
                 .collect::<String>(),
             shrunk.runs,
             crate::cli::program(),
-            out.display()
+            out.display(),
+            diagram.display(),
+            crate::trace::FAILURE_DIAGRAM_EVENTS
         );
     }
     EXIT_OK

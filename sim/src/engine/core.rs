@@ -281,10 +281,12 @@ impl<P: Protocol> Core<P> {
             Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
             Action::CancelTimer(id) => {
                 self.live_timers.remove(id.0);
-                self.trace.effect(self.now, RecordKind::TimerCancel, |r| {
-                    r.node = Some(me.0);
-                    r.timer = Some(id.0);
-                });
+                if self.trace.recording() {
+                    self.trace.effect(self.now, RecordKind::TimerCancel, |r| {
+                        r.node = Some(me.0);
+                        r.timer = Some(id.0);
+                    });
+                }
             }
             Action::Reply { client, reply } => self.reply(me, client, reply),
         }
