@@ -54,6 +54,8 @@ readme-images:
     mkdir -p target/readme
     cargo run --release -- run scenarios/raft/bug_vote_without_log_check.ron --trace target/readme/bug.jsonl
     cargo run --release -- trace target/readme/bug.jsonl --lamport docs/img/lamport.svg --last 45
+    cargo run --release -- run scenarios/raft/bug_vote_without_log_check.ron --report target/readme/report
+    chromium --headless --no-sandbox --disable-gpu --disable-background-networking --no-first-run --hide-scrollbars --user-data-dir=target/readme/chromium --window-size=1200,1500 --screenshot=docs/img/report.png "file://$PWD/target/readme/report/report.html"
 
 # Convert a trace for Perfetto, ShiViz and a Lamport diagram: just trace out.jsonl
 trace FILE:

@@ -79,17 +79,21 @@ fn a_raft_run_with_a_trace_draws_the_leader_and_message_rate() {
     }
     let svg = std::fs::read_to_string(dir.join("leader.svg")).unwrap();
     assert!(
-        svg.contains("time (s)") && svg.contains("node sending AppendEntries"),
+        svg.contains("time (s)") && svg.contains("node (id)"),
         "leader.svg lacks its axis labels"
     );
-    // The leader crashes five times, so at least two different nodes lead.
+    // The leader crashes five times, so at least two different nodes believe they lead, and
+    // the crashed periods are shaded.
+    let leading = (0..5)
+        .filter(|n| svg.contains(&format!("node {n} leads")))
+        .count();
+    assert!(leading >= 2, "{leading} nodes lead");
+    assert!(svg.contains("crashed"), "crashes are shaded");
+    // The CSV beside it holds each leadership period, read from the nodes' role annotations.
+    let csv = std::fs::read_to_string(dir.join("leader.csv")).unwrap();
     assert!(
-        svg.contains("node 0") as u8
-            + svg.contains("node 1") as u8
-            + svg.contains("node 2") as u8
-            + svg.contains("node 3") as u8
-            + svg.contains("node 4") as u8
-            >= 2
+        csv.lines().filter(|l| l.contains("leads")).count() >= 2 * leading,
+        "{csv}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
