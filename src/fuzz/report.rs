@@ -217,7 +217,8 @@ pub fn group(failures: &[Failure]) -> Vec<Group> {
     groups
 }
 
-fn seed_list(seeds: &[u64], count: u64) -> String {
+/// `0, 4, 9 and 12 more`: the seeds shown of `count`.
+pub(crate) fn seed_list(seeds: &[u64], count: u64) -> String {
     let shown: Vec<String> = seeds.iter().map(u64::to_string).collect();
     let more = count.saturating_sub(seeds.len() as u64);
     if more > 0 {

@@ -11,6 +11,7 @@
 //! failures says so in one sentence.
 
 use super::{LAMPORT_EVENTS, REPORT_FILE, esc, fact, inline_svg, relative_href, secs_text};
+use crate::fuzz::report::seed_list;
 use crate::fuzz::report::{CampaignReport, Group};
 use crate::runner::{self, RunOptions};
 use crate::trace::{TraceFile, lamport};
@@ -310,14 +311,4 @@ fn reproducer_diagram(b: &mut String, registry: &Registry, path: &Path, tag: &st
         outcome.events,
         inline_svg(&svg, tag, Some(&format!("lamport-{tag}")), "lamport")
     );
-}
-
-fn seed_list(seeds: &[u64], count: u64) -> String {
-    let shown: Vec<String> = seeds.iter().map(u64::to_string).collect();
-    let more = count.saturating_sub(seeds.len() as u64);
-    if more > 0 {
-        format!("{} and {more} more", shown.join(", "))
-    } else {
-        shown.join(", ")
-    }
 }

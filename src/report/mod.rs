@@ -28,24 +28,13 @@ use std::path::{Component, Path, PathBuf};
 /// The report's file name inside its directory.
 pub const REPORT_FILE: &str = "report.html";
 
-/// Events drawn in a Lamport diagram: the last ones up to the violation (or the run's end).
-pub const LAMPORT_EVENTS: u64 = 60;
+/// Events drawn in a Lamport diagram: the last ones up to the violation (or the run's end),
+/// as many as beside a shrunk failure.
+pub const LAMPORT_EVENTS: u64 = crate::trace::FAILURE_DIAGRAM_EVENTS;
 
-/// Text escaped for HTML element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Text escaped for HTML element content and quoted attribute values (the XML escaper the
+/// JUnit report uses: also valid HTML).
+pub use crate::fuzz::junit::escape as esc;
 
 /// Creates the report directory (and its parents); the error names it.
 pub fn prepare_dir(dir: &Path) -> Result<(), String> {
@@ -211,7 +200,7 @@ mod tests {
     fn escaping_covers_markup_and_quotes() {
         assert_eq!(
             esc(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
         );
     }
 

@@ -13,6 +13,7 @@
 //! with the full record.
 
 use super::{TraceFile, fault_name, fault_periods, payload_label};
+use crate::fuzz::junit::escape as esc;
 use sim::{RecordKind, TraceRecord};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -43,13 +44,6 @@ const TOP: f64 = 60.0;
 /// `12.345 ms`: a true time as the diagram writes it.
 pub fn time_text(ns: u64) -> String {
     format!("{:.3} ms", ns as f64 / 1e6)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The diagram of `window` as a standalone SVG document.
