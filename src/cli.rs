@@ -560,6 +560,7 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
     let paths: Vec<PathBuf> = all.iter().map(|(p, _)| p.clone()).collect();
     let labels = labels(&paths);
     let mut mismatches = 0;
+    let mut index = Vec::new();
     for ((path, s), label) in all.iter().zip(&labels) {
         let file = path.display().to_string();
         if !a.json {
@@ -652,6 +653,26 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
                     eprintln!("error: cannot write the report into {}: {e}", dir.display());
                     return EXIT_BAD_INPUT;
                 }
+            }
+            index.push(crate::report::IndexRow {
+                label: label.clone(),
+                scenario: s.name.clone(),
+                verdict: match outcome.violations.first() {
+                    Some(v) => format!("{} {}", outcome.verdict, v.invariant),
+                    None => outcome.verdict.to_string(),
+                },
+                expected: outcome.expected.clone(),
+                matched: outcome.matched,
+            });
+        }
+    }
+    if let Some(dir) = a.report.filter(|_| many) {
+        match crate::report::write_index(dir, &index) {
+            Ok(page) if !a.json => crate::say!("reports: {}", page.display()),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
             }
         }
     }

@@ -506,3 +506,33 @@ fn a_campaign_report_groups_failures_with_their_shrunk_reproducer_and_its_diagra
     assert!(String::from_utf8_lossy(&bad.stderr).contains("cannot create the report directory"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Several files: a report per run in its own directory, and an index linking them all, with
+/// the mismatches named.
+#[test]
+fn several_runs_get_an_index_of_their_reports() {
+    let dir = scratch("index");
+    let out = faultline(&[
+        "run",
+        "scenarios/raft/bug_forget_vote.ron",
+        "scenarios/gossip/anti_entropy_pull.ron",
+        "--report",
+        path_str(&dir),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let index = read_page(&dir.join("index.html"));
+    assert!(external_fetches(&index).is_empty());
+    let links = local_links(&index);
+    assert_eq!(links.len(), 2, "{links:?}");
+    for l in &links {
+        assert!(l.ends_with("/report.html"), "{l}");
+        assert!(dir.join(unpercent(l)).is_file(), "{l} does not resolve");
+    }
+    assert!(index.contains("2 runs: 2 matched, 0 did not"), "{index}");
+    assert!(index.contains("violated ElectionSafety"), "{index}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -49,6 +49,46 @@ pub fn write_in(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// One run's line on the index page of a multi-file `run --report DIR`.
+pub struct IndexRow {
+    /// Its directory below DIR (the label `--trace` uses).
+    pub label: String,
+    pub scenario: String,
+    pub verdict: String,
+    pub expected: String,
+    pub matched: bool,
+}
+
+/// `DIR/index.html` for several runs: one line each, linked to its report, mismatches first
+/// named in the heading; returns its path.
+pub fn write_index(dir: &Path, rows: &[IndexRow]) -> Result<PathBuf, String> {
+    let failed = rows.iter().filter(|r| !r.matched).count();
+    let mut body = format!(
+        "<h1>{} runs: {} matched, {failed} did not</h1>\n<table class=\"metrics\" id=\"runs\">\n\
+         <tr><th>run</th><th>scenario</th><th>verdict</th><th>expected</th><th></th></tr>\n",
+        rows.len(),
+        rows.len() - failed
+    );
+    for r in rows {
+        body += &format!(
+            "<tr class=\"{}\"><td><a href=\"{}/{REPORT_FILE}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            if r.matched { "matched" } else { "mismatched" },
+            encode(&r.label),
+            esc(&r.label),
+            esc(&r.scenario),
+            esc(&r.verdict),
+            esc(&r.expected),
+            if r.matched {
+                "ok"
+            } else {
+                "<strong>MISMATCH</strong>"
+            }
+        );
+    }
+    body += "</table>\n";
+    write_in(dir, "index.html", &page("faultline runs", &body))
+}
+
 /// A whole page: the frame, the inline style, `body` inside.
 pub fn page(title: &str, body: &str) -> String {
     format!(
