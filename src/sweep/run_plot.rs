@@ -183,7 +183,10 @@ fn operations_chart(outcome: &Outcome, what: &str) -> Option<Chart> {
     }
     let mut by: [(&str, Vec<(f64, f64)>); 3] = [
         ("ok", vec![]),
-        ("fail (did not happen)", vec![]),
+        (
+            "fail (did not take effect, such as a cas that found another value)",
+            vec![],
+        ),
         ("info (gave up: unknown)", vec![]),
     ];
     for op in history.operations() {
@@ -191,9 +194,11 @@ fn operations_chart(outcome: &Outcome, what: &str) -> Option<Chart> {
             continue;
         };
         let at = op.invoke_ns as f64 / 1e9;
+        // As the exported history types it (Jepsen's convention): a cas that found another
+        // value took no effect, so it is a fail, as in the HTML report's timeline.
         let i = match op.outcome() {
+            Op::Ok(protocols::linearizability::Ret::Cas(false)) | Op::Fail => 1,
             Op::Ok(_) => 0,
-            Op::Fail => 1,
             Op::Info => 2,
         };
         by[i].1.push((at, ms));
