@@ -45,6 +45,7 @@ fn every_library_trace_validates_and_agrees_with_the_verdict() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut annotated = BTreeSet::new();
     let mut kinds = BTreeSet::new();
+    let mut described = BTreeSet::new();
     for f in expand(&[root]).unwrap() {
         let name = f.display().to_string();
         let mut s = load(&f).unwrap_or_else(|e| panic!("{e}"));
@@ -87,6 +88,21 @@ fn every_library_trace_validates_and_agrees_with_the_verdict() {
             annotated.insert(back.header.protocol.clone());
         }
         kinds.extend(back.records.iter().map(|r| (r.kind, r.is_event())));
+        // Workload timers say what they are, not just their token.
+        for r in back
+            .records
+            .iter()
+            .filter(|r| r.kind == RecordKind::Workload)
+        {
+            let p = r.payload.as_ref().expect("a workload timer has a payload");
+            assert!(p["token"].is_u64(), "{name}: {p}");
+            if p["timer"]["waits_for"].is_string() {
+                described.insert("kv");
+            }
+            if p["timer"]["update"].is_object() || p["timer"]["update"].is_string() {
+                described.insert("gossip");
+            }
+        }
     }
     for family in ["Raft", "Failover", "Gossip"] {
         assert!(
@@ -94,6 +110,11 @@ fn every_library_trace_validates_and_agrees_with_the_verdict() {
             "{family} publishes annotations: {annotated:?}"
         );
     }
+    assert_eq!(
+        described,
+        BTreeSet::from(["gossip", "kv"]),
+        "both workloads describe their timers"
+    );
     use RecordKind::*;
     for k in [
         Start, Restart, Deliver, Timer, Request, Reply, Workload, Fault,

@@ -30,6 +30,14 @@ pub trait Workload<P: Protocol> {
     /// A timer set with `WorkloadCtx::set_timer` fired.
     fn on_timer(&mut self, ctx: &mut WorkloadCtx<'_, P>, token: u64);
 
+    /// What the timer `token` is, for the trace (asked as it fires, before `on_timer`, and only
+    /// while a trace is recorded): `{"client": 3, "waits_for": "reply"}` rather than a bare
+    /// number. The default says nothing, and the trace shows the token alone.
+    fn describe_timer(&self, token: u64) -> Option<serde_json::Value> {
+        let _ = token;
+        None
+    }
+
     /// Called once when the run ends without a violation: check the history here.
     fn finish(&mut self, _view: &View<'_, P>) -> Check {
         Check::Ok

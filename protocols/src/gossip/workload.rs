@@ -64,6 +64,16 @@ impl Workload<GossipNode> for UpdateWorkload {
 
     fn on_reply(&mut self, _: &mut WorkloadCtx<'_, GossipNode>, _: NodeId, _: ClientId, _: ()) {}
 
+    /// A scheduled update (its node and key), or the next update of the rate stream.
+    fn describe_timer(&self, token: u64) -> Option<serde_json::Value> {
+        Some(match self.cfg.updates.get(token as usize) {
+            Some(u) if token != RATE_TOKEN => {
+                serde_json::json!({ "update": { "node": u.node, "key": u.key } })
+            }
+            _ => serde_json::json!({ "update": "next of the rate stream" }),
+        })
+    }
+
     fn on_timer(&mut self, ctx: &mut WorkloadCtx<'_, GossipNode>, token: u64) {
         if token != RATE_TOKEN {
             let UpdateAt { node, key, .. } = self.cfg.updates[token as usize];

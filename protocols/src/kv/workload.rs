@@ -417,6 +417,20 @@ impl<P: Protocol<Request = KvRequest, Reply = KvReply>> Workload<P> for KvWorklo
         }
     }
 
+    /// Which client, and what it waits for: `think` (the next operation), `reply` (a timeout
+    /// on the attempt in flight) or `backoff` (before trying another node); `stale` for a
+    /// timer an earlier wait set, which is ignored.
+    fn describe_timer(&self, token: u64) -> Option<serde_json::Value> {
+        let c = self.clients.get((token & 0xffff) as usize)?;
+        let waits_for = match c.wait {
+            _ if token >> 16 != c.generation => "stale",
+            Wait::Think => "think",
+            Wait::Reply => "reply",
+            Wait::Backoff => "backoff",
+        };
+        Some(serde_json::json!({ "client": c.id, "waits_for": waits_for }))
+    }
+
     fn on_timer(&mut self, ctx: &mut WorkloadCtx<'_, P>, token: u64) {
         let i = (token & 0xffff) as usize;
         let Some(c) = self.clients.get(i) else { return };

@@ -609,7 +609,19 @@ impl<P: Protocol> Simulation<P> {
             }
             Ev::WorkloadTimer { token } => {
                 let info = self.next_event(EventKind::Workload, None, None);
-                self.core.trace.event_with(&info, Some(&token), |_| {});
+                let what = self
+                    .core
+                    .trace
+                    .recording()
+                    .then(|| self.workload.describe_timer(token))
+                    .flatten();
+                self.core.trace.event_with(&info, Some(&token), |r| {
+                    let mut p = serde_json::json!({ "token": token });
+                    if let Some(what) = what {
+                        p["timer"] = what;
+                    }
+                    r.payload = Some(p);
+                });
                 let mut ctx = WorkloadCtx {
                     core: &mut self.core,
                     rng: &mut self.workload_rng,
