@@ -31,10 +31,7 @@ fn traced(name: &str, s: &Scenario) -> (Outcome, TraceFile) {
             ..Default::default()
         },
     );
-    let file = TraceFile {
-        header: trace::header(s, &o),
-        records: o.trace.clone(),
-    };
+    let file = TraceFile::of(s, &o);
     (o, file)
 }
 

@@ -103,7 +103,9 @@ impl Trace {
     }
 
     /// Records an effect of the current event, if recording (never hashed). `fill` sets its
-    /// fields; the event number and kind are set here.
+    /// fields and runs only while recording, so callers need no check of their own; the event
+    /// number and kind are set here.
+    #[inline]
     pub fn effect(&mut self, time: Time, kind: RecordKind, fill: impl FnOnce(&mut TraceRecord)) {
         if !self.record {
             return;

@@ -294,10 +294,7 @@ fn reproducer_diagram(b: &mut String, registry: &Registry, path: &Path, tag: &st
             )
         },
     );
-    let file = TraceFile {
-        header: crate::trace::header(&scenario, &outcome),
-        records: outcome.trace.clone(),
-    };
+    let file = TraceFile::of(&scenario, &outcome);
     let window = lamport::Window::last_n(&file, LAMPORT_EVENTS, violation.map(|v| v.event));
     let svg = lamport::render(&file, window);
     let _ = writeln!(

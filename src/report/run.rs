@@ -36,10 +36,7 @@ pub fn write(
     outcome: &Outcome,
 ) -> Result<PathBuf, String> {
     super::prepare_dir(dir)?;
-    let file = TraceFile {
-        header: crate::trace::header(scenario, outcome),
-        records: outcome.trace.clone(),
-    };
+    let file = TraceFile::of(scenario, outcome);
     let mut files: Vec<(String, String)> = vec![];
     crate::trace::write(&dir.join("trace.jsonl"), &file.header, &file.records)?;
     files.push((

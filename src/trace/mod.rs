@@ -25,6 +25,16 @@ pub struct TraceFile {
     pub records: Vec<TraceRecord>,
 }
 
+impl TraceFile {
+    /// A run's recorded trace with its header, in memory (as `read` would give it back).
+    pub fn of(s: &Scenario, o: &Outcome) -> TraceFile {
+        TraceFile {
+            header: header(s, o),
+            records: o.trace.clone(),
+        }
+    }
+}
+
 /// The header of a run's trace.
 pub fn header(s: &Scenario, o: &Outcome) -> TraceHeader {
     TraceHeader {

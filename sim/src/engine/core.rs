@@ -168,17 +168,15 @@ impl<P: Protocol> Core<P> {
                 // scheduled first, so the original's id is the one after it.
                 let copy = dup.map(|_| self.seq);
                 let id = self.seq + u64::from(dup.is_some());
-                if self.trace.recording() {
-                    self.trace_send(from, to, id, Some(at), &msg);
-                    if let (Some(copy), Some(at2)) = (copy, dup) {
-                        self.trace.effect(self.now, RecordKind::Duplicate, |r| {
-                            r.node = Some(from.0);
-                            r.peer = Some(to.0);
-                            r.msg = Some(copy);
-                            r.copy_of = Some(id);
-                            r.at_ns = Some(at2.0);
-                        });
-                    }
+                self.trace_send(from, to, id, Some(at), &msg);
+                if let (Some(copy), Some(at2)) = (copy, dup) {
+                    self.trace.effect(self.now, RecordKind::Duplicate, |r| {
+                        r.node = Some(from.0);
+                        r.peer = Some(to.0);
+                        r.msg = Some(copy);
+                        r.copy_of = Some(id);
+                        r.at_ns = Some(at2.0);
+                    });
                 }
                 if let Some(at2) = dup {
                     self.counters.duplicated += 1;
@@ -214,9 +212,6 @@ impl<P: Protocol> Core<P> {
         at: Option<Time>,
         msg: &P::Message,
     ) {
-        if !self.trace.recording() {
-            return;
-        }
         self.trace.effect(self.now, RecordKind::Send, |r| {
             r.node = Some(from.0);
             r.peer = Some(to.0);
@@ -249,11 +244,12 @@ impl<P: Protocol> Core<P> {
         let meta = &self.meta[node.index()];
         let span = meta.clock.true_span(crate::time::nanos(after));
         let at = Time(self.now.0.saturating_add(span));
-        let payload = self
-            .trace
-            .recording()
-            .then(|| serde_json::to_value(&timer).ok())
-            .flatten();
+        self.trace.effect(self.now, RecordKind::TimerSet, |r| {
+            r.node = Some(node.0);
+            r.timer = Some(id.0);
+            r.at_ns = Some(at.0);
+            r.payload = serde_json::to_value(&timer).ok();
+        });
         self.push(
             at,
             Ev::Timer {
@@ -263,14 +259,6 @@ impl<P: Protocol> Core<P> {
             },
         );
         self.live_timers.insert(id.0);
-        if self.trace.recording() {
-            self.trace.effect(self.now, RecordKind::TimerSet, |r| {
-                r.node = Some(node.0);
-                r.timer = Some(id.0);
-                r.at_ns = Some(at.0);
-                r.payload = payload;
-            });
-        }
     }
 
     /// Carries out one thing node `me` asked for.
@@ -281,12 +269,10 @@ impl<P: Protocol> Core<P> {
             Action::SetTimer { id, after, timer } => self.set_timer(me, id, after, timer),
             Action::CancelTimer(id) => {
                 self.live_timers.remove(id.0);
-                if self.trace.recording() {
-                    self.trace.effect(self.now, RecordKind::TimerCancel, |r| {
-                        r.node = Some(me.0);
-                        r.timer = Some(id.0);
-                    });
-                }
+                self.trace.effect(self.now, RecordKind::TimerCancel, |r| {
+                    r.node = Some(me.0);
+                    r.timer = Some(id.0);
+                });
             }
             Action::Reply { client, reply } => self.reply(me, client, reply),
         }
@@ -310,14 +296,12 @@ impl<P: Protocol> Core<P> {
             "request to {node}, which does not exist"
         );
         let at = Time(self.now.0.saturating_add(self.net.client_delay()));
-        if self.trace.recording() {
-            self.trace.effect(self.now, RecordKind::Invoke, |r| {
-                r.node = Some(node.0);
-                r.client = Some(client);
-                r.at_ns = Some(at.0);
-                r.payload = serde_json::to_value(&req).ok();
-            });
-        }
+        self.trace.effect(self.now, RecordKind::Invoke, |r| {
+            r.node = Some(node.0);
+            r.client = Some(client);
+            r.at_ns = Some(at.0);
+            r.payload = serde_json::to_value(&req).ok();
+        });
         self.push(at, Ev::Request { node, client, req });
     }
 
