@@ -159,6 +159,16 @@ impl Plan {
                     "the fault at {at} ({fault:?}): madsim has no delay spikes and no per-node clocks"
                 ));
             }
+            if let Fault::TornWrite(_)
+            | Fault::Corrupt(_)
+            | Fault::ReadError(_)
+            | Fault::FsyncFail(_)
+            | Fault::SlowDisk { .. } = fault
+            {
+                why.push(format!(
+                    "the fault at {at} ({fault:?}): the bridge's disk syncs at once and has no faults"
+                ));
+            }
         }
         if !why.is_empty() {
             return Err(Refused(why));
@@ -625,7 +635,14 @@ impl Faults {
                 }
             }
             // Refused by `Plan::of`.
-            Fault::DelaySpike { .. } | Fault::ClockJump { .. } | Fault::SetDrift { .. } => {
+            Fault::DelaySpike { .. }
+            | Fault::ClockJump { .. }
+            | Fault::SetDrift { .. }
+            | Fault::TornWrite(_)
+            | Fault::Corrupt(_)
+            | Fault::ReadError(_)
+            | Fault::FsyncFail(_)
+            | Fault::SlowDisk { .. } => {
                 unreachable!("refused when the plan was made")
             }
         }

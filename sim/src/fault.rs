@@ -171,6 +171,25 @@ pub enum Fault<N = NodeId> {
     /// talks to both (Jepsen's "bridge"). `Bridge(Leader)` leaves the leader the only way
     /// across; with no node to bridge (no leader) nothing is cut.
     Bridge(#[serde(deserialize_with = "target_text::one")] Target<N>),
+    /// Crash, and tear the last unsynced disk write that reaches the disk: of the unsynced
+    /// writes a prefix chosen by the seed survives (at least one), its last cut short.
+    TornWrite(#[serde(deserialize_with = "target_text::one")] Target<N>),
+    /// Flip one bit of one durable disk record (log or metadata) chosen by the seed; the
+    /// node finds it when it reads the record.
+    Corrupt(#[serde(deserialize_with = "target_text::one")] Target<N>),
+    /// One durable disk record chosen by the seed can no longer be read (a latent sector
+    /// error).
+    ReadError(#[serde(deserialize_with = "target_text::one")] Target<N>),
+    /// The target's next sync fails: it is reported failed and every unsynced write is
+    /// dropped (a later sync succeeds, as Linux's did in PostgreSQL's "fsyncgate").
+    FsyncFail(#[serde(deserialize_with = "target_text::one")] Target<N>),
+    /// Every sync the target asks for during `duration` takes an extra latency draw.
+    SlowDisk {
+        #[serde(deserialize_with = "target_text::one")]
+        target: Target<N>,
+        extra: Latency,
+        duration: Dur,
+    },
 }
 
 /// The fault kinds, one line each, for help texts (`faultline list`): an example of each
@@ -199,6 +218,11 @@ impl<N> Fault<N> {
             Fault::ClockJump { .. } => "clock-jump",
             Fault::SetDrift { .. } => "set-drift",
             Fault::Bridge(_) => "bridge",
+            Fault::TornWrite(_) => "torn-write",
+            Fault::Corrupt(_) => "corrupt",
+            Fault::ReadError(_) => "read-error",
+            Fault::FsyncFail(_) => "fsync-fail",
+            Fault::SlowDisk { .. } => "slow-disk",
         }
     }
 
@@ -218,6 +242,11 @@ impl<N> Fault<N> {
             Fault::ClockJump { .. } => "move clock readings",
             Fault::SetDrift { .. } => "change clock drift rates",
             Fault::Bridge(_) => "two halves that only the target joins",
+            Fault::TornWrite(_) => "crash, cutting short the last unsynced write kept",
+            Fault::Corrupt(_) => "flip a bit in one stored disk record",
+            Fault::ReadError(_) => "one stored disk record becomes unreadable",
+            Fault::FsyncFail(_) => "the next sync fails; unsynced writes are dropped",
+            Fault::SlowDisk { .. } => "extra latency on the target's syncs for a while",
         }
     }
 
@@ -232,7 +261,12 @@ impl<N> Fault<N> {
             | Fault::DelaySpike { target: t, .. }
             | Fault::ClockJump { target: t, .. }
             | Fault::SetDrift { target: t, .. }
-            | Fault::Bridge(t) => vec![t],
+            | Fault::Bridge(t)
+            | Fault::TornWrite(t)
+            | Fault::Corrupt(t)
+            | Fault::ReadError(t)
+            | Fault::FsyncFail(t)
+            | Fault::SlowDisk { target: t, .. } => vec![t],
             Fault::Partition(groups) => groups.iter().flatten().collect(),
             Fault::OneWay { from, to } => vec![from, to],
             Fault::CutLink(a, b) => vec![a, b],
@@ -255,6 +289,19 @@ impl<N> Fault<N> {
             Fault::Resume(t) => Fault::Resume(f(t)?),
             Fault::Isolate(t) => Fault::Isolate(f(t)?),
             Fault::Bridge(t) => Fault::Bridge(f(t)?),
+            Fault::TornWrite(t) => Fault::TornWrite(f(t)?),
+            Fault::Corrupt(t) => Fault::Corrupt(f(t)?),
+            Fault::ReadError(t) => Fault::ReadError(f(t)?),
+            Fault::FsyncFail(t) => Fault::FsyncFail(f(t)?),
+            Fault::SlowDisk {
+                target,
+                extra,
+                duration,
+            } => Fault::SlowDisk {
+                target: f(target)?,
+                extra,
+                duration,
+            },
             Fault::Partition(groups) => {
                 let kept: Vec<Vec<Target<M>>> = groups
                     .into_iter()
@@ -328,6 +375,9 @@ impl<N> Fault<N> {
             Fault::DelaySpike { extra, .. } => extra
                 .validate()
                 .map_err(|e| format!("DelaySpike.extra: {e}")),
+            Fault::SlowDisk { extra, .. } => extra
+                .validate()
+                .map_err(|e| format!("SlowDisk.extra: {e}")),
             Fault::SetDrift { ppm, .. } if *ppm <= -1_000_000 => Err(format!(
                 "SetDrift ppm {ppm} would stop the clock (must be > -1000000)"
             )),
@@ -368,6 +418,15 @@ pub fn catalogue() -> Vec<FaultKind> {
             ppm: 5000,
         },
         Fault::Bridge(Target::Leader),
+        Fault::TornWrite(Target::Follower),
+        Fault::Corrupt(node(2)),
+        Fault::ReadError(node(2)),
+        Fault::FsyncFail(Target::Leader),
+        Fault::SlowDisk {
+            target: node(0),
+            extra: Latency::Uniform(20_000_000, 200_000_000),
+            duration: Dur::secs(2),
+        },
     ];
     examples
         .into_iter()
@@ -400,7 +459,12 @@ mod tests {
             | Fault::DelaySpike { .. }
             | Fault::ClockJump { .. }
             | Fault::SetDrift { .. }
-            | Fault::Bridge(_) => 13,
+            | Fault::Bridge(_)
+            | Fault::TornWrite(_)
+            | Fault::Corrupt(_)
+            | Fault::ReadError(_)
+            | Fault::FsyncFail(_)
+            | Fault::SlowDisk { .. } => 18,
         };
         assert_eq!(kinds.len(), every(&Fault::Heal));
         let mut unique = kinds.clone();

@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::monitor::View;
 use crate::protocol::{Action, ClientId, Collector, Context, Protocol, Sink};
 use crate::rng::{self, NodeRng};
+use crate::storage::Disk;
 use crate::{NodeId, Time};
 
 /// One node of protocol `P`, hosted by a caller that owns time, timers and the network.
@@ -23,6 +24,9 @@ pub struct Host<P: Protocol> {
     clock: Clock,
     state: Option<P>,
     durable: P::Durable,
+    /// The node's disk (`Context::disk`). A hosted node's syncs complete at once: the disk
+    /// never holds an unsynced write between calls.
+    disk: Option<Box<Disk>>,
     rng: NodeRng,
     next_timer: u64,
 }
@@ -58,6 +62,7 @@ impl<P: Protocol> Host<P> {
             clock: Clock::default(),
             state: None,
             durable: P::Durable::default(),
+            disk: None,
             rng,
             next_timer: 0,
         }
@@ -91,6 +96,16 @@ impl<P: Protocol> Host<P> {
     /// The durable storage, writable: set what a (re)starting node finds.
     pub fn durable_mut(&mut self) -> &mut P::Durable {
         &mut self.durable
+    }
+
+    /// The node's disk, if it ever wrote to it.
+    pub fn disk(&self) -> Option<&Disk> {
+        self.disk.as_deref()
+    }
+
+    /// The disk, writable: set up what a (re)starting node finds.
+    pub fn disk_mut(&mut self) -> &mut Disk {
+        self.disk.get_or_insert_with(Default::default)
     }
 
     /// The node's clock (offset and drift from true time).
@@ -153,6 +168,7 @@ impl<P: Protocol> Host<P> {
             me: self.me,
             cfg: call.cfg,
             durable: &mut self.durable,
+            disk: &mut self.disk,
             rng: &mut self.rng,
             sink: Sink::Collect(Collector {
                 actions: call.actions,

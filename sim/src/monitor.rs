@@ -33,6 +33,8 @@ pub enum EventKind {
     Start,
     /// A periodic observation tick.
     Tick,
+    /// A sync a node asked for completed (or failed) on its disk.
+    Synced,
 }
 
 impl EventKind {
@@ -48,6 +50,7 @@ impl EventKind {
             EventKind::Fault => "fault",
             EventKind::Start => "start",
             EventKind::Tick => "tick",
+            EventKind::Synced => "synced",
         }
     }
 }
@@ -197,6 +200,16 @@ impl<P: Protocol> View<'_, P> {
         match &self.src {
             Source::Engine { slots, .. } => &slots[id.index()].durable,
             Source::Hosts { hosts, .. } => hosts[id.index()].durable(),
+        }
+    }
+
+    /// A node's disk (present even while it is crashed; `None` if it never wrote to one).
+    /// Reads see what the node would read; [`crate::Disk::durable_len`] says what a crash
+    /// would keep of its log.
+    pub fn disk(&self, id: NodeId) -> Option<&crate::storage::Disk> {
+        match &self.src {
+            Source::Engine { slots, .. } => slots[id.index()].disk.as_deref(),
+            Source::Hosts { hosts, .. } => hosts[id.index()].disk(),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::engine::Core;
 use crate::metrics::Metrics;
 use crate::rng::NodeRng;
+use crate::storage::{Disk, SyncId, Synced};
 use crate::{NodeId, Time};
 use serde::Serialize;
 use std::fmt::Debug;
@@ -40,7 +41,10 @@ pub trait Protocol: Sized + 'static {
     type Request: Clone + Debug + Serialize;
     /// Replies to clients.
     type Reply: Clone + Debug + Serialize;
-    /// What survives a crash. Writes through `Context::durable_mut` are durable at once.
+    /// What survives a crash, as one value: writes through `Context::durable_mut` are
+    /// durable at once and never fail. For a disk that takes time to sync, loses unsynced
+    /// writes and can tear, corrupt or fail, use `Context::disk` and `Context::sync` instead
+    /// (docs/storage.md); a protocol that does can set this to `()`.
     type Durable: Clone + Debug + Default;
 
     /// Builds a node on its first start; its durable storage is `Default`.
@@ -66,6 +70,14 @@ pub trait Protocol: Sized + 'static {
         client: ClientId,
         request: Self::Request,
     );
+
+    /// A sync this node asked for with `Context::sync` (which answered
+    /// [`Synced::Pending`]) completed: `ok` says whether its writes are durable. A failed sync
+    /// dropped every write not yet durable (see [`crate::storage`]). Syncs complete in the
+    /// order they were asked for. The default ignores it.
+    fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: SyncId, ok: bool) {
+        let _ = (ctx, id, ok);
+    }
 
     /// `Some(term)` if this node believes it leads (Raft leader, failover primary), with the
     /// term or epoch it leads in. Faults aimed at `Leader` pick the live node with the highest
@@ -171,6 +183,7 @@ pub struct Context<'a, P: Protocol> {
     pub(crate) me: NodeId,
     pub(crate) cfg: &'a P::Config,
     pub(crate) durable: &'a mut P::Durable,
+    pub(crate) disk: &'a mut Option<Box<Disk>>,
     pub(crate) rng: &'a mut NodeRng,
     pub(crate) sink: Sink<'a, P>,
 }
@@ -272,6 +285,31 @@ impl<P: Protocol> Context<'_, P> {
     pub fn durable_mut(&mut self) -> &mut P::Durable {
         self.metrics().count("storage.writes", 1);
         self.durable
+    }
+
+    /// This node's disk (see [`crate::storage`]): append records, replace the metadata
+    /// record, read them back. Writes are not durable until a [`Self::sync`] completes.
+    pub fn disk(&mut self) -> &mut Disk {
+        self.disk.get_or_insert_with(Default::default)
+    }
+
+    /// Asks the disk to make every write so far durable. With zero sync latency (the default)
+    /// the answer is [`Synced::Done`] (or [`Synced::Failed`] under an `FsyncFail` fault);
+    /// otherwise [`Synced::Pending`], and `Protocol::on_synced` is called when it completes.
+    /// Act on what depends on the writes (acknowledge, vote, reply) only then.
+    pub fn sync(&mut self) -> Synced {
+        let me = self.me;
+        let disk = self.disk.get_or_insert_with(Default::default);
+        match &mut self.sink {
+            Sink::Engine(core) => core.sync(me, disk),
+            Sink::Collect(_) => {
+                if disk.sync_now() {
+                    Synced::Done
+                } else {
+                    Synced::Failed
+                }
+            }
+        }
     }
 
     /// Replies to a client; the reply travels back with the client latency.

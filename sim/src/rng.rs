@@ -32,6 +32,9 @@ pub enum Purpose {
     Clocks,
     /// Node `i`'s own stream (`Context::rng`).
     Node(u32),
+    /// Disks: sync latencies, what a crash keeps of unsynced writes, which record a storage
+    /// fault hits.
+    Storage,
     /// Any other use, keyed by a caller-chosen label (for example sweeps or swarm knobs).
     Other(u64),
 }
@@ -45,6 +48,7 @@ impl Purpose {
             Purpose::Clocks => 4,
             Purpose::Node(i) => (5 << 32) | u64::from(i),
             Purpose::Other(x) => splitmix64(6 ^ splitmix64(x)),
+            Purpose::Storage => 7,
         }
     }
 }

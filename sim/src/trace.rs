@@ -181,6 +181,7 @@ fn record_kind(kind: EventKind) -> RecordKind {
         EventKind::Fault => RecordKind::Fault,
         EventKind::Start => RecordKind::Start,
         EventKind::Tick => RecordKind::Tick,
+        EventKind::Synced => RecordKind::Synced,
     }
 }
 

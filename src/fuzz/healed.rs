@@ -30,7 +30,7 @@ pub fn left_active(applied: &[(Time, Fault<NodeId>)], n: usize) -> Vec<String> {
     let mut drift: BTreeMap<u32, i64> = BTreeMap::new();
     for (_, f) in applied {
         match f {
-            Fault::Crash(t) => crashed.extend(nodes_of(t, n)),
+            Fault::Crash(t) | Fault::TornWrite(t) => crashed.extend(nodes_of(t, n)),
             Fault::Restart(t) => nodes_of(t, n).iter().for_each(|id| {
                 crashed.remove(id);
             }),
@@ -53,7 +53,14 @@ pub fn left_active(applied: &[(Time, Fault<NodeId>)], n: usize) -> Vec<String> {
                     }
                 }
             }
-            Fault::DelaySpike { .. } | Fault::ClockJump { .. } => {}
+            // Disk damage stays, but it is data the protocol must cope with, not a condition
+            // that heals; slow disks and delay spikes end by themselves.
+            Fault::DelaySpike { .. }
+            | Fault::ClockJump { .. }
+            | Fault::Corrupt(_)
+            | Fault::ReadError(_)
+            | Fault::FsyncFail(_)
+            | Fault::SlowDisk { .. } => {}
         }
     }
     let mut out = vec![];

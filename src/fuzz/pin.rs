@@ -60,6 +60,10 @@ fn split(f: TimedFault) -> Vec<TimedFault> {
         FaultSpec::Restart(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::Restart),
         FaultSpec::Pause(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::Pause),
         FaultSpec::Resume(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::Resume),
+        FaultSpec::TornWrite(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::TornWrite),
+        FaultSpec::Corrupt(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::Corrupt),
+        FaultSpec::ReadError(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::ReadError),
+        FaultSpec::FsyncFail(TargetSpec::Nodes(ns)) => per_node(ns, FaultSpec::FsyncFail),
         _ => vec![f],
     }
 }

@@ -25,7 +25,7 @@ use protocols::family::{Family, Registry, Setup};
 use protocols::units::Dur;
 use serde::{Deserialize, Deserializer, Serialize};
 use sim::{Fault, Limits, SimConfig, Time};
-use spec::{ClocksSpec, LimitsSpec, NetworkSpec, TimedFault};
+use spec::{ClocksSpec, LimitsSpec, NetworkSpec, StorageSpec, TimedFault};
 use std::fmt;
 use validate::{CheckRef, ExpectSpec, Facts, SecondPass};
 
@@ -58,6 +58,9 @@ pub struct Scenario {
     /// Node clocks (default: rates spread by ±[`spec::DEFAULT_MAX_DRIFT_PPM`], no offsets).
     #[serde(default)]
     pub clocks: ClocksSpec,
+    /// How long disk syncs take (default: a sync completes at once).
+    #[serde(default, skip_serializing_if = "StorageSpec::is_default")]
+    pub storage: StorageSpec,
     /// The clients.
     #[serde(default)]
     pub workload: WorkloadSpec,
@@ -276,6 +279,7 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
     limits::check(&s).map_err(|(key, m)| at(key, m))?;
     s.network.validate().map_err(|m| at("network", m))?;
     s.clocks.validate().map_err(|m| at("clocks", m))?;
+    s.storage.validate().map_err(|m| at("storage", m))?;
     if let Some(n) = &s.nemesis {
         n.validate(s.duration).map_err(|m| at("nemesis", m))?;
     }
@@ -365,6 +369,7 @@ impl Scenario {
             duration: default_duration(),
             network: NetworkSpec::default(),
             clocks: ClocksSpec::default(),
+            storage: StorageSpec::default(),
             workload: WorkloadSpec::Default,
             faults: vec![],
             nemesis: None,
@@ -415,6 +420,7 @@ impl Scenario {
             seed,
             network: self.network.to_sim(),
             clocks: self.clocks.to_sim(self.nodes, seed),
+            storage: self.storage.to_sim(),
             limits: Limits {
                 duration: Some(self.duration.0),
                 max_virtual_time: None,

@@ -43,6 +43,17 @@ pub enum NemesisKind {
     ClockJump,
     /// Make a random node's clock drift by up to `max_drift_ppm`, then restore it.
     Drift,
+    /// Crash a random node tearing its last unsynced write, then restart it.
+    TornWrite,
+    /// Flip a bit in a random node's stored disk records and crash it, then restart it (the
+    /// restart reads the damage).
+    Corrupt,
+    /// Make one of a random node's stored disk records unreadable and crash it, then restart it.
+    ReadError,
+    /// Fail a random node's next sync (its unsynced writes are dropped).
+    FsyncFail,
+    /// Slow a random node's syncs by 20–200 ms each for a while.
+    SlowDisk,
 }
 
 impl NemesisKind {
@@ -60,6 +71,11 @@ impl NemesisKind {
         NemesisKind::DelaySpike,
         NemesisKind::ClockJump,
         NemesisKind::Drift,
+        NemesisKind::TornWrite,
+        NemesisKind::Corrupt,
+        NemesisKind::ReadError,
+        NemesisKind::FsyncFail,
+        NemesisKind::SlowDisk,
     ];
 }
 
@@ -394,6 +410,37 @@ impl NemesisSpec {
                     vec![],
                 )
             }
+            NemesisKind::TornWrite => {
+                let n = TargetSpec::Node(random_node(rng));
+                (
+                    vec![FaultSpec::TornWrite(n.clone())],
+                    vec![FaultSpec::Restart(n)],
+                )
+            }
+            NemesisKind::Corrupt | NemesisKind::ReadError => {
+                let n = TargetSpec::Node(random_node(rng));
+                let damage = if kind == NemesisKind::Corrupt {
+                    FaultSpec::Corrupt(n.clone())
+                } else {
+                    FaultSpec::ReadError(n.clone())
+                };
+                (
+                    vec![damage, FaultSpec::Crash(n.clone())],
+                    vec![FaultSpec::Restart(n)],
+                )
+            }
+            NemesisKind::FsyncFail => (
+                vec![FaultSpec::FsyncFail(TargetSpec::Node(random_node(rng)))],
+                vec![],
+            ),
+            NemesisKind::SlowDisk => (
+                vec![FaultSpec::SlowDisk {
+                    target: TargetSpec::Node(random_node(rng)),
+                    extra: sim::Latency::Uniform(20_000_000, 200_000_000),
+                    duration: Dur(std::time::Duration::from_nanos(len_ns)),
+                }],
+                vec![],
+            ),
             NemesisKind::Drift => {
                 let n = random_node(rng);
                 let max = i64::from(self.max_drift_ppm);

@@ -252,6 +252,62 @@ impl ClocksSpec {
     }
 }
 
+/// The storage section: how long each node's disk takes to sync (docs/storage.md). Without
+/// it a sync completes at once, as before the disk model existed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSpec {
+    /// Every node's sync latency: `sync: Uniform("2ms", "10ms")`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<Latency>,
+    /// Per-node sync latencies, replacing `sync` for those nodes:
+    /// `nodes: [(node: 0, sync: Constant("100ms"))]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeDisk>,
+}
+
+/// One node's sync latency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeDisk {
+    pub node: NodeRef,
+    pub sync: Latency,
+}
+
+impl StorageSpec {
+    /// Whether the section says nothing (every sync completes at once).
+    pub fn is_default(&self) -> bool {
+        self == &StorageSpec::default()
+    }
+
+    /// Checks the section, with a message saying what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(l) = &self.sync {
+            l.validate().map_err(|e| format!("storage.sync: {e}"))?;
+        }
+        for (i, d) in self.nodes.iter().enumerate() {
+            d.sync
+                .validate()
+                .map_err(|e| format!("storage.nodes[{i}].sync: {e}"))?;
+            if let Some(first) = self.nodes[..i].iter().position(|o| o.node == d.node) {
+                return Err(format!(
+                    "storage.nodes[{i}] sets node {} again (storage.nodes[{first}] already does)",
+                    d.node.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine's storage configuration.
+    pub fn to_sim(&self) -> sim::StorageConfig {
+        sim::StorageConfig {
+            sync: self.sync,
+            nodes: self.nodes.iter().map(|d| (d.node.0, d.sync)).collect(),
+        }
+    }
+}
+
 /// A fault at a time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -206,6 +206,7 @@ fn required(kind: RecordKind, event: bool) -> &'static [&'static str] {
         TimerSet => &["node", "timer", "at_ns", "payload"],
         TimerCancel => &["node", "timer"],
         Annotate => &["node", "key", "value"],
+        Synced | Sync => &["node", "payload"],
     }
 }
 

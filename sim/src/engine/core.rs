@@ -13,6 +13,8 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::network::{Fate, Network};
 use crate::protocol::{Action, ClientId, Protocol, TimerId};
+use crate::rng::StreamRng;
+use crate::storage::{Disk, StorageConfig, SyncId, Synced};
 use crate::trace::{RecordKind, Trace};
 use crate::{NodeId, Time};
 use rustc_hash::FxHashMap;
@@ -70,6 +72,11 @@ pub(crate) enum Ev<P: Protocol> {
     WorkloadTimer {
         token: u64,
     },
+    /// A sync a node asked for completes.
+    Synced {
+        node: NodeId,
+        id: SyncId,
+    },
     Fault(Box<crate::fault::Fault>),
     Tick,
 }
@@ -112,6 +119,9 @@ pub struct Core<P: Protocol> {
     pub(crate) ready: VecDeque<Entry<P>>,
     pub(crate) metrics: Metrics,
     pub(crate) counters: NetCounters,
+    /// Sync latencies, and the stream that draws them and storage faults' choices.
+    pub(crate) storage: StorageConfig,
+    pub(crate) storage_rng: StreamRng,
     pub(crate) trace: Trace,
     /// Processed events so far (the event number of the current one).
     pub(crate) events: u64,
@@ -124,9 +134,10 @@ impl<P: Protocol> Core<P> {
         let seq = self.seq;
         self.seq += 1;
         let node = match &ev {
-            Ev::Deliver { to: node, .. } | Ev::Timer { node, .. } | Ev::Request { node, .. } => {
-                node.0
-            }
+            Ev::Deliver { to: node, .. }
+            | Ev::Timer { node, .. }
+            | Ev::Request { node, .. }
+            | Ev::Synced { node, .. } => node.0,
             _ => NO_NODE,
         };
         self.queue.push(time, seq, node, ev);
@@ -276,6 +287,40 @@ impl<P: Protocol> Core<P> {
             }
             Action::Reply { client, reply } => self.reply(me, client, reply),
         }
+    }
+
+    /// A node asks its disk for a sync. With no sync latency, no slow-disk fault in force and
+    /// no sync still queued, it completes at once; otherwise it completes after the node's
+    /// earlier syncs and a drawn latency, as an event.
+    pub(crate) fn sync(&mut self, node: NodeId, disk: &mut Disk) -> Synced {
+        let base = self.storage.latency(node.0).copied();
+        let slow = disk
+            .slow
+            .filter(|&(until, _)| self.now < until)
+            .map(|(_, extra)| extra);
+        let writes = disk.dirty_writes();
+        if base.is_none() && slow.is_none() && !disk.has_pending() {
+            let ok = disk.sync_now();
+            self.trace.effect(self.now, RecordKind::Sync, |r| {
+                r.node = Some(node.0);
+                r.payload = Some(serde_json::json!({ "writes": writes, "ok": ok }));
+            });
+            return if ok { Synced::Done } else { Synced::Failed };
+        }
+        let mut latency = base.map_or(0, |l| l.sample(&mut self.storage_rng));
+        if let Some(extra) = slow {
+            latency = latency.saturating_add(extra.sample(&mut self.storage_rng));
+        }
+        let id = disk.issue();
+        let at = Time(self.now.max(disk.busy_until).0.saturating_add(latency));
+        disk.busy_until = at;
+        self.trace.effect(self.now, RecordKind::Sync, |r| {
+            r.node = Some(node.0);
+            r.at_ns = Some(at.0);
+            r.payload = Some(serde_json::json!({ "writes": writes, "sync": id.0 }));
+        });
+        self.push(at, Ev::Synced { node, id });
+        Synced::Pending(id)
     }
 
     fn reply(&mut self, node: NodeId, client: ClientId, reply: P::Reply) {

@@ -101,16 +101,55 @@ impl<P: Protocol> Simulation<P> {
         let n = self.slots.len();
         let mut hit: Vec<NodeId> = Vec::new();
         match &fault {
-            Fault::Crash(t) => {
+            Fault::Crash(t) | Fault::TornWrite(t) => {
+                let torn = matches!(fault, Fault::TornWrite(_));
                 for id in self.resolve(t) {
                     let meta = &mut self.core.meta[id.index()];
                     if meta.status != NodeStatus::Crashed {
                         meta.status = NodeStatus::Crashed;
                         meta.crash_seq = self.core.seq;
-                        self.slots[id.index()].state = None;
+                        let slot = &mut self.slots[id.index()];
+                        slot.state = None;
+                        if let Some(disk) = slot.disk.as_deref_mut() {
+                            disk.crash(&mut self.core.storage_rng, torn);
+                        }
                         self.core.deferred.remove(&id.0);
                         hit.push(id);
                     }
+                }
+            }
+            Fault::Corrupt(t) | Fault::ReadError(t) => {
+                let corrupt = matches!(fault, Fault::Corrupt(_));
+                for id in self.resolve(t) {
+                    let rng = &mut self.core.storage_rng;
+                    if let Some(disk) = self.slots[id.index()].disk.as_deref_mut()
+                        && (if corrupt {
+                            disk.corrupt(rng)
+                        } else {
+                            disk.lose_sector(rng)
+                        })
+                    {
+                        hit.push(id);
+                    }
+                }
+            }
+            Fault::FsyncFail(t) => {
+                for id in self.resolve(t) {
+                    let disk = self.slots[id.index()].disk.get_or_insert_with(Default::default);
+                    disk.fail_next_sync();
+                    hit.push(id);
+                }
+            }
+            Fault::SlowDisk {
+                target,
+                extra,
+                duration,
+            } => {
+                hit = self.resolve(target);
+                let until = self.core.now + duration.0;
+                for id in &hit {
+                    let disk = self.slots[id.index()].disk.get_or_insert_with(Default::default);
+                    disk.slow = Some((until, *extra));
                 }
             }
             Fault::Restart(t) => {
@@ -255,7 +294,7 @@ impl<P: Protocol> Simulation<P> {
                     "nodes": hit.iter().map(|n| n.0).collect::<Vec<_>>(),
                 }));
             });
-        if let Fault::Crash(_) = fault {
+        if let Fault::Crash(_) | Fault::TornWrite(_) = fault {
             for &id in &hit {
                 self.core.trace.forget(self.core.now, id);
             }

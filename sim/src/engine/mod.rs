@@ -41,6 +41,8 @@ use std::time::Duration;
 pub(crate) struct Slot<P: Protocol> {
     pub state: Option<P>,
     pub durable: P::Durable,
+    /// The node's disk, made on its first write (most nodes of a large gossip run have none).
+    pub disk: Option<Box<crate::storage::Disk>>,
     pub rng: NodeRng,
 }
 
@@ -71,6 +73,8 @@ pub struct SimConfig {
     pub network: NetConfig,
     /// Per-node clocks; missing entries are ideal clocks.
     pub clocks: Vec<Clock>,
+    /// How long disk syncs take (zero by default: a sync completes at once).
+    pub storage: crate::storage::StorageConfig,
     /// When the run ends.
     pub limits: Limits,
     /// Keep every event in memory (for `--trace`).
@@ -181,6 +185,7 @@ impl<P: Protocol> Simulation<P> {
                 slots.extend((0..sim.nodes).map(|i| Slot {
                     state: None,
                     durable: P::Durable::default(),
+                    disk: None,
                     rng: rng::node_rng(seed, i as u32),
                 }));
                 None
@@ -205,6 +210,8 @@ impl<P: Protocol> Simulation<P> {
                 ready: Default::default(),
                 metrics: Metrics::default(),
                 counters: Default::default(),
+                storage: sim.storage,
+                storage_rng: rng::stream(seed, Purpose::Storage),
                 trace: Trace::new(sim.record_trace),
                 events: 0,
                 wall_deadline: None,
@@ -280,6 +287,7 @@ impl<P: Protocol> Simulation<P> {
     /// The run's report, with every monitor's and the workload's measurements.
     fn report(&mut self, verdict: Verdict) -> RunReport {
         self.core.flush_counters();
+        self.count_storage();
         for m in &self.monitors {
             m.report(&mut self.core.metrics);
         }
@@ -300,6 +308,24 @@ impl<P: Protocol> Simulation<P> {
             } else {
                 Vec::new()
             },
+        }
+    }
+
+    /// Folds the disks' counters into the metrics (only when some node has a disk).
+    fn count_storage(&mut self) {
+        let disks = self.slots.iter().filter_map(|s| s.disk.as_deref());
+        let (mut syncs, mut failed, mut bytes, mut any) = (0, 0, 0, false);
+        for d in disks {
+            any = true;
+            syncs += d.syncs;
+            failed += d.failed;
+            bytes += d.bytes;
+        }
+        if any {
+            let c = &mut self.core.metrics.counters;
+            c.insert("storage.syncs", syncs);
+            c.insert("storage.sync_failures", failed);
+            c.insert("storage.bytes_written", bytes);
         }
     }
 
@@ -629,6 +655,24 @@ impl<P: Protocol> Simulation<P> {
                 self.workload.on_timer(&mut ctx, token);
                 Some(info)
             }
+            Ev::Synced { node, id } => {
+                let meta = &self.core.meta[node.index()];
+                if meta.status == NodeStatus::Crashed || entry.seq < meta.crash_seq {
+                    return None;
+                }
+                if meta.status == NodeStatus::Paused {
+                    self.defer(node, entry);
+                    return None;
+                }
+                let disk = self.slots[node.index()].disk.as_deref_mut();
+                let ok = disk.expect("a node with a sync has a disk").complete(id);
+                let info = self.next_event(EventKind::Synced, Some(node), None);
+                self.core.trace.event_with(&info, Some(&(id.0, ok)), |r| {
+                    r.payload = Some(serde_json::json!({ "sync": id.0, "ok": ok }));
+                });
+                self.with_node(node, |n, ctx| n.on_synced(ctx, id, ok));
+                Some(info)
+            }
             Ev::Fault(fault) => Some(self.apply_fault(*fault)),
             Ev::Tick => {
                 let info = self.next_event(EventKind::Tick, None, None);
@@ -657,6 +701,7 @@ impl<P: Protocol> Simulation<P> {
             me: id,
             cfg: &self.cfg,
             durable: &mut slot.durable,
+            disk: &mut slot.disk,
             rng: &mut slot.rng,
             sink: Sink::Engine(&mut self.core),
         };

@@ -43,6 +43,8 @@ pub enum RecordKind {
     /// A periodic observation tick.
     #[default]
     Tick,
+    /// A node's sync completed (`payload.sync` its id, `payload.ok` whether it succeeded).
+    Synced,
     // ---- effects (within an event) ----
     /// A node sent a message (`node` the sender, `peer` the receiver, `msg` its id, `at_ns`
     /// when it will arrive unless something stops it).
@@ -57,6 +59,10 @@ pub enum RecordKind {
     Invoke,
     /// A node's published state changed (`key`, `value`; `null` when it crashed).
     Annotate,
+    /// A node asked its disk for a sync: `payload.writes` the unsynced writes it covers, and
+    /// `payload.sync` its id with `at_ns` when it completes later, or `payload.ok` when it
+    /// completed at once.
+    Sync,
 }
 
 impl RecordKind {
@@ -75,6 +81,7 @@ impl RecordKind {
                 | RecordKind::Workload
                 | RecordKind::Fault
                 | RecordKind::Tick
+                | RecordKind::Synced
         )
     }
 
@@ -96,12 +103,14 @@ impl RecordKind {
             RecordKind::Workload => "workload",
             RecordKind::Fault => "fault",
             RecordKind::Tick => "tick",
+            RecordKind::Synced => "synced",
             RecordKind::Send => "send",
             RecordKind::Duplicate => "duplicate",
             RecordKind::TimerSet => "timer_set",
             RecordKind::TimerCancel => "timer_cancel",
             RecordKind::Invoke => "invoke",
             RecordKind::Annotate => "annotate",
+            RecordKind::Sync => "sync",
         }
     }
 }
