@@ -89,8 +89,8 @@ const BUGS: &[DeepBug] = &[
         (98, 4000),
     ),
     raft(
-        "raft AckBeforePersist",
-        &[("Raft(())", "Raft((bug: AckBeforePersist))")],
+        "raft AckBeforeSync",
+        &[("Raft(())", "Raft((bug: AckBeforeSync))")],
         SAFETY,
         (85, 4000),
     ),

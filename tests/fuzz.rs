@@ -216,8 +216,8 @@ fn finds_commit_previous_term_with_overlapping_faults() {
 }
 
 #[test]
-fn finds_ack_before_persist_with_overlapping_faults() {
-    finds_replays_and_shrinks(target("raft AckBeforePersist"));
+fn finds_ack_before_sync_with_overlapping_faults() {
+    finds_replays_and_shrinks(target("raft AckBeforeSync"));
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn finds_gossip_version_only() {
 #[test]
 fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
     use faultline::fuzz::shrink::{ShrinkOptions, shrink};
-    let t = target("raft AckBeforePersist");
+    let t = target("raft AckBeforeSync");
     let s = t.scenario(t.bug);
     let mut found = None;
     for seed in 0..t.seeds {

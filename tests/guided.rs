@@ -55,7 +55,7 @@ fn fingerprint(r: &CampaignReport) -> String {
 fn a_guided_campaign_is_the_same_on_one_or_two_threads_and_its_mutants_replay() {
     let dir = scratch("threads");
     let file = dir.join("bug.ron");
-    let t = target("raft AckBeforePersist");
+    let t = target("raft AckBeforeSync");
     std::fs::write(&file, t.text(t.bug)).unwrap();
     let one = run_campaign(&config(&file, (0, 400), 1, None)).unwrap();
     let out = dir.join("out");

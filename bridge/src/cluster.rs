@@ -79,9 +79,12 @@ impl<P: Bridged> Cluster<P> {
             && path.exists()
         {
             let bytes = std::fs::read(&path)?;
-            *self.hosts[i].durable_mut() = crate::wire::decode(&bytes).map_err(|e| {
-                std::io::Error::other(format!("{}: not a node state: {e}", path.display()))
-            })?;
+            let (durable, disk): (P::Durable, sim::storage::DiskImage) =
+                crate::wire::decode(&bytes).map_err(|e| {
+                    std::io::Error::other(format!("{}: not a node state: {e}", path.display()))
+                })?;
+            *self.hosts[i].durable_mut() = durable;
+            *self.hosts[i].disk_mut() = sim::Disk::from_image(disk);
             recover = true;
         }
         self.started[i] = true;
@@ -181,7 +184,9 @@ impl<P: Bridged> Cluster<P> {
             return Ok(());
         };
         let tmp = path.with_extension("tmp");
-        let bytes = crate::wire::encode(self.hosts[i].durable());
+        let host = &self.hosts[i];
+        let disk = host.disk().map(sim::Disk::image).unwrap_or_default();
+        let bytes = crate::wire::encode(&(host.durable(), disk));
         {
             use std::io::Write;
             let mut f = std::fs::File::create(&tmp)?;
@@ -219,16 +224,16 @@ mod tests {
             })
             .unwrap();
         assert!(actions.iter().any(|a| matches!(a, Action::Send { .. })));
-        let term = c.hosts[1].durable().term;
+        let term = c.hosts[1].node().unwrap().term;
         assert_eq!(term, 1);
         assert!(dir.join("node-1.state").exists());
         // A new process on the same directory: the node recovers the term and its vote.
         let mut again = Cluster::<Raft>::new(RaftConfig::default(), 3, 2);
         again.store = Some(dir.clone());
         again.boot(1).unwrap();
-        assert_eq!(again.hosts[1].durable().term, term);
-        assert_eq!(again.hosts[1].durable().voted_for, Some(NodeId(1)));
-        assert_eq!(again.hosts[1].node().unwrap().term, term);
+        let recovered = again.hosts[1].node().unwrap();
+        assert_eq!(recovered.term, term);
+        assert_eq!(recovered.voted_for, Some(NodeId(1)));
         // A corrupt file is an error, not a panic.
         std::fs::write(dir.join("node-2.state"), [0xff; 3]).unwrap();
         let err = again.boot(2).unwrap_err().to_string();

@@ -48,7 +48,9 @@
 
 use protocols::kv::{KvReply, KvRequest, KvResult, Op};
 use protocols::raft::log::{Command, RaftLog};
-use protocols::raft::{Message, Raft, RaftBug, RaftConfig, RaftDurable, ReadMode};
+use protocols::raft::storage::{OnDisk, WalRecord, replay};
+use protocols::raft::{Message, Raft, RaftBug, RaftConfig, ReadMode};
+use sim::storage::seal;
 use sim::harness::golden::{self, Case};
 use sim::harness::{Harness, Step};
 use sim::{Action, NodeId};
@@ -159,25 +161,30 @@ impl Driver {
         let mut out = String::new();
         match case.command.as_str() {
             "durable" => {
-                let d = h.durable_mut();
+                let mut d = on_disk(h).hard;
                 if case.arg("term").is_some() {
                     d.term = case.parse_arg("term");
                 }
                 if let Some(v) = case.arg("vote") {
                     d.voted_for = parse_vote(v, case.line);
                 }
+                h.disk_mut().write_meta(seal(&d));
                 let _ = writeln!(out, "storage term={} vote={}", d.term, vote(d.voted_for));
             }
             "log" => {
                 let keep: u64 = case.arg("keep").map_or(0, |_| case.parse_arg("keep"));
-                let log = &mut h.durable_mut().log;
-                log.truncate_from(keep + 1);
-                for tok in case.input.split_whitespace() {
-                    let (term, cmd) = parse_entry(tok, case.line);
-                    log.append(term, cmd);
-                }
+                let entries: Vec<(u64, Command)> = case
+                    .input
+                    .split_whitespace()
+                    .map(|tok| parse_entry(tok, case.line))
+                    .collect();
+                let record = WalRecord::Entries {
+                    index: keep + 1,
+                    entries,
+                };
+                h.disk_mut().append(seal(&record));
                 out += "storage log:\n";
-                out += &fmt_log(log);
+                out += &fmt_log(&on_disk(h).log);
             }
             "recover" => out += &step_and_diff(h, Harness::recover),
             "crash" => {
@@ -276,14 +283,23 @@ fn step_and_diff(
     h: &mut Harness<Raft>,
     input: impl FnOnce(&mut Harness<Raft>) -> Step<Raft>,
 ) -> String {
-    let before = h.durable().clone();
+    let before = on_disk(h);
     let step = input(h);
-    let mut out = fmt_persist(&before, h.durable(), step.durable_writes);
+    let mut out = fmt_persist(&before, &on_disk(h), step.durable_writes);
     for a in &step.actions {
         out += &fmt_action(a);
         out.push('\n');
     }
     out
+}
+
+/// What the node's disk holds, as the node would read it back.
+fn on_disk(h: &Harness<Raft>) -> OnDisk {
+    let cfg = h.config().clone();
+    match h.disk() {
+        Some(disk) => replay(disk, &cfg),
+        None => replay(&sim::Disk::default(), &cfg),
+    }
 }
 
 // ---- Rendering ----
@@ -418,14 +434,14 @@ fn fmt_action(a: &Action<Raft>) -> String {
 /// What changed in durable storage: `persist term=.. vote=..`, `persist log from=I
 /// entries=[...]` (the log is now the old one up to I-1 followed by these entries),
 /// `persist snapshot ...`. A write that changed nothing still shows as a count.
-fn fmt_persist(old: &RaftDurable, new: &RaftDurable, writes: u64) -> String {
+fn fmt_persist(old: &OnDisk, new: &OnDisk, writes: u64) -> String {
     let mut out = String::new();
-    if old.term != new.term || old.voted_for != new.voted_for {
+    if old.hard != new.hard {
         let _ = writeln!(
             out,
             "persist term={} vote={}",
-            new.term,
-            vote(new.voted_for)
+            new.hard.term,
+            vote(new.hard.voted_for)
         );
     }
     if old.snapshot != new.snapshot {
@@ -487,15 +503,24 @@ fn state_line(h: &Harness<Raft>) -> String {
         n.log.last_index(),
         n.log.last_term()
     );
-    let d = h.durable();
+    let d = on_disk(h);
     let mut diff = vec![];
-    if d.term != n.term {
-        diff.push(format!("term={}", d.term));
+    if d.hard.term != n.term {
+        diff.push(format!("term={}", d.hard.term));
     }
-    if d.voted_for != n.voted_for {
-        diff.push(format!("vote={}", vote(d.voted_for)));
+    if d.hard.voted_for != n.voted_for {
+        diff.push(format!("vote={}", vote(d.hard.voted_for)));
     }
-    if d.log != n.log {
+    // Compared by terms and commands: a known bug's stale digests are not what is stored.
+    let entries = |l: &protocols::raft::log::RaftLog| {
+        let es: Vec<(u64, Command)> = l
+            .slice(1, l.last_index())
+            .iter()
+            .map(|e| (e.term, e.command))
+            .collect();
+        (l.offset(), es)
+    };
+    if entries(&d.log) != entries(&n.log) {
         diff.push(format!("last={}/{}", d.log.last_index(), d.log.last_term()));
     }
     if !diff.is_empty() {

@@ -323,15 +323,6 @@ fn bug_vote_without_log_check_loses_committed_entries() {
 }
 
 #[test]
-fn bug_ack_before_persist_loses_committed_entries() {
-    expect_bug(
-        RaftBug::AckBeforePersist,
-        100,
-        &["LeaderCompleteness", "StateMachineSafety", "Linearizable"],
-    );
-}
-
-#[test]
 fn bug_forget_vote_breaks_election_safety() {
     // A voter that forgets its vote on restart grants a second candidate of the same term.
     // The double vote needs a restart inside an election that a partly cut-off candidate is
@@ -413,7 +404,6 @@ fn print_found_schedules() {
         ("VoteWithoutLogCheck", 0, 5, (200, 700)),
         ("LocalReads", 1, 5, (200, 700)),
         ("NoTruncate", 5, 5, (200, 700)),
-        ("AckBeforePersist", 67, 5, (200, 700)),
         ("ForgetVote", 1935, 5, (100, 400)),
         ("CommitPreviousTerm", 1261, 3, (50, 250)),
     ] {

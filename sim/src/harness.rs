@@ -146,6 +146,11 @@ impl<P: Protocol> Harness<P> {
         self.host.node()
     }
 
+    /// The protocol configuration the node runs with.
+    pub fn config(&self) -> &P::Config {
+        &self.cfg
+    }
+
     /// The node's durable storage.
     pub fn durable(&self) -> &P::Durable {
         self.host.durable()
@@ -154,6 +159,17 @@ impl<P: Protocol> Harness<P> {
     /// The durable storage, writable: set up what a restarted node finds.
     pub fn durable_mut(&mut self) -> &mut P::Durable {
         self.host.durable_mut()
+    }
+
+    /// The node's disk (`Context::disk`), if it wrote to it. A harnessed node's syncs
+    /// complete at once.
+    pub fn disk(&self) -> Option<&crate::storage::Disk> {
+        self.host.disk()
+    }
+
+    /// The disk, writable: set up what a restarted node finds.
+    pub fn disk_mut(&mut self) -> &mut crate::storage::Disk {
+        self.host.disk_mut()
     }
 
     /// What the node has recorded (counters and samples) so far; read counters with

@@ -126,7 +126,36 @@ pub struct Disk {
 
 const META: usize = usize::MAX;
 
+/// What a disk durably holds, as plain data: for a runtime that keeps a node's disk in a file
+/// (the bridge's real cluster) and restores it into a fresh [`Disk`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiskImage {
+    /// The metadata record.
+    pub meta: Option<Vec<u8>>,
+    /// The log records.
+    pub log: Vec<Vec<u8>>,
+}
+
 impl Disk {
+    /// What survives a crash now: the durable metadata record and log.
+    pub fn image(&self) -> DiskImage {
+        DiskImage {
+            meta: self.durable_meta.clone(),
+            log: self.log[..self.durable_len].to_vec(),
+        }
+    }
+
+    /// A disk holding `image`, all of it durable.
+    pub fn from_image(image: DiskImage) -> Disk {
+        Disk {
+            durable_len: image.log.len(),
+            log: image.log,
+            meta: image.meta.clone(),
+            durable_meta: image.meta,
+            ..Disk::default()
+        }
+    }
+
     /// Appends a record to the log; returns its position. Not durable until a sync completes.
     pub fn append(&mut self, record: Vec<u8>) -> usize {
         let at = self.log.len();

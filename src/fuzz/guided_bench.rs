@@ -59,7 +59,7 @@ pub fn contenders() -> Vec<Contender> {
     let raft = include_str!("../../scenarios/raft/deep_nemesis.ron");
     for bug in [
         "CommitPreviousTerm",
-        "AckBeforePersist",
+        "AckBeforeSync",
         "LocalReads",
         "SnapshotKeepsSuffix",
     ] {

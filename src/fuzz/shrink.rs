@@ -20,7 +20,7 @@
 //! fails for 0.2-0.7% of seeds against 0.01% for the nemesis), so when more than four faults
 //! remain, every reduction is run again accepting a candidate that fails the same way with
 //! its own seed or any of the next `hop_seeds` seeds after the original; the shrunk file
-//! carries the seed that failed. That takes ForgetVote and AckBeforePersist failures to 5-8
+//! carries the seed that failed. That takes ForgetVote and AckBeforeSync failures to 5-8
 //! faults. Seeds are tried in parallel and the first failing one in seed order wins, so a
 //! shrink is as deterministic as a run.
 

@@ -212,9 +212,9 @@ pub const TARGETS: &[BugTarget] = &[
     },
     // Acknowledges appends before they are durable; a crash loses a committed entry [seed 261].
     BugTarget {
-        name: "raft AckBeforePersist",
+        name: "raft AckBeforeSync",
         template: RAFT_OVERLAP_5,
-        bug: "AckBeforePersist",
+        bug: "AckBeforeSync",
         correct: "None",
         invariants: &["LeaderCompleteness", "StateMachineSafety", "LogMatching"],
         seeds: 600,

@@ -32,9 +32,10 @@ pub enum RaftBug {
     LocalReads,
     /// A follower overwrites a conflicting entry in place instead of truncating the suffix.
     NoTruncate,
-    /// A follower acknowledges AppendEntries before its new entries are durable (they are
-    /// written when the next AppendEntries arrives), so a crash loses acknowledged entries.
-    AckBeforePersist,
+    /// A follower acknowledges AppendEntries before the sync of its new entries completes, so
+    /// a crash can lose entries the leader counted toward commitment (needs a sync latency:
+    /// with syncs that complete at once there is no window).
+    AckBeforeSync,
     /// Like `NoTruncate`, a follower overwrites a conflicting entry in place and keeps the
     /// entries after it; and the log does not re-chain them, so their stored prefix digests
     /// still describe the prefix they had before. A checker that trusts those digests sees
@@ -44,19 +45,27 @@ pub enum RaftBug {
     /// the log's entry at that index is not the snapshot's (paper Fig. 13 rules 6-7 say:
     /// discard the log), so a suffix from another history follows the leader's prefix.
     SnapshotKeepsSuffix,
+    /// A failed sync is taken for a success (and retried, which "succeeds": nothing is dirty
+    /// any more), so entries and votes the failure dropped are acknowledged as durable.
+    FsyncRetry,
+    /// Log and metadata records are read back without checking their checksums, so a
+    /// corrupted record is trusted: a flipped bit in an entry is applied.
+    NoChecksum,
 }
 
 impl RaftBug {
     /// Every known bug (the fuzz tests check each has a campaign that finds it).
-    pub const ALL: [RaftBug; 8] = [
+    pub const ALL: [RaftBug; 10] = [
         RaftBug::CommitPreviousTerm,
         RaftBug::VoteWithoutLogCheck,
         RaftBug::ForgetVote,
         RaftBug::LocalReads,
         RaftBug::NoTruncate,
-        RaftBug::AckBeforePersist,
+        RaftBug::AckBeforeSync,
         RaftBug::StaleDigests,
         RaftBug::SnapshotKeepsSuffix,
+        RaftBug::FsyncRetry,
+        RaftBug::NoChecksum,
     ];
 
     /// Position in [`Self::ALL`]; an exhaustive match, so a new variant does not compile
@@ -68,9 +77,11 @@ impl RaftBug {
             RaftBug::ForgetVote => 2,
             RaftBug::LocalReads => 3,
             RaftBug::NoTruncate => 4,
-            RaftBug::AckBeforePersist => 5,
+            RaftBug::AckBeforeSync => 5,
             RaftBug::StaleDigests => 6,
             RaftBug::SnapshotKeepsSuffix => 7,
+            RaftBug::FsyncRetry => 8,
+            RaftBug::NoChecksum => 9,
         }
     }
 }

@@ -21,10 +21,12 @@ pub mod monitor;
 pub mod node;
 pub mod replication;
 pub mod snapshot;
+pub mod storage;
 
 pub use config::{RaftBug, RaftConfig, ReadMode};
 pub use monitor::RaftMonitor;
-pub use node::{Message, Raft, RaftDurable, Role, Snapshot, Timer};
+pub use node::{Message, Raft, Role, Snapshot, Timer};
+pub use storage::{HardState, WalRecord};
 
 use crate::checks::{Checks, Invariant, InvariantInfo};
 use crate::family::{Built, Family, MetricInfo, Setup};

@@ -2,9 +2,9 @@
 //! message in one place, role changes and elections (paper Fig. 2, §5.2 and §5.4.1; PreVote
 //! and CheckQuorum from thesis §9.6 and §6.2, as etcd-io/raft arranges them).
 //!
-//! Persistence rule: `term`, `voted_for` and the log are written to durable storage before any
-//! message that depends on them is sent (the engine's durable writes are synchronous). The
-//! `ForgetVote` known bug skips persisting `voted_for`.
+//! Persistence rule: `term`, `voted_for` and the log are written to the disk, and synced,
+//! before any message that depends on them is sent (`storage.rs`). The `ForgetVote` known bug
+//! skips persisting `voted_for`.
 
 use super::config::{RaftBug, RaftConfig};
 use super::log::{Command, RaftLog};
@@ -38,19 +38,6 @@ pub struct Snapshot {
     pub term: u64,
     /// The KV store (with client sessions) after applying up to `index`.
     pub store: KvStore,
-}
-
-/// What survives a crash.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct RaftDurable {
-    /// The latest snapshot; the log's `offset` is its index.
-    pub snapshot: Option<Snapshot>,
-    /// currentTerm.
-    pub term: u64,
-    /// votedFor in `term`.
-    pub voted_for: Option<NodeId>,
-    /// The log.
-    pub log: RaftLog,
 }
 
 /// Messages between servers (paper Fig. 2; `pre_vote` marks PreVote rounds).
@@ -151,24 +138,29 @@ pub struct Raft {
     pub(super) round: u64,
     pub(super) round_start: BTreeMap<u64, Time>,
     pub(super) lease_until: Option<Time>,
-    /// `AckBeforePersist` only: the first log index not yet written to durable storage.
-    pub(super) unsynced_from: Option<u64>,
+    /// The latest snapshot (also on disk); the log's `offset` is its index.
+    pub snapshot: Option<Snapshot>,
+    /// Syncs pending and messages waiting for them.
+    pub(super) disk: super::storage::DiskState,
+    /// Why this server halted: its disk holds a record it cannot trust (see `storage.rs`).
+    pub halted: Option<String>,
     /// The term this server restarted in (for coverage: a vote granted in that term).
     pub(super) restarted_in: Option<u64>,
 }
 
 impl Raft {
     fn new(ctx: &mut Context<'_, Self>) -> Raft {
-        let d = ctx.durable().clone();
+        let d = super::storage::load(ctx);
         let (store, applied) = match &d.snapshot {
             Some(s) => (s.store.clone(), s.index),
             None => (KvStore::new(), 0),
         };
+        let synced_index = d.log.last_index();
         let mut r = Raft {
             me: ctx.id(),
             n: ctx.node_count(),
-            term: d.term,
-            voted_for: d.voted_for,
+            term: d.hard.term,
+            voted_for: d.hard.voted_for,
             log: d.log,
             role: Role::Follower,
             leader: None,
@@ -188,9 +180,20 @@ impl Raft {
             round: 0,
             round_start: BTreeMap::new(),
             lease_until: None,
-            unsynced_from: None,
+            snapshot: d.snapshot,
+            disk: super::storage::DiskState {
+                synced_index,
+                synced_term: d.hard.term,
+                ..Default::default()
+            },
+            halted: d.damage,
             restarted_in: None,
         };
+        if r.halted.is_some() {
+            ctx.count("raft.halted_on_disk_damage", 1);
+            ctx.cover("raft.disk.halted");
+            return r;
+        }
         r.reset_election_timer(ctx);
         r
     }
@@ -202,21 +205,6 @@ impl Raft {
 
     pub(super) fn cfg<'c>(ctx: &'c Context<'_, Self>) -> &'c RaftConfig {
         ctx.config()
-    }
-
-    /// Writes `term` and `voted_for` to durable storage.
-    pub(super) fn persist_meta(&self, ctx: &mut Context<'_, Self>) {
-        let forget = Self::cfg(ctx).has_bug(RaftBug::ForgetVote);
-        let d = ctx.durable_mut();
-        d.term = self.term;
-        d.voted_for = if forget { None } else { self.voted_for };
-    }
-
-    /// Writes the log from index `from` on to durable storage (and any earlier entries the
-    /// `AckBeforePersist` bug left unwritten, so that writes stay in log order).
-    pub(super) fn persist_log(&mut self, ctx: &mut Context<'_, Self>, from: u64) {
-        let from = self.unsynced_from.take().map_or(from, |u| u.min(from));
-        ctx.durable_mut().log.copy_suffix(&self.log, from);
     }
 
     pub(super) fn reset_election_timer(&mut self, ctx: &mut Context<'_, Self>) {
@@ -322,7 +310,7 @@ impl Raft {
             .filter(|p| !self.responded.contains(p))
             .collect();
         for p in waiting {
-            ctx.send(p, msg.clone());
+            self.send_durable(ctx, p, msg.clone());
         }
         if let Some(t) = self.heartbeat_timer.take() {
             ctx.cancel_timer(t);
@@ -411,7 +399,8 @@ impl Raft {
             self.reset_election_timer(ctx);
         }
         let term = if granted && pre_vote { term } else { self.term };
-        ctx.send(
+        self.send_durable(
+            ctx,
             from,
             Message::RequestVoteResponse {
                 term,
@@ -498,7 +487,7 @@ impl Protocol for Raft {
     type Timer = Timer;
     type Request = KvRequest;
     type Reply = KvReply;
-    type Durable = RaftDurable;
+    type Durable = ();
 
     fn start(ctx: &mut Context<'_, Self>) -> Self {
         Raft::new(ctx)
@@ -518,6 +507,62 @@ impl Protocol for Raft {
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Message) {
+        if self.halted.is_some() {
+            return;
+        }
+        self.handle_message(ctx, from, msg);
+        self.flush(ctx);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, timer: Timer) {
+        if self.halted.is_some() {
+            return;
+        }
+        self.handle_timer(ctx, timer);
+        self.flush(ctx);
+    }
+
+    fn on_client_request(&mut self, ctx: &mut Context<'_, Self>, client: ClientId, req: KvRequest) {
+        if self.halted.is_some() {
+            return;
+        }
+        self.on_kv_request(ctx, client, req);
+        self.flush(ctx);
+    }
+
+    fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: sim::SyncId, ok: bool) {
+        if self.halted.is_some() {
+            return;
+        }
+        self.on_sync(ctx, id, ok);
+        self.flush(ctx);
+    }
+
+    fn leader_term(&self) -> Option<u64> {
+        (self.role == Role::Leader).then_some(self.term)
+    }
+
+    /// Role, term, commit index, last log index and the leader it follows.
+    fn annotate(&self, _: &Self::Durable, out: &mut sim::Annotations) {
+        out.set(
+            "role",
+            match self.role {
+                _ if self.halted.is_some() => "halted",
+                Role::Follower => "follower",
+                Role::PreCandidate => "pre-candidate",
+                Role::Candidate => "candidate",
+                Role::Leader => "leader",
+            },
+        );
+        out.set("term", self.term);
+        out.set("commit", self.commit);
+        out.set("last_index", self.log.last_index());
+        out.set_opt("leader", self.leader);
+    }
+}
+
+impl Raft {
+    fn handle_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Message) {
         if !self.check_term(ctx, from, &msg) {
             return;
         }
@@ -580,7 +625,7 @@ impl Protocol for Raft {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_, Self>, timer: Timer) {
+    fn handle_timer(&mut self, ctx: &mut Context<'_, Self>, timer: Timer) {
         match timer {
             Timer::Election => {
                 self.election_timer = None;
@@ -621,28 +666,4 @@ impl Protocol for Raft {
         }
     }
 
-    fn on_client_request(&mut self, ctx: &mut Context<'_, Self>, client: ClientId, req: KvRequest) {
-        self.on_kv_request(ctx, client, req);
-    }
-
-    fn leader_term(&self) -> Option<u64> {
-        (self.role == Role::Leader).then_some(self.term)
-    }
-
-    /// Role, term, commit index, last log index and the leader it follows.
-    fn annotate(&self, _: &Self::Durable, out: &mut sim::Annotations) {
-        out.set(
-            "role",
-            match self.role {
-                Role::Follower => "follower",
-                Role::PreCandidate => "pre-candidate",
-                Role::Candidate => "candidate",
-                Role::Leader => "leader",
-            },
-        );
-        out.set("term", self.term);
-        out.set("commit", self.commit);
-        out.set("last_index", self.log.last_index());
-        out.set_opt("leader", self.leader);
-    }
 }

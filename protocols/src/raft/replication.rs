@@ -1,7 +1,8 @@
 //! Log replication, commitment, application and client requests (paper Fig. 2
 //! "AppendEntries RPC" and "Rules for Servers"; reads from thesis §6.4).
 //!
-//! Invariants kept here: a follower answers success only after the entries are durable; a
+//! Invariants kept here: a follower answers success only after the sync of its entries
+//! completed (unless the `AckBeforeSync` known bug is on); a
 //! leader counts replicas only for entries of its own term (§5.4.2) unless the
 //! `CommitPreviousTerm` known bug is on; `applied <= commit` and both only grow while the
 //! server is up.
@@ -161,7 +162,7 @@ impl Raft {
             }
         };
         if term < self.term {
-            ctx.send(from, reply(false, 0, None, 0, self.term));
+            self.send_durable(ctx, from, reply(false, 0, None, 0, self.term));
             return;
         }
         if self.role != Role::Follower || self.leader != Some(from) {
@@ -170,9 +171,6 @@ impl Raft {
             self.reset_election_timer(ctx);
         }
         self.last_heard = Some(ctx.now());
-        if let Some(from_idx) = self.unsynced_from.take() {
-            self.persist_log(ctx, from_idx);
-        }
         // A rejection names the index asked about, before any adjustment below.
         let asked = prev_index;
         // Entries the snapshot already covers are committed here: skip them.
@@ -196,17 +194,17 @@ impl Raft {
             None if prev_index < self.log.offset() => {
                 // Everything sent is inside the snapshot.
                 let m = self.log.offset();
-                ctx.send(from, reply(true, m, None, 0, self.term));
+                self.send_durable(ctx, from, reply(true, m, None, 0, self.term));
                 return;
             }
             None => {
                 let ci = self.log.last_index() + 1;
-                ctx.send(from, reply(false, asked, None, ci, self.term));
+                self.send_durable(ctx, from, reply(false, asked, None, ci, self.term));
                 return;
             }
             Some(t) if t != prev_term => {
                 let ci = self.log.first_index_of_term(t, prev_index);
-                ctx.send(from, reply(false, asked, Some(t), ci, self.term));
+                self.send_durable(ctx, from, reply(false, asked, Some(t), ci, self.term));
                 return;
             }
             Some(_) => {}
@@ -237,11 +235,7 @@ impl Raft {
             changed_from.get_or_insert(idx);
         }
         if let Some(from_idx) = changed_from {
-            if Self::cfg(ctx).has_bug(RaftBug::AckBeforePersist) {
-                self.unsynced_from = Some(from_idx);
-            } else {
-                self.persist_log(ctx, from_idx);
-            }
+            self.persist_log(ctx, from_idx);
         }
         let last_new = prev_index + entries.len() as u64;
         if !entries.is_empty() && changed_from.is_none() {
@@ -257,7 +251,14 @@ impl Raft {
         if !entries.is_empty() {
             ctx.count("raft.append_replies", 1);
         }
-        ctx.send(from, reply(true, last_new, None, 0, self.term));
+        let ack = reply(true, last_new, None, 0, self.term);
+        if Self::cfg(ctx).has_bug(RaftBug::AckBeforeSync) {
+            // Known bug: the acknowledgement leaves before the entries are durable.
+            self.flush(ctx);
+            ctx.send(from, ack);
+        } else {
+            self.send_durable(ctx, from, ack);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -332,11 +333,14 @@ impl Raft {
     /// Advances `commit` to the highest index replicated on a majority whose entry is of the
     /// current term (§5.4.2); returns whether it moved.
     pub(super) fn maybe_commit(&mut self, ctx: &mut Context<'_, Self>) -> bool {
+        self.flush(ctx);
         let any_term = Self::cfg(ctx).has_bug(RaftBug::CommitPreviousTerm);
         let mut n = self.log.last_index();
         while n > self.commit {
             let term_ok = any_term || self.log.term_at(n) == Some(self.term);
-            let replicas = 1 + self.progress.values().filter(|p| p.matched >= n).count();
+            // The leader counts itself only for entries it knows are durable.
+            let me = usize::from(self.disk.synced_index >= n);
+            let replicas = me + self.progress.values().filter(|p| p.matched >= n).count();
             if term_ok && replicas >= self.quorum() {
                 break;
             }

@@ -3,7 +3,7 @@
 //! whose follower needs a compacted entry sends its snapshot with InstallSnapshot instead.
 //!
 //! Invariants: only applied (so committed) entries are compacted; a snapshot is written to
-//! durable storage before the log that depends on it, and before the acknowledgement that
+//! the disk (a `Snapshot` record, `storage.rs`) and synced before the acknowledgement that
 //! tells the leader the follower holds it. The snapshot travels in one message (the paper's
 //! chunking by `offset` is not modelled: the network has no message sizes yet).
 
@@ -21,13 +21,15 @@ impl Raft {
         }
         let index = self.applied;
         let term = self.log.term_at(index).expect("applied entries are held");
-        ctx.durable_mut().snapshot = Some(Snapshot {
+        let snapshot = Snapshot {
             index,
             term,
             store: self.store.clone(),
-        });
+        };
+        self.snapshot = Some(snapshot.clone());
         self.log.compact(index);
-        self.persist_log(ctx, index + 1);
+        let chain = self.log.offset_chain();
+        self.persist_snapshot(ctx, snapshot, chain, false);
         ctx.count("raft.snapshots_taken", 1);
         ctx.cover("raft.snapshot.taken");
         true
@@ -35,7 +37,7 @@ impl Raft {
 
     /// Sends the current snapshot to a follower that needs compacted entries.
     pub(super) fn send_snapshot(&mut self, ctx: &mut Context<'_, Self>, to: NodeId) {
-        let Some(s) = ctx.durable().snapshot.clone() else {
+        let Some(s) = self.snapshot.clone() else {
             unreachable!("a compacted log always has a snapshot");
         };
         ctx.count("raft.snapshots_sent", 1);
@@ -69,7 +71,7 @@ impl Raft {
             round: 0,
         };
         if term < self.term {
-            ctx.send(from, reply(false, 0, self.term));
+            self.send_durable(ctx, from, reply(false, 0, self.term));
             return;
         }
         if self.role != super::node::Role::Follower || self.leader != Some(from) {
@@ -81,7 +83,7 @@ impl Raft {
         if index <= self.commit {
             ctx.cover("raft.snapshot.already_committed");
             // Already past it: the committed prefix matches the leader's.
-            ctx.send(from, reply(true, index, self.term));
+            self.send_durable(ctx, from, reply(true, index, self.term));
             return;
         }
         ctx.cover("raft.snapshot.installed");
@@ -91,21 +93,22 @@ impl Raft {
         if self.log.term_at(index).is_some_and(|t| t != snapshot_term) {
             ctx.cover("raft.snapshot.installed_over_conflict");
         }
-        ctx.durable_mut().snapshot = Some(Snapshot {
+        let snapshot = Snapshot {
             index,
             term: snapshot_term,
             store: store.clone(),
-        });
+        };
+        self.snapshot = Some(snapshot.clone());
         if Self::cfg(ctx).has_bug(super::config::RaftBug::SnapshotKeepsSuffix) {
             self.log.install_keeping_suffix(index, snapshot_term, chain);
         } else {
             self.log.install(index, snapshot_term, chain);
         }
-        self.persist_log(ctx, index + 1);
+        self.persist_snapshot(ctx, snapshot, chain, true);
         self.store = store;
         self.commit = index;
         self.applied = index;
         ctx.count("raft.snapshots_installed", 1);
-        ctx.send(from, reply(true, index, self.term));
+        self.send_durable(ctx, from, reply(true, index, self.term));
     }
 }

@@ -68,6 +68,8 @@ pub struct RaftMonitor {
     committed: Dense<(u64, u64)>,
     applied: Dense<(u64, Command)>,
     last_term: Vec<u64>,
+    /// Per server: the highest term it knew durable when last seen up.
+    synced_term: Vec<u64>,
     last_commit: Vec<Option<u64>>,
     last_applied: Vec<u64>,
     had_leader: Option<(NodeId, u64)>,
@@ -104,6 +106,7 @@ impl RaftMonitor {
             committed: Dense::default(),
             applied: Dense::default(),
             last_term: vec![0; nodes],
+            synced_term: vec![0; nodes],
             last_commit: vec![None; nodes],
             last_applied: vec![0; nodes],
             had_leader: None,
@@ -137,6 +140,7 @@ impl RaftMonitor {
             )?;
         }
         self.last_term[i] = r.term;
+        self.synced_term[i] = r.synced_term();
         let leading = r.role == Role::Leader;
         if leading {
             let first = *self.leaders.entry(r.term).or_insert(id);
@@ -311,12 +315,20 @@ impl Monitor<Raft> for RaftMonitor {
                 continue;
             }
             match view.node(id) {
-                Some(r) => {
+                Some(r) if r.halted.is_none() => {
                     if let Err(v) = self.check_node(id, r, view) {
                         return sim::Check::Violated(v);
                     }
                 }
-                None => {
+                // A server halted on a damaged disk does nothing: it is checked as if down.
+                // A crash takes back a term adopted but not yet synced (the server acted on
+                // nothing that depends on it): it may come back at its last synced term.
+                _ => {
+                    if let Some(r) = view.node(id) {
+                        self.last_term[i] = r.synced_term();
+                    } else {
+                        self.last_term[i] = self.synced_term[i];
+                    }
                     self.last_commit[i] = None;
                     self.seen_role[i] = None;
                 }
