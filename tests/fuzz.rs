@@ -221,6 +221,16 @@ fn finds_ack_before_sync_with_overlapping_faults() {
 }
 
 #[test]
+fn finds_a_failed_fsync_taken_for_a_success() {
+    finds_replays_and_shrinks(target("raft FsyncRetry"));
+}
+
+#[test]
+fn finds_a_corrupted_record_read_without_checksums() {
+    finds_replays_and_shrinks(target("raft NoChecksum"));
+}
+
+#[test]
 fn finds_stale_digests_that_a_digest_trusting_checker_missed() {
     finds_replays_and_shrinks(target("raft StaleDigests"));
 }

@@ -162,7 +162,10 @@ fn expect_bug(bug: RaftBug, disk: Disk, seeds: u64, any_of: &[&str]) {
     let (seed, msg) = hunt(&with_bug(bug), disk, seeds)
         .unwrap_or_else(|| panic!("{bug:?} not found in {seeds} seeds"));
     eprintln!("{bug:?} found with seed {seed}: {msg}");
-    assert!(any_of.iter().any(|n| msg.starts_with(n)), "{bug:?} caught as {msg}");
+    assert!(
+        any_of.iter().any(|n| msg.starts_with(n)),
+        "{bug:?} caught as {msg}"
+    );
     let (v, _) = run(seed, &RaftConfig::default(), schedule(seed, disk));
     assert_eq!(v, Verdict::Completed, "the correct server on seed {seed}");
 }
@@ -181,7 +184,10 @@ fn correct_raft_keeps_safety_on_a_lying_disk() {
         }
     }
     // The faults happened: servers halted on damage and met failed fsyncs.
-    assert!(halted > 0 && failed > 0 && syncs > 1000, "{halted} {failed} {syncs}");
+    assert!(
+        halted > 0 && failed > 0 && syncs > 1000,
+        "{halted} {failed} {syncs}"
+    );
 }
 
 #[test]
@@ -192,7 +198,12 @@ fn bug_ack_before_sync_loses_acknowledged_entries() {
         // 7 of 400 seeds, the first 181: the follower must crash inside its sync window and
         // the leader soon after.
         400,
-        &["LeaderCompleteness", "StateMachineSafety", "Linearizable", "LogMatching"],
+        &[
+            "LeaderCompleteness",
+            "StateMachineSafety",
+            "Linearizable",
+            "LogMatching",
+        ],
     );
 }
 

@@ -375,9 +375,9 @@ impl<N> Fault<N> {
             Fault::DelaySpike { extra, .. } => extra
                 .validate()
                 .map_err(|e| format!("DelaySpike.extra: {e}")),
-            Fault::SlowDisk { extra, .. } => extra
-                .validate()
-                .map_err(|e| format!("SlowDisk.extra: {e}")),
+            Fault::SlowDisk { extra, .. } => {
+                extra.validate().map_err(|e| format!("SlowDisk.extra: {e}"))
+            }
             Fault::SetDrift { ppm, .. } if *ppm <= -1_000_000 => Err(format!(
                 "SetDrift ppm {ppm} would stop the clock (must be > -1000000)"
             )),

@@ -301,8 +301,8 @@ impl Disk {
         } else {
             uniform_u64(rng, 0, n)
         };
-        let last_is_meta = keep > 0
-            && matches!(self.dirty.get(keep as usize - 1), Some(Dirty::Meta(_)));
+        let last_is_meta =
+            keep > 0 && matches!(self.dirty.get(keep as usize - 1), Some(Dirty::Meta(_)));
         self.promote(self.settled + keep);
         if torn {
             let last = if last_is_meta {

@@ -47,7 +47,8 @@ impl Protocol for Journal {
 
     fn start(ctx: &mut Context<'_, Self>) -> Self {
         let disk = ctx.disk();
-        let read: Vec<Result<u64, String>> = (0..disk.len()).map(|i| decode(disk.read(i))).collect();
+        let read: Vec<Result<u64, String>> =
+            (0..disk.len()).map(|i| decode(disk.read(i))).collect();
         let meta = match disk.read_meta() {
             Ok(None) => None,
             Ok(Some(b)) => Some(decode(Ok(b))),
@@ -195,7 +196,10 @@ fn a_torn_write_leaves_a_short_last_record() {
         let (s, _) = run(seed, Some(Latency::Constant(100_000_000)), &faults, 97);
         let j = node(&s);
         // Every record but possibly the last reads back; the metadata or the last record is torn.
-        let (last, rest) = j.read.split_last().map_or((None, &[][..]), |(l, r)| (Some(l), r));
+        let (last, rest) = j
+            .read
+            .split_last()
+            .map_or((None, &[][..]), |(l, r)| (Some(l), r));
         assert!(rest.iter().all(Result::is_ok), "seed {seed}: {:?}", j.read);
         if last == Some(&Err("torn".into())) || j.meta == Some(Err("torn".into())) {
             torn += 1;

@@ -63,9 +63,15 @@ pub fn contenders() -> Vec<Contender> {
         "LocalReads",
         "SnapshotKeepsSuffix",
     ] {
+        let mut text = raft.replacen("Raft(())", &format!("Raft((bug: {bug}))"), 1);
+        if bug == "AckBeforeSync" {
+            // Its window is the sync latency: the deep nemesis's disk syncs at once.
+            let disk = "    storage: (sync: Uniform(\"10ms\", \"50ms\")),\n    network:";
+            text = text.replacen("    network:", disk, 1);
+        }
         out.push(Contender {
             name: format!("raft {bug} (deep)"),
-            text: raft.replacen("Raft(())", &format!("Raft((bug: {bug}))"), 1),
+            text,
         });
     }
     let failover = include_str!("../../scenarios/failover/deep_nemesis.ron");

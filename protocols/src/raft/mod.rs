@@ -142,6 +142,18 @@ impl Family for RaftFamily {
                 "a server restarted with log entries on disk",
             ),
             m(
+                "raft.disk.halted",
+                "a server found a damaged record on its disk and halted",
+            ),
+            m(
+                "raft.disk.sync_failed",
+                "a sync failed; the server rewrote its state",
+            ),
+            m(
+                "raft.disk.sync_after_failure_ignored",
+                "a sync asked before a failed one reported success and was not trusted",
+            ),
+            m(
                 "raft.recovered_from_snapshot",
                 "a server restarted from a snapshot",
             ),

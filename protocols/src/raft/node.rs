@@ -278,6 +278,7 @@ impl Raft {
         self.term += 1;
         self.voted_for = Some(self.me);
         self.persist_meta(ctx);
+        self.flush(ctx);
         self.role = Role::Candidate;
         self.leader = None;
         self.votes = BTreeSet::from([self.me]);
@@ -288,11 +289,21 @@ impl Raft {
     }
 
     fn request_votes(&mut self, ctx: &mut Context<'_, Self>, pre_vote: bool) {
-        if self.votes.len() >= self.quorum() {
+        if self.has_vote_quorum() {
             return self.on_quorum_of_votes(ctx, pre_vote);
         }
         self.responded.clear();
         self.resend_vote_requests(ctx);
+    }
+
+    /// Whether this campaign has a majority of votes. A candidate counts its own vote only once
+    /// its new term and vote are durable: it asks for votes while its own write is still
+    /// syncing (as LogCabin does; the requests depend on nothing durable), but must not lead on
+    /// a vote a crash could take back. Pre-votes are not persisted.
+    pub(super) fn has_vote_quorum(&self) -> bool {
+        let own_durable = self.role == Role::PreCandidate || self.disk.synced_term >= self.term;
+        let uncounted = usize::from(!own_durable && self.votes.contains(&self.me));
+        self.votes.len() - uncounted >= self.quorum()
     }
 
     /// Sends the campaign's vote request to every peer that has not answered, and arms the
@@ -310,7 +321,7 @@ impl Raft {
             .filter(|p| !self.responded.contains(p))
             .collect();
         for p in waiting {
-            self.send_durable(ctx, p, msg.clone());
+            ctx.send(p, msg.clone());
         }
         if let Some(t) = self.heartbeat_timer.take() {
             ctx.cancel_timer(t);
@@ -319,7 +330,7 @@ impl Raft {
         self.heartbeat_timer = Some(ctx.set_timer(hb, Timer::Heartbeat));
     }
 
-    fn on_quorum_of_votes(&mut self, ctx: &mut Context<'_, Self>, pre_vote: bool) {
+    pub(super) fn on_quorum_of_votes(&mut self, ctx: &mut Context<'_, Self>, pre_vote: bool) {
         if pre_vote {
             self.become_candidate(ctx);
         } else {
@@ -431,7 +442,7 @@ impl Raft {
             return;
         }
         self.votes.insert(from);
-        if self.votes.len() >= self.quorum() {
+        if self.has_vote_quorum() {
             self.on_quorum_of_votes(ctx, pre_vote);
         }
     }
@@ -665,5 +676,4 @@ impl Raft {
             }
         }
     }
-
 }

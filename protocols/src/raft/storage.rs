@@ -7,12 +7,13 @@
 //! restart replays the records in order.
 //!
 //! **Acting on durable state only.** Writes are not durable until a sync completes. Every
-//! message that depends on what was just written (a vote, an acknowledgement of entries, a
-//! candidate's vote request for its new term, any answer carrying a newly adopted term) goes
+//! message that depends on what was just written (a vote, an acknowledgement of entries, any
+//! answer carrying a newly adopted term) goes
 //! through [`Raft::send_durable`], which syncs and holds the message until that sync has
-//! completed. A leader counts its own log toward commitment only up to what it knows is
-//! durable (`synced_index`); it may send entries to followers before its own write is durable
-//! (thesis §10.2.1). With zero sync latency every sync completes at once and nothing waits.
+//! completed. Two things may go out while their own write is syncing, because they depend on
+//! nothing durable: a leader's entries (thesis §10.2.1; it counts its own log toward
+//! commitment only up to what it knows is durable, `synced_index`) and a candidate's vote
+//! requests (it counts its own vote only once its term and vote are durable). With zero sync latency every sync completes at once and nothing waits.
 //!
 //! **When the disk lies.**
 //! - A torn last record (a write cut short by a crash) was never synced, so never
@@ -217,8 +218,10 @@ impl Raft {
             .iter()
             .map(|e| (e.term, e.command))
             .collect();
-        ctx.disk()
-            .append(seal(&WalRecord::Entries { index: from, entries }));
+        ctx.disk().append(seal(&WalRecord::Entries {
+            index: from,
+            entries,
+        }));
         ctx.count("storage.writes", 1);
         // Entries from `from` on are new: not durable until a later sync completes.
         let keep = from.saturating_sub(1);
@@ -309,8 +312,18 @@ impl Raft {
         for (_, to, msg) in ready {
             ctx.send(to, msg);
         }
-        if self.role == super::node::Role::Leader && id.is_some() {
-            self.maybe_commit(ctx);
+        if id.is_none() {
+            return;
+        }
+        match self.role {
+            super::node::Role::Leader => {
+                self.maybe_commit(ctx);
+            }
+            // The candidate's own vote just became durable: it may complete a majority.
+            super::node::Role::Candidate if self.has_vote_quorum() => {
+                self.on_quorum_of_votes(ctx, false);
+            }
+            _ => {}
         }
     }
 

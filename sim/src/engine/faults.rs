@@ -135,7 +135,9 @@ impl<P: Protocol> Simulation<P> {
             }
             Fault::FsyncFail(t) => {
                 for id in self.resolve(t) {
-                    let disk = self.slots[id.index()].disk.get_or_insert_with(Default::default);
+                    let disk = self.slots[id.index()]
+                        .disk
+                        .get_or_insert_with(Default::default);
                     disk.fail_next_sync();
                     hit.push(id);
                 }
@@ -148,7 +150,9 @@ impl<P: Protocol> Simulation<P> {
                 hit = self.resolve(target);
                 let until = self.core.now + duration.0;
                 for id in &hit {
-                    let disk = self.slots[id.index()].disk.get_or_insert_with(Default::default);
+                    let disk = self.slots[id.index()]
+                        .disk
+                        .get_or_insert_with(Default::default);
                     disk.slow = Some((until, *extra));
                 }
             }

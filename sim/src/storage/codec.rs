@@ -106,10 +106,7 @@ mod tests {
         // A flipped bit in the payload: the checksum notices; without it, a different value.
         let mut flipped = bytes.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert_eq!(
-            unseal::<(u64, String)>(&flipped),
-            Err(RecordError::Corrupt)
-        );
+        assert_eq!(unseal::<(u64, String)>(&flipped), Err(RecordError::Corrupt));
         let unchecked = unseal_unchecked::<(u64, String)>(&flipped).unwrap();
         assert_ne!(unchecked, v);
         // Any single flipped bit anywhere reads as corruption, never as a torn write.

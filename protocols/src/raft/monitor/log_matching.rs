@@ -78,6 +78,11 @@ impl RaftMonitor {
                 let c = shadow[cut - 1].2;
                 shadow.drain(..cut);
                 c
+            } else if base == 0 {
+                // Back to no snapshot at all (a crash took back a compaction that was not
+                // synced yet): the empty prefix.
+                shadow.clear();
+                0
             } else {
                 shadow.clear();
                 *self
