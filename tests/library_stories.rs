@@ -114,3 +114,29 @@ fn push_pull_beats_push_on_a_thousand_nodes() {
         "push-pull rounds {push_pull}"
     );
 }
+
+#[test]
+fn the_storage_stories_show_their_fault_and_what_the_server_did() {
+    // A crash with writes in flight: nothing acknowledged is lost (the file checks it), and the
+    // restarted follower is back in the majority.
+    let crash = outcome("storage/crash_loses_unsynced.ron");
+    assert_eq!(metric(&crash, "raft.recoveries"), 1.0);
+    // The torn last record is dropped at the restart.
+    let torn = outcome("storage/torn_write.ron");
+    assert_eq!(metric(&torn, "raft.torn_records_dropped"), 1.0);
+    // Damage found at a restart halts exactly the damaged server; the others carry on.
+    for file in ["storage/corrupt_record.ron", "storage/read_error.ron"] {
+        let o = outcome(file);
+        assert_eq!(metric(&o, "raft.halted_on_disk_damage"), 1.0, "{file}");
+        assert!(metric(&o, "kv.ok") > 800.0, "{file}: clients kept going");
+    }
+    // The failed fsync is met and survived by rewriting.
+    let fsync = outcome("storage/fsync_fail.ron");
+    assert_eq!(metric(&fsync, "raft.sync_failures"), 1.0);
+    assert_eq!(metric(&fsync, "storage.sync_failures"), 1.0);
+    // A slow leader disk: followers' acknowledgements keep commits fast. Its syncs queued
+    // behind each other show as one slow client operation at most a sync or two long.
+    let slow = outcome("storage/slow_disk.ron");
+    assert!(metric(&slow, "raft.commit_latency_ms") < 20.0);
+    assert!(metric(&slow, "kv.ok") > 900.0);
+}

@@ -9,6 +9,9 @@
 //! - 150–200 ms: worst case 513 ms over 1000 trials;
 //! - "elections complete in under one second when the timeout range is sufficiently broad".
 //!
+//! `election_cdf_disk.sweep` adds the time to persist a vote (docs/storage.md) and is held
+//! to 15% on the 150–155 median and the broad ranges' medians.
+//!
 //! Our sweep has 100 crashes per range (the paper 100 for 150–150 ms, 1000 for the others),
 //! four eligible servers instead of two, and no disk time, so the tolerances are wide enough
 //! for a step-shaped CDF (each split vote adds one timeout, ~150 ms) and narrow enough to tell
@@ -112,7 +115,30 @@ fn every_election_ends(points: &[Point], rows: &[RunRow]) -> BTreeMap<String, Ti
 
 #[test]
 fn the_library_sweep_reproduces_figure_16() {
-    let (points, rows) = run_sweep(&root().join("scenarios/sweeps/election_cdf.sweep"));
+    // Without disk time the broad ranges run a little fast (docs/references.md §1.3).
+    figure_16("election_cdf.sweep", 0.5);
+}
+
+/// With the time to persist a vote (syncs of 5-15 ms on 1-5 ms links, a broadcast of about
+/// 15 ms as in the paper's cluster), the 150-155 median lies within 15% of the paper's 287 ms,
+/// and the broad ranges' medians within 15% of those read off the paper's figure (141, 146
+/// and 171 ms).
+#[test]
+fn with_disk_time_the_sweep_matches_figure_16_within_15_percent() {
+    let t = figure_16("election_cdf_disk.sweep", 0.15);
+    for (n, paper) in [("150-175", 141.0), ("150-200", 146.0), ("150-300", 171.0)] {
+        let m = t[n].median();
+        assert!(
+            (m - paper).abs() <= 0.15 * paper,
+            "{n} median {m:.0} ms vs the paper's {paper} ms"
+        );
+    }
+}
+
+/// Runs a Figure 16 sweep of the library and checks what the paper's text says, with the
+/// 150-155 median within `tolerance` (a fraction) of 287 ms; returns each range's times.
+fn figure_16(sweep_file: &str, tolerance: f64) -> BTreeMap<String, Times> {
+    let (points, rows) = run_sweep(&root().join("scenarios/sweeps").join(sweep_file));
     let t = every_election_ends(&points, &rows);
     for (r, x) in &t {
         eprintln!(
@@ -142,10 +168,11 @@ fn the_library_sweep_reproduces_figure_16() {
         fixed.median()
     );
     // 150-155: median 287 ms, that is one split vote (one timeout more than no split, which
-    // ends by ~155 ms; two split votes take ~400 ms). Ours must be on that step: ±50%.
+    // ends by ~155 ms; two split votes take ~400 ms). Ours must be on that step: within
+    // `tolerance` (±50% without disk time).
     assert!(
-        (287.0 * 0.5..=287.0 * 1.5).contains(&five.median()),
-        "150-155 median {:.0} ms vs the paper's 287 ms",
+        (287.0 * (1.0 - tolerance)..=287.0 * (1.0 + tolerance)).contains(&five.median()),
+        "{sweep_file}: 150-155 median {:.0} ms vs the paper's 287 ms",
         five.median()
     );
     // 150-200: worst 513 ms of 1000. Ours is the worst of 100, so likely lower, but it must
@@ -179,6 +206,7 @@ fn the_library_sweep_reproduces_figure_16() {
     }
     assert!(t["150-300"].median() > t["150-175"].median());
     assert!(t["150-300"].median() > t["150-200"].median());
+    t
 }
 
 /// The counter-example: with ideal clocks (`max_drift_ppm: 0`), fixed timeouts never elect

@@ -142,6 +142,10 @@ impl Family for RaftFamily {
                 "a server restarted with log entries on disk",
             ),
             m(
+                "raft.disk.torn_tail_dropped",
+                "a restarted server dropped a torn last record (never synced)",
+            ),
+            m(
                 "raft.disk.halted",
                 "a server found a damaged record on its disk and halted",
             ),
@@ -241,6 +245,18 @@ impl Family for RaftFamily {
             m("raft.committed_entries", "entries committed"),
             m("raft.lease_reads", "reads served from a lease"),
             m("raft.recoveries", "servers restarted from durable state"),
+            m(
+                "raft.torn_records_dropped",
+                "torn last records dropped at a restart (never synced)",
+            ),
+            m(
+                "raft.halted_on_disk_damage",
+                "servers that found a damaged record on their disk and halted",
+            ),
+            m(
+                "raft.sync_failures",
+                "failed syncs (the server rewrote its state)",
+            ),
             m("raft.snapshots_taken", "snapshots taken (log compaction)"),
             m("raft.snapshots_sent", "InstallSnapshot messages sent"),
             m(

@@ -77,6 +77,8 @@ pub struct OnDisk {
     pub snapshot: Option<Snapshot>,
     /// Why the disk cannot be trusted (the server halts), if it cannot.
     pub damage: Option<String>,
+    /// Whether a torn last record was dropped.
+    pub torn_tail: bool,
 }
 
 /// Where the server stands with its disk.
@@ -97,7 +99,12 @@ pub(super) struct DiskState {
 /// Reads the server's state back from its disk.
 pub(super) fn load(ctx: &mut Context<'_, Raft>) -> OnDisk {
     let cfg = ctx.config().clone();
-    replay(ctx.disk(), &cfg)
+    let found = replay(ctx.disk(), &cfg);
+    if found.torn_tail {
+        ctx.count("raft.torn_records_dropped", 1);
+        ctx.cover("raft.disk.torn_tail_dropped");
+    }
+    found
 }
 
 /// Replays a server's disk: what a server with configuration `cfg` (its known bugs decide how
@@ -117,6 +124,7 @@ pub fn replay(disk: &Disk, cfg: &super::RaftConfig) -> OnDisk {
         log: RaftLog::default(),
         snapshot: None,
         damage: None,
+        torn_tail: false,
     };
     match disk.read_meta() {
         Ok(None) => {}
@@ -180,7 +188,7 @@ pub fn replay(disk: &Disk, cfg: &super::RaftConfig) -> OnDisk {
             }
             // A torn last record was never synced: drop it. (Without checksums a record that
             // does not decode is taken for one, wherever it is.)
-            Err(RecordError::Torn) if pos + 1 == n => break,
+            Err(RecordError::Torn) if pos + 1 == n => out.torn_tail = true,
             Err(RecordError::Undecodable | RecordError::Torn) if unchecked => break,
             Err(e) => {
                 out.damage = Some(format!("log record {pos}: {e}"));
