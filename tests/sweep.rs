@@ -249,7 +249,7 @@ fn example_sweep_files_pass_the_check_and_every_point_validates() {
         .filter(|p| p.extension().is_some_and(|e| e == "sweep"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 5, "{files:?}");
+    assert_eq!(files.len(), 6, "{files:?}");
     let registry = faultline::builtin::registry();
     let mut kinds = std::collections::BTreeSet::new();
     for f in &files {

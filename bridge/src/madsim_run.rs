@@ -141,6 +141,11 @@ impl Plan {
         if scenario.network.client_latency.is_some() {
             why.push("client_latency: madsim's clients are nodes of the same network".into());
         }
+        if !scenario.storage.is_default() {
+            why.push(
+                "storage: the bridge's disk syncs at once; remove the `storage` section".into(),
+            );
+        }
         let clocks = &scenario.clocks;
         if clocks.max_drift_ppm != 0
             || clocks.max_offset.0 > Duration::ZERO

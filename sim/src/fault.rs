@@ -171,8 +171,9 @@ pub enum Fault<N = NodeId> {
     /// talks to both (Jepsen's "bridge"). `Bridge(Leader)` leaves the leader the only way
     /// across; with no node to bridge (no leader) nothing is cut.
     Bridge(#[serde(deserialize_with = "target_text::one")] Target<N>),
-    /// Crash, and tear the last unsynced disk write that reaches the disk: of the unsynced
-    /// writes a prefix chosen by the seed survives (at least one), its last cut short.
+    /// Crash, and tear the last unsynced log write that reaches the disk: the unsynced writes
+    /// up to a log append chosen by the seed survive, that append cut short (a crash with no
+    /// unsynced append tears nothing).
     TornWrite(#[serde(deserialize_with = "target_text::one")] Target<N>),
     /// Flip one bit of one durable disk record (log or metadata) chosen by the seed; the
     /// node finds it when it reads the record.

@@ -14,7 +14,7 @@
 //! | fault | what happens |
 //! |---|---|
 //! | crash (`Crash`) | synced writes survive; of the unsynced ones, a prefix chosen by the seed survives (possibly none, possibly all) |
-//! | torn write (`TornWrite`) | a crash whose last surviving unsynced write is cut short |
+//! | torn write (`TornWrite`) | a crash that keeps the unsynced writes up to a log append chosen by the seed and cuts that append short; the metadata record is one sector, written whole or not at all |
 //! | corruption (`Corrupt`) | one bit of one stored record flips; a read returns the changed bytes |
 //! | latent read error (`ReadError`) | one stored record can no longer be read ([`DiskError::Unreadable`]) |
 //! | fsync failure (`FsyncFail`) | the node's next sync fails and every unsynced write is dropped; a later sync succeeds (Linux's behaviour that PostgreSQL's "fsyncgate" met) |
@@ -286,34 +286,34 @@ impl Disk {
     }
 
     /// The power goes out: a prefix of the unsynced writes, chosen by `rng`, survives (with
-    /// `torn`, its last write is cut short); the rest is lost, and pending syncs with it.
+    /// `torn`, it ends with a log append, cut short); the rest is lost, and pending syncs with
+    /// it.
     /// Draws nothing when every write is durable.
     pub(crate) fn crash<R: Rng + ?Sized>(&mut self, rng: &mut R, torn: bool) {
         self.pending.clear();
         self.busy_until = Time::ZERO;
+        // An armed fsync failure belonged to the page cache the crash just emptied.
+        self.fail_next = false;
         if self.dirty.is_empty() {
             return;
         }
         let n = self.dirty.len() as u64;
-        // With a torn write at least one write reaches the disk, partly.
-        let keep = if torn {
-            uniform_u64(rng, 1, n)
+        // A torn write cuts short one log append: the last that reaches the disk. The metadata
+        // record is one sector, written whole or not at all (as a superblock is).
+        let appends: Vec<u64> = (0..n)
+            .filter(|&i| matches!(self.dirty[i as usize], Dirty::Append(_)))
+            .collect();
+        let keep = if torn && !appends.is_empty() {
+            appends[index(rng, appends.len())] + 1
         } else {
             uniform_u64(rng, 0, n)
         };
-        let last_is_meta =
-            keep > 0 && matches!(self.dirty.get(keep as usize - 1), Some(Dirty::Meta(_)));
+        let tear = torn && !appends.is_empty();
         self.promote(self.settled + keep);
-        if torn {
-            let last = if last_is_meta {
-                self.durable_meta.as_mut()
-            } else {
-                self.log.get_mut(self.durable_len - 1)
-            };
-            if let Some(bytes) = last {
-                let cut = uniform_u64(rng, 0, bytes.len().saturating_sub(1) as u64);
-                bytes.truncate(cut as usize);
-            }
+        if tear {
+            let bytes = &mut self.log[self.durable_len - 1];
+            let cut = uniform_u64(rng, 0, bytes.len().saturating_sub(1) as u64);
+            bytes.truncate(cut as usize);
         }
         self.drop_dirty();
     }

@@ -16,8 +16,8 @@
 //! requests (it counts its own vote only once its term and vote are durable). With zero sync latency every sync completes at once and nothing waits.
 //!
 //! **When the disk lies.**
-//! - A torn last record (a write cut short by a crash) was never synced, so never
-//!   acknowledged: it is dropped.
+//! - A torn record (a write cut short by a crash) was never synced, so never acknowledged:
+//!   it is dropped, at the restart that finds it and at every later one.
 //! - A record or metadata record that fails its checksum, does not decode, or cannot be read,
 //!   or entries that do not follow the log replayed so far (records between them were
 //!   lost), may hold something this server acknowledged or voted for: it halts (fail-stop, as etcd
@@ -77,7 +77,7 @@ pub struct OnDisk {
     pub snapshot: Option<Snapshot>,
     /// Why the disk cannot be trusted (the server halts), if it cannot.
     pub damage: Option<String>,
-    /// Whether a torn last record was dropped.
+    /// Whether a torn record was dropped.
     pub torn_tail: bool,
 }
 
@@ -186,10 +186,12 @@ pub fn replay(disk: &Disk, cfg: &super::RaftConfig) -> OnDisk {
                 }
                 out.snapshot = Some(snapshot);
             }
-            // A torn last record was never synced: drop it. (Without checksums a record that
-            // does not decode is taken for one, wherever it is.)
-            Err(RecordError::Torn) if pos + 1 == n => out.torn_tail = true,
-            Err(RecordError::Undecodable | RecordError::Torn) if unchecked => break,
+            // A torn record was the last write before a crash, never synced: drop it. (It is
+            // not the last record if the server appended more after restarting. A flipped bit
+            // never reads as torn: the length has its own checksum. Without checksums a record
+            // that does not decode is taken for torn.)
+            Err(RecordError::Torn) => out.torn_tail = true,
+            Err(RecordError::Undecodable) if unchecked => break,
             Err(e) => {
                 out.damage = Some(format!("log record {pos}: {e}"));
                 return out;
