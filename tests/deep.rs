@@ -302,8 +302,14 @@ fn the_correct_protocols_hold_under_their_deep_nemesis() {
             "{file}: {:?}",
             r.failures.first().map(|f| (&f.message, &f.replay))
         );
+        // Points only storage faults reach (`*.disk.*`) are out of this nemesis's menu: the
+        // storage campaigns of `fuzz::targets` cover them.
+        let menu: Vec<_> = (r.coverage.points.iter())
+            .filter(|p| !p.point.contains(".disk."))
+            .collect();
+        let reached = menu.iter().filter(|p| p.runs > 0).count();
         assert!(
-            r.coverage.reached * 3 >= r.coverage.declared * 2,
+            reached * 3 >= menu.len() * 2,
             "{file} reaches few of its coverage points: {}",
             r.coverage.text()
         );

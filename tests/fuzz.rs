@@ -256,6 +256,11 @@ fn finds_gossip_forgetting_its_store_on_restart() {
 }
 
 #[test]
+fn finds_a_failover_backup_acknowledging_before_its_sync() {
+    finds_replays_and_shrinks(target("failover AckBeforeSync"));
+}
+
+#[test]
 fn finds_naive_failover_split_brain() {
     finds_replays_and_shrinks(target("failover Naive"));
 }

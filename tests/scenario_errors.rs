@@ -381,3 +381,53 @@ fn values_out_of_range_are_refused_before_anything_runs() {
         assert!(e.line >= 1, "located: {e}");
     }
 }
+
+#[test]
+fn bad_storage_sections_and_storage_faults() {
+    assert_err(
+        &scenario_with("storage: (sync: Uniform(\"10ms\", \"1ms\")),"),
+        3,
+        &["storage.sync", "min <= max"],
+    );
+    assert_err(
+        &scenario_with(
+            "storage: (nodes: [(node: 0, sync: Constant(\"1ms\")), (node: 0, sync: Constant(\"2ms\"))]),",
+        ),
+        3,
+        &["storage.nodes[1] sets node 0 again"],
+    );
+    assert_err(
+        &scenario_with("storage: (nodes: [(node: 7, sync: Constant(\"1ms\"))]),"),
+        3,
+        &["node 7 does not exist"],
+    );
+    assert_err(
+        &scenario_with("storage: (sink: Constant(\"1ms\")),"),
+        3,
+        &["unknown field `sink`", "did you mean `sync`"],
+    );
+    assert_err(
+        &scenario_with("storage: (nodes: [(node: 1)]),"),
+        3,
+        &["missing field `sync`"],
+    );
+    assert_err(
+        &scenario_with(
+            "faults: [(at: \"1s\", do: SlowDisk(target: 0, extra: Uniform(\"5ms\", \"1ms\"), duration: \"1s\"))],",
+        ),
+        3,
+        &["SlowDisk.extra", "min <= max"],
+    );
+    assert_err(
+        &scenario_with("faults: [(at: \"1s\", do: Corrupt(9))],"),
+        3,
+        &["node 9 does not exist"],
+    );
+    parse(
+        "case.ron",
+        &scenario_with(
+            "faults: [(at: \"1s\", do: TornWrite(Leader)), (at: \"2s\", do: FsyncFail(Nodes([1, 2]))), (at: \"3s\", do: ReadError(Random))],",
+        ),
+    )
+    .expect("storage faults with role targets are valid");
+}

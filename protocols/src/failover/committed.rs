@@ -6,9 +6,9 @@
 //! - When a primary's commit index covers index `i`, the entry its log holds at `i` is the
 //!   committed entry `i` (acknowledged to a client, or a promotion no-op). A later primary
 //!   committing a different entry at `i` is a violation.
-//! - Every replica that held committed entry `i` in its durable log must hold it at every later
-//!   observation: a truncation or an overwrite that removes it is a violation, crashes and
-//!   restarts included (the log is durable).
+//! - Every replica that held committed entry `i` in the synced part of its log must hold it at
+//!   every later observation: a truncation or an overwrite that removes it is a violation,
+//!   crashes and restarts included (that part is on disk).
 //!
 //! Cost: the node an event happened at is compared with the record, entry by entry from the
 //! first entry it was not yet known to hold, plus a check that the entries it held are
@@ -34,7 +34,10 @@ impl CommittedLog {
         if self.held.len() != view.node_count() {
             self.held.resize(view.node_count(), 0);
         }
-        let log = &view.durable(id).log;
+        // A crashed node is checked when it restarts; a halted one holds a disk it cannot
+        // trust and does nothing. What a node holds is what a crash cannot take back.
+        let node = view.node(id).filter(|n| n.halted.is_none())?;
+        let log = node.durable_log();
         // What it held must still be there.
         let held = self.held[i];
         if let Some(k) = (0..held).find(|&k| log.get(k) != Some(&self.committed[k].0)) {
@@ -50,9 +53,7 @@ impl CommittedLog {
             )));
         }
         // A primary's commit index names committed entries.
-        if let Some(node) = view.node(id)
-            && node.role() == Role::Primary
-        {
+        if node.role() == Role::Primary {
             let commit = node.state.commit.min(log.len());
             for (k, e) in log.iter().enumerate().take(commit) {
                 match self.committed.get(k) {

@@ -29,8 +29,9 @@
 //!   assumption).
 //!
 //! Known bugs besides the unsafe modes and `sync: false` ([`FailoverBug`]): `AckOneBackup`
-//! (a majority-mode primary commits with one backup's copy) and `AcceptStaleEpoch` (a fenced
-//! backup accepts an older epoch's Appends). Both lose committed entries without a split
+//! (a majority-mode primary commits with one backup's copy), `AcceptStaleEpoch` (a fenced
+//! backup accepts an older epoch's Appends) and `AckBeforeSync` (a backup acknowledges before
+//! its disk has the entries, docs/storage.md). All lose committed entries without a split
 //! brain; `CommittedNeverOverwritten` catches them.
 //!
 //! Files: `node.rs` (state, messages, roles, detection and promotion), `replication.rs`
@@ -42,6 +43,7 @@ mod committed;
 mod monitor;
 mod node;
 mod replication;
+pub mod storage;
 
 pub use monitor::{FailoverMonitor, MonitorOptions, metric};
 pub use node::{Durable, Entry, FailoverNode, Message, Role, Timer};
@@ -87,11 +89,19 @@ pub enum FailoverBug {
     /// A fenced backup accepts Appends from a primary of an older epoch (the fencing check
     /// is skipped), so a deposed primary overwrites what the new one committed.
     AcceptStaleEpoch,
+    /// A backup acknowledges an Append before the sync of its new entries completes, so a
+    /// crash can lose entries the primary counted toward commitment (needs a sync latency:
+    /// with syncs that complete at once there is no window).
+    AckBeforeSync,
 }
 
 impl FailoverBug {
     /// Every known bug (the fuzz tests check each has a campaign that finds it).
-    pub const ALL: [FailoverBug; 2] = [FailoverBug::AckOneBackup, FailoverBug::AcceptStaleEpoch];
+    pub const ALL: [FailoverBug; 3] = [
+        FailoverBug::AckOneBackup,
+        FailoverBug::AcceptStaleEpoch,
+        FailoverBug::AckBeforeSync,
+    ];
 }
 
 /// The `protocol: Failover((...))` section of a scenario. Immutable during a run.
@@ -244,6 +254,14 @@ impl Family for FailoverFamily {
             m(
                 "failover.recovered_with_log",
                 "a node restarted with log entries on disk",
+            ),
+            m(
+                "failover.disk.halted",
+                "a node found a damaged record on its disk and halted",
+            ),
+            m(
+                "failover.disk.sync_failed",
+                "a sync failed; the node rewrote its state",
             ),
             m(
                 "failover.backup.truncated_conflict",

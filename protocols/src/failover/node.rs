@@ -7,8 +7,8 @@
 //! backup that fell behind never takes over) or becomes a `Candidate` asking every node for a
 //! grant (Lease, Quorum). A node grants at most one candidate per epoch, never while it hears
 //! a primary (the lease rule of docs/references.md §5.4, and Raft's CheckQuorum vote-ignoring), and
-//! only to a log at least as up to date as its own (Raft §5.4.1). Epochs are persisted before
-//! any message that depends on them.
+//! only to a log at least as up to date as its own (Raft §5.4.1). Epochs, grants and the log
+//! are on the node's disk and synced before any message that depends on them (`storage.rs`).
 //!
 //! Invariant asserted here (on every primary tick): a primary's stint epoch is the epoch it
 //! persisted, and stays so while it remains primary.
@@ -28,7 +28,8 @@ pub struct Entry {
     pub request: Option<KvRequest>,
 }
 
-/// What survives a crash.
+/// What the node keeps on its disk (`storage.rs`), as it last wrote it: the in-memory copy.
+/// `FailoverNode::durable_log` is the part of the log a crash cannot take back.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Durable {
     /// The highest epoch this node has seen (its fencing token).
@@ -156,6 +157,11 @@ pub struct FailoverNode {
     pub(super) me: NodeId,
     pub(super) n: usize,
     pub state: State,
+    /// Epoch, grant and log as written to the disk.
+    pub d: Durable,
+    pub(super) disk: super::storage::DiskState,
+    /// Why this node halted: its disk holds a record it cannot trust.
+    pub halted: Option<String>,
 }
 
 impl FailoverNode {
@@ -193,7 +199,22 @@ impl FailoverNode {
         let cfg = ctx.config().clone();
         let n = ctx.node_count();
         let now = ctx.now();
+        let mut found = super::storage::replay(ctx.disk());
+        // Epoch 1 and its primary (node 0) are configuration: every node starts in it, so a
+        // restart before that write was synced still knows it, and never promotes into it.
+        found.durable.epoch = found.durable.epoch.max(1);
+        if found.damage.is_some() {
+            ctx.count("failover.halted_on_disk_damage", 1);
+            ctx.cover("failover.disk.halted");
+        }
         FailoverNode {
+            disk: super::storage::DiskState {
+                synced_len: found.durable.log.len(),
+                synced_epoch: found.durable.epoch,
+                ..Default::default()
+            },
+            d: found.durable,
+            halted: found.damage,
             cfg,
             me: ctx.id(),
             n,
@@ -225,8 +246,9 @@ impl FailoverNode {
 
     /// Adopts a higher epoch (persisted first: it is a fencing token).
     pub(super) fn observe_epoch(&mut self, ctx: &mut Context<'_, Self>, epoch: u64) {
-        if epoch > ctx.durable().epoch {
-            ctx.durable_mut().epoch = epoch;
+        if epoch > self.d.epoch {
+            self.d.epoch = epoch;
+            self.persist_meta(ctx);
         }
     }
 
@@ -252,9 +274,9 @@ impl FailoverNode {
     /// Becomes primary in the durable epoch: resets replication progress and appends a no-op
     /// so that something of its own epoch can commit (Raft §5.4.2).
     pub(super) fn become_primary(&mut self, ctx: &mut Context<'_, Self>) {
-        let epoch = ctx.durable().epoch;
+        let epoch = self.d.epoch;
         let now = ctx.now();
-        let len = ctx.durable().log.len();
+        let len = self.d.log.len();
         let s = &mut self.state;
         // The replica set starts as the last one this node was told of, minus the primary it
         // replaces: waiting for a dead primary's acks would add a timeout to every failover.
@@ -292,16 +314,19 @@ impl FailoverNode {
 
     /// Starts (or restarts) a candidacy in a fresh epoch, granting itself.
     fn become_candidate(&mut self, ctx: &mut Context<'_, Self>) {
-        let epoch = ctx.durable().epoch + 1;
-        ctx.durable_mut().epoch = epoch;
-        ctx.durable_mut().granted = Some((epoch, self.me));
+        let epoch = self.d.epoch + 1;
+        self.d.epoch = epoch;
+        self.d.granted = Some((epoch, self.me));
+        self.persist_meta(ctx);
+        // The requests go out while the new epoch syncs; its own grant counts once durable.
+        self.flush(ctx);
         let now = ctx.now();
         let s = &mut self.state;
         s.role = Role::Candidate;
         s.primary = None;
         s.candidacy_at = now;
         s.grants = BTreeSet::from([self.me]);
-        let log = &ctx.durable().log;
+        let log = &self.d.log;
         let msg = Message::RequestPromotion {
             epoch,
             last_epoch: log.last().map_or(0, |e| e.epoch),
@@ -311,9 +336,11 @@ impl FailoverNode {
         self.maybe_win(ctx);
     }
 
-    /// Becomes primary once a majority granted.
-    fn maybe_win(&mut self, ctx: &mut Context<'_, Self>) -> bool {
-        if self.state.role == Role::Candidate && self.state.grants.len() >= self.majority() {
+    /// Becomes primary once a majority granted (its own grant counted once it is durable).
+    pub(super) fn maybe_win(&mut self, ctx: &mut Context<'_, Self>) -> bool {
+        let own = self.state.grants.contains(&self.me) && !self.epoch_durable(self.d.epoch);
+        let grants = self.state.grants.len() - usize::from(own);
+        if self.state.role == Role::Candidate && grants >= self.majority() {
             self.become_primary(ctx);
             return true;
         }
@@ -337,8 +364,7 @@ impl FailoverNode {
             // Every path that learns of a higher epoch either ignores it (an unfenced primary
             // does not listen) or steps down first.
             assert_eq!(
-                self.state.epoch,
-                ctx.durable().epoch,
+                self.state.epoch, self.d.epoch,
                 "{} is primary in an epoch it has not persisted, or outlived",
                 self.me
             );
@@ -362,10 +388,20 @@ impl FailoverNode {
                 if !self.state.in_replica_set {
                     return false;
                 }
+                if self.disk.promote_in.is_some() {
+                    return false; // already promoting: waiting for the epoch to be durable
+                }
                 self.state.detections += 1;
-                let epoch = ctx.durable().epoch + 1;
-                ctx.durable_mut().epoch = epoch;
-                self.become_primary(ctx);
+                let epoch = self.d.epoch + 1;
+                self.d.epoch = epoch;
+                self.persist_meta(ctx);
+                self.flush(ctx);
+                // A primary must never reuse an epoch a crash could take back.
+                if self.epoch_durable(epoch) {
+                    self.become_primary(ctx);
+                } else {
+                    self.disk.promote_in = Some(epoch);
+                }
             }
             (Mode::Lease | Mode::Quorum, Role::Candidate) => {
                 // A candidacy that did not win in time starts over in a new epoch.
@@ -398,7 +434,7 @@ impl FailoverNode {
         let hears_primary = self.state.role == Role::Primary
             || (self.state.role == Role::Backup
                 && now.saturating_since(self.state.last_heard) < self.cfg.suspect_after());
-        let mine = ctx.durable().epoch;
+        let mine = self.d.epoch;
         let granted = if epoch < mine || hears_primary {
             ctx.cover("failover.promotion.refused");
             false
@@ -409,23 +445,21 @@ impl FailoverNode {
                     self.become_backup(ctx, None);
                 }
             }
-            let log = &ctx.durable().log;
+            let log = &self.d.log;
             let up_to_date =
                 (last_epoch, log_len) >= (log.last().map_or(0, |e| e.epoch), log.len());
-            let free = ctx
-                .durable()
-                .granted
-                .is_none_or(|(e, c)| e < epoch || c == from);
+            let free = self.d.granted.is_none_or(|(e, c)| e < epoch || c == from);
             if up_to_date && free {
-                ctx.durable_mut().granted = Some((epoch, from));
+                self.d.granted = Some((epoch, from));
+                self.persist_meta(ctx);
                 self.state.last_heard = now;
                 true
             } else {
                 false
             }
         };
-        let epoch = ctx.durable().epoch;
-        ctx.send(from, Message::PromotionResponse { epoch, granted });
+        let epoch = self.d.epoch;
+        self.send_durable(ctx, from, Message::PromotionResponse { epoch, granted });
     }
 
     /// A node answered a promotion request.
@@ -436,14 +470,14 @@ impl FailoverNode {
         epoch: u64,
         granted: bool,
     ) {
-        if epoch > ctx.durable().epoch {
+        if epoch > self.d.epoch {
             self.observe_epoch(ctx, epoch);
             if self.state.role != Role::Backup {
                 self.become_backup(ctx, None);
             }
             return;
         }
-        if self.state.role == Role::Candidate && granted && epoch == ctx.durable().epoch {
+        if self.state.role == Role::Candidate && granted && epoch == self.d.epoch {
             self.state.grants.insert(from);
             self.maybe_win(ctx);
         }
@@ -451,7 +485,7 @@ impl FailoverNode {
 
     /// A fenced replica told this node its epoch is stale.
     fn on_stale(&mut self, ctx: &mut Context<'_, Self>, epoch: u64, primary: Option<NodeId>) {
-        if epoch > ctx.durable().epoch {
+        if epoch > self.d.epoch {
             self.observe_epoch(ctx, epoch);
             if self.state.role != Role::Backup {
                 self.become_backup(ctx, primary);
@@ -466,19 +500,19 @@ impl Protocol for FailoverNode {
     type Timer = Timer;
     type Request = KvRequest;
     type Reply = crate::kv::KvReply;
-    type Durable = Durable;
+    type Durable = ();
 
     /// Node 0 starts as primary of epoch 1; the others follow it.
     fn start(ctx: &mut Context<'_, Self>) -> Self {
         let mut node = FailoverNode::new(ctx);
         ctx.set_timer(node.cfg.heartbeat.0, Timer::Tick);
-        if ctx.durable().epoch == 0 {
-            ctx.durable_mut().epoch = 1;
-            if node.me == NodeId(0) {
-                node.become_primary(ctx);
-            } else {
-                node.state.primary = Some(NodeId(0));
-            }
+        // A first start is on an empty disk. Epoch 1 and its primary are configuration, not
+        // an election.
+        node.persist_meta(ctx);
+        if node.me == NodeId(0) {
+            node.become_primary(ctx);
+        } else {
+            node.state.primary = Some(NodeId(0));
         }
         node
     }
@@ -488,14 +522,19 @@ impl Protocol for FailoverNode {
     fn recover(ctx: &mut Context<'_, Self>) -> Self {
         let node = FailoverNode::new(ctx);
         ctx.cover("failover.recovered");
-        if !ctx.durable().log.is_empty() {
+        if !node.d.log.is_empty() {
             ctx.cover("failover.recovered_with_log");
         }
-        ctx.set_timer(node.cfg.heartbeat.0, Timer::Tick);
+        if node.halted.is_none() {
+            ctx.set_timer(node.cfg.heartbeat.0, Timer::Tick);
+        }
         node
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, msg: Message) {
+        if self.halted.is_some() {
+            return;
+        }
         self.maybe_expire_lease(ctx);
         match msg {
             Message::Append {
@@ -536,20 +575,39 @@ impl Protocol for FailoverNode {
             }
         }
         self.refresh_serving(ctx);
+        self.flush(ctx);
     }
 
     fn on_timer(&mut self, ctx: &mut Context<'_, Self>, timer: Timer) {
+        if self.halted.is_some() {
+            return;
+        }
         self.maybe_expire_lease(ctx);
         match timer {
             Timer::Tick => self.on_tick(ctx),
         }
         self.refresh_serving(ctx);
+        self.flush(ctx);
     }
 
     fn on_client_request(&mut self, ctx: &mut Context<'_, Self>, client: ClientId, req: KvRequest) {
+        if self.halted.is_some() {
+            return;
+        }
         self.maybe_expire_lease(ctx);
         self.on_kv_request(ctx, client, req);
         self.refresh_serving(ctx);
+        self.flush(ctx);
+    }
+
+    fn on_synced(&mut self, ctx: &mut Context<'_, Self>, id: sim::SyncId, ok: bool) {
+        if self.halted.is_some() {
+            return;
+        }
+        self.maybe_expire_lease(ctx);
+        self.on_sync(ctx, id, ok);
+        self.refresh_serving(ctx);
+        self.flush(ctx);
     }
 
     /// The epoch it is primary in, while it believes it is primary.
@@ -562,6 +620,7 @@ impl Protocol for FailoverNode {
         out.set(
             "role",
             match self.state.role {
+                _ if self.halted.is_some() => "halted",
                 Role::Backup => "backup",
                 Role::Candidate => "candidate",
                 Role::Primary => "primary",

@@ -72,10 +72,11 @@ impl FailoverNode {
         self.maybe_commit(ctx);
     }
 
-    /// Appends to the durable log; returns the entry's index.
+    /// Appends to the log (written to the disk); returns the entry's index.
     pub(super) fn append(&mut self, ctx: &mut Context<'_, Self>, entry: Entry) -> usize {
-        ctx.durable_mut().log.push(entry);
-        let idx = ctx.durable().log.len() - 1;
+        self.d.log.push(entry);
+        let idx = self.d.log.len() - 1;
+        self.persist_log(ctx, idx);
         // Observation only: the monitor compares append times with other primaries' stints.
         self.state.append_times.insert(idx, ctx.true_time());
         idx
@@ -105,7 +106,7 @@ impl FailoverNode {
     /// `next_len` advances optimistically (a rejection resets it); one outside it is probed
     /// from what it confirmed, as etcd's probe state does, so that what it missed is resent.
     fn send_append(&mut self, ctx: &mut Context<'_, Self>, to: NodeId) {
-        let log = &ctx.durable().log;
+        let log = &self.d.log;
         let peer = self.state.peers[to.index()];
         let prev_len = peer.next_len.min(log.len());
         let end = (prev_len + self.cfg.max_batch).min(log.len());
@@ -126,7 +127,7 @@ impl FailoverNode {
 
     /// An Append from a primary.
     pub(super) fn on_append(&mut self, ctx: &mut Context<'_, Self>, from: NodeId, a: AppendArgs) {
-        let mine = ctx.durable().epoch;
+        let mine = self.d.epoch;
         let fenced = self.cfg.mode.fenced();
         let fence = fenced && self.cfg.bug != Some(FailoverBug::AcceptStaleEpoch);
         if fence && a.epoch < mine {
@@ -137,7 +138,8 @@ impl FailoverNode {
                 ctx.cover("failover.fenced.stale_write");
             }
             let primary = self.state.primary;
-            ctx.send(
+            self.send_durable(
+                ctx,
                 from,
                 Message::Stale {
                     epoch: mine,
@@ -171,34 +173,39 @@ impl FailoverNode {
         s.last_heard = now;
         s.replicas = a.replicas;
         s.in_replica_set = a.replicas & (1 << self.me.0) != 0;
-        let epoch = ctx.durable().epoch;
+        let epoch = self.d.epoch;
         let reply = |ok, match_len| Message::AppendResponse {
             epoch,
             ok,
             match_len,
             sent_at: a.sent_at,
         };
-        let len = ctx.durable().log.len();
+        let len = self.d.log.len();
         if a.prev_len > len {
-            ctx.send(from, reply(false, len));
+            self.send_durable(ctx, from, reply(false, len));
             return;
         }
-        if a.prev_len > 0 && ctx.durable().log[a.prev_len - 1].epoch != a.prev_epoch {
-            ctx.send(from, reply(false, a.prev_len - 1));
+        if a.prev_len > 0 && self.d.log[a.prev_len - 1].epoch != a.prev_epoch {
+            self.send_durable(ctx, from, reply(false, a.prev_len - 1));
             return;
         }
         let end = a.prev_len + a.entries.len();
+        let mut changed_from = None;
         for (k, e) in a.entries.into_iter().enumerate() {
             let idx = a.prev_len + k;
-            let log = &ctx.durable().log;
+            let log = &mut self.d.log;
             if idx < log.len() {
                 if log[idx] == e {
                     continue;
                 }
                 ctx.cover("failover.backup.truncated_conflict");
-                ctx.durable_mut().log.truncate(idx);
+                log.truncate(idx);
             }
-            ctx.durable_mut().log.push(e);
+            log.push(e);
+            changed_from.get_or_insert(idx);
+        }
+        if let Some(from) = changed_from {
+            self.persist_log(ctx, from);
         }
         self.maybe_rebuild_store(ctx);
         let commit = a.commit.min(end);
@@ -206,13 +213,19 @@ impl FailoverNode {
             self.state.commit = commit;
         }
         self.apply(ctx);
-        ctx.send(from, reply(true, end));
+        if self.cfg.bug == Some(FailoverBug::AckBeforeSync) {
+            // Known bug: the acknowledgement leaves before the entries are durable.
+            self.flush(ctx);
+            ctx.send(from, reply(true, end));
+        } else {
+            self.send_durable(ctx, from, reply(true, end));
+        }
     }
 
     /// If the log was cut below what was applied (only without fencing, when two primaries
     /// overwrite each other), the store is rebuilt from the surviving prefix.
     fn maybe_rebuild_store(&mut self, ctx: &mut Context<'_, Self>) -> bool {
-        let len = ctx.durable().log.len();
+        let len = self.d.log.len();
         if self.state.applied <= len && self.state.commit <= len {
             return false;
         }
@@ -234,7 +247,7 @@ impl FailoverNode {
         match_len: usize,
         sent_at: Time,
     ) {
-        if self.cfg.mode.fenced() && epoch > ctx.durable().epoch {
+        if self.cfg.mode.fenced() && epoch > self.d.epoch {
             self.observe_epoch(ctx, epoch);
             self.become_backup(ctx, None);
             return;
@@ -243,7 +256,7 @@ impl FailoverNode {
             return;
         }
         let now = ctx.now();
-        let len = ctx.durable().log.len();
+        let len = self.d.log.len();
         let peer = &mut self.state.peers[from.index()];
         peer.last_ack = now;
         peer.acked_sent_at = peer.acked_sent_at.max(Some(sent_at));
@@ -374,8 +387,11 @@ impl FailoverNode {
         if self.state.role != Role::Primary {
             return false;
         }
+        self.flush(ctx);
         let now = ctx.now();
-        let len = ctx.durable().log.len();
+        let len = self.d.log.len();
+        // The primary's own copy counts only as far as it is durable.
+        let own = self.disk.synced_len.min(len);
         if self.cfg.mode == Mode::Lease && !self.lease_valid(now) {
             return false;
         }
@@ -387,10 +403,10 @@ impl FailoverNode {
             .enumerate()
             .filter(|&(i, _)| i != me);
         let target = if !self.cfg.sync {
-            len
+            own
         } else if self.cfg.mode.majority() {
             let mut matched: Vec<usize> = others.map(|(_, p)| p.match_len).collect();
-            matched.push(len);
+            matched.push(own);
             matched.sort_unstable_by(|a, b| b.cmp(a));
             let copies = if self.cfg.bug == Some(FailoverBug::AckOneBackup) {
                 2.min(matched.len())
@@ -409,8 +425,8 @@ impl FailoverNode {
             }
             set.into_iter().min().unwrap_or(len)
         };
-        let target = target.min(len);
-        if target <= self.state.commit || ctx.durable().log[target - 1].epoch != self.state.epoch {
+        let target = target.min(own);
+        if target <= self.state.commit || self.d.log[target - 1].epoch != self.state.epoch {
             return false;
         }
         self.state.commit = target;
@@ -427,7 +443,7 @@ impl FailoverNode {
         while self.state.applied < self.state.commit {
             let idx = self.state.applied;
             self.state.applied += 1;
-            let Some(req) = ctx.durable().log[idx].request else {
+            let Some(req) = self.d.log[idx].request else {
                 continue;
             };
             let applied = self.state.store.apply(&req);
