@@ -12,6 +12,7 @@
 //! checker). [`builtin`] is the registry of the families shipped here.
 
 pub mod checks;
+pub mod durability;
 pub mod failover;
 pub mod family;
 pub mod gossip;

@@ -160,6 +160,8 @@ pub struct FailoverNode {
     /// Epoch, grant and log as written to the disk.
     pub d: Durable,
     pub(super) disk: super::storage::DiskState,
+    /// A Naive or Fencing promotion waiting for its epoch to be durable.
+    pub(super) promote_in: Option<u64>,
     /// Why this node halted: its disk holds a record it cannot trust.
     pub halted: Option<String>,
 }
@@ -208,11 +210,11 @@ impl FailoverNode {
             ctx.cover("failover.disk.halted");
         }
         FailoverNode {
-            disk: super::storage::DiskState {
-                synced_len: found.durable.log.len(),
-                synced_epoch: found.durable.epoch,
-                ..Default::default()
-            },
+            disk: super::storage::DiskState::new((
+                found.durable.log.len() as u64,
+                found.durable.epoch,
+            )),
+            promote_in: None,
             d: found.durable,
             halted: found.damage,
             cfg,
@@ -388,7 +390,7 @@ impl FailoverNode {
                 if !self.state.in_replica_set {
                     return false;
                 }
-                if self.disk.promote_in.is_some() {
+                if self.promote_in.is_some() {
                     return false; // already promoting: waiting for the epoch to be durable
                 }
                 self.state.detections += 1;
@@ -400,7 +402,7 @@ impl FailoverNode {
                 if self.epoch_durable(epoch) {
                     self.become_primary(ctx);
                 } else {
-                    self.disk.promote_in = Some(epoch);
+                    self.promote_in = Some(epoch);
                 }
             }
             (Mode::Lease | Mode::Quorum, Role::Candidate) => {

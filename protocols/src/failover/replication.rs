@@ -391,7 +391,7 @@ impl FailoverNode {
         let now = ctx.now();
         let len = self.d.log.len();
         // The primary's own copy counts only as far as it is durable.
-        let own = self.disk.synced_len.min(len);
+        let own = self.synced_len();
         if self.cfg.mode == Mode::Lease && !self.lease_valid(now) {
             return false;
         }

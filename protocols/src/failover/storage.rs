@@ -98,26 +98,18 @@ pub fn replay(disk: &Disk) -> OnDisk {
     out
 }
 
-/// Where the node stands with its disk.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct DiskState {
-    /// Written since the last sync was asked.
-    pub dirty: bool,
-    /// The log length known durable, and the highest epoch known durable.
-    pub synced_len: usize,
-    pub synced_epoch: u64,
-    /// Syncs asked and not completed: the log length and the epoch each covers.
-    pub pending: Vec<(SyncId, usize, u64)>,
-    /// Messages waiting for a sync, oldest first.
-    pub outbox: Vec<(SyncId, NodeId, Message)>,
-    /// A Naive or Fencing promotion waiting for its epoch to be durable.
-    pub promote_in: Option<u64>,
-}
+/// Syncs in flight and messages waiting for them; the mark is (log length, epoch).
+pub(super) type DiskState = crate::durability::SyncGate<Message>;
 
 impl FailoverNode {
     /// The log prefix known durable: what a crash cannot take back.
     pub fn durable_log(&self) -> &[Entry] {
-        &self.d.log[..self.disk.synced_len.min(self.d.log.len())]
+        &self.d.log[..self.synced_len()]
+    }
+
+    /// The log length known durable.
+    pub(super) fn synced_len(&self) -> usize {
+        (self.disk.synced.0 as usize).min(self.d.log.len())
     }
 
     /// Writes the epoch and the grant.
@@ -128,7 +120,7 @@ impl FailoverNode {
         };
         ctx.disk().write_meta(seal(&hard));
         ctx.count("storage.writes", 1);
-        self.disk.dirty = true;
+        self.disk.wrote();
     }
 
     /// Writes the log from position `from` on.
@@ -139,22 +131,18 @@ impl FailoverNode {
         };
         ctx.disk().append(seal(&record));
         ctx.count("storage.writes", 1);
-        self.disk.synced_len = self.disk.synced_len.min(from);
-        for (_, covered, _) in &mut self.disk.pending {
-            *covered = (*covered).min(from);
-        }
-        self.disk.dirty = true;
+        self.disk.rewrote_log_after(from as u64);
     }
 
     /// Asks for a sync of what was written since the last one, if anything was.
     pub(super) fn flush(&mut self, ctx: &mut Context<'_, Self>) {
-        if !std::mem::take(&mut self.disk.dirty) {
+        if !self.disk.take_dirty() {
             return;
         }
-        let covered = (self.d.log.len(), self.d.epoch);
+        let covered = self.mark();
         match ctx.sync() {
             Synced::Done => self.synced(ctx, None, covered),
-            Synced::Pending(id) => self.disk.pending.push((id, covered.0, covered.1)),
+            Synced::Pending(id) => self.disk.asked(id, covered),
             Synced::Failed => self.sync_failed(ctx),
         }
     }
@@ -162,55 +150,52 @@ impl FailoverNode {
     /// Sends `msg` once everything written so far is durable.
     pub(super) fn send_durable(&mut self, ctx: &mut Context<'_, Self>, to: NodeId, msg: Message) {
         self.flush(ctx);
-        match self.disk.pending.last() {
-            Some(&(id, _, _)) => self.disk.outbox.push((id, to, msg)),
-            None => ctx.send(to, msg),
+        if let Some((to, msg)) = self.disk.hold(to, msg) {
+            ctx.send(to, msg);
         }
+    }
+
+    /// What a sync asked now covers: the log length and the epoch.
+    fn mark(&self) -> crate::durability::Mark {
+        (self.d.log.len() as u64, self.d.epoch)
     }
 
     /// Whether epoch `epoch` (and the grant written with it) is durable.
     pub(super) fn epoch_durable(&self, epoch: u64) -> bool {
-        self.disk.synced_epoch >= epoch
+        self.disk.synced.1 >= epoch
     }
 
     /// A sync asked with [`Synced::Pending`] completed.
     pub(super) fn on_sync(&mut self, ctx: &mut Context<'_, Self>, id: SyncId, ok: bool) {
-        let Some(i) = self.disk.pending.iter().position(|&(p, _, _)| p == id) else {
+        let Some(covered) = self.disk.completed(id) else {
             // Asked before a failed sync: its writes are gone, whatever it says.
             return;
         };
-        let (_, len, epoch) = self.disk.pending.remove(i);
         if ok {
-            self.synced(ctx, Some(id), (len, epoch));
+            self.synced(ctx, Some(id), covered);
         } else {
             self.sync_failed(ctx);
         }
     }
 
     /// Everything up to sync `id` (all of it, for `None`) is durable: release what waited.
-    fn synced(&mut self, ctx: &mut Context<'_, Self>, id: Option<SyncId>, covered: (usize, u64)) {
-        self.disk.synced_len = self.disk.synced_len.max(covered.0.min(self.d.log.len()));
-        self.disk.synced_epoch = self.disk.synced_epoch.max(covered.1);
-        let ready: Vec<(SyncId, NodeId, Message)> = match id {
-            None => std::mem::take(&mut self.disk.outbox),
-            Some(id) => {
-                let (ready, wait) = std::mem::take(&mut self.disk.outbox)
-                    .into_iter()
-                    .partition(|(s, _, _)| *s <= id);
-                self.disk.outbox = wait;
-                ready
-            }
-        };
-        for (_, to, msg) in ready {
+    fn synced(
+        &mut self,
+        ctx: &mut Context<'_, Self>,
+        id: Option<SyncId>,
+        covered: crate::durability::Mark,
+    ) {
+        let end = self.d.log.len() as u64;
+        for (to, msg) in self.disk.release(id, covered, end) {
             ctx.send(to, msg);
         }
         if id.is_none() {
             return;
         }
-        if let Some(epoch) = self.disk.promote_in
+        if let Some(epoch) = self.promote_in
             && self.epoch_durable(epoch)
         {
-            self.disk.promote_in = None;
+            self.promote_in = None;
             if epoch == self.d.epoch && self.state.role != Role::Primary {
                 self.become_primary(ctx);
             }
@@ -240,17 +225,12 @@ impl FailoverNode {
         };
         ctx.disk().append(seal(&record));
         ctx.count("storage.writes", 1);
-        self.disk.dirty = false;
-        let covered = (self.d.log.len(), self.d.epoch);
+        self.disk.take_dirty();
+        let covered = self.mark();
         match ctx.sync() {
             Synced::Done => self.synced(ctx, None, covered),
             Synced::Failed => self.sync_failed(ctx),
-            Synced::Pending(new) => {
-                self.disk.pending = vec![(new, covered.0, covered.1)];
-                for (s, _, _) in &mut self.disk.outbox {
-                    *s = new;
-                }
-            }
+            Synced::Pending(new) => self.disk.restart_after_failure(new, covered),
         }
     }
 }

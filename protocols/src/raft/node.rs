@@ -181,11 +181,7 @@ impl Raft {
             round_start: BTreeMap::new(),
             lease_until: None,
             snapshot: d.snapshot,
-            disk: super::storage::DiskState {
-                synced_index,
-                synced_term: d.hard.term,
-                ..Default::default()
-            },
+            disk: super::storage::DiskState::new((synced_index, d.hard.term)),
             halted: d.damage,
             restarted_in: None,
         };
@@ -301,7 +297,7 @@ impl Raft {
     /// syncing (as LogCabin does; the requests depend on nothing durable), but must not lead on
     /// a vote a crash could take back. Pre-votes are not persisted.
     pub(super) fn has_vote_quorum(&self) -> bool {
-        let own_durable = self.role == Role::PreCandidate || self.disk.synced_term >= self.term;
+        let own_durable = self.role == Role::PreCandidate || self.synced_term() >= self.term;
         let uncounted = usize::from(!own_durable && self.votes.contains(&self.me));
         self.votes.len() - uncounted >= self.quorum()
     }

@@ -339,7 +339,7 @@ impl Raft {
         while n > self.commit {
             let term_ok = any_term || self.log.term_at(n) == Some(self.term);
             // The leader counts itself only for entries it knows are durable.
-            let me = usize::from(self.disk.synced_index >= n);
+            let me = usize::from(self.synced_index() >= n);
             let replicas = me + self.progress.values().filter(|p| p.matched >= n).count();
             if term_ok && replicas >= self.quorum() {
                 break;

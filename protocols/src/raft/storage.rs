@@ -81,20 +81,8 @@ pub struct OnDisk {
     pub torn_tail: bool,
 }
 
-/// Where the server stands with its disk.
-#[derive(Clone, Debug, Default)]
-pub(super) struct DiskState {
-    /// Written since the last sync was asked.
-    pub dirty: bool,
-    /// The last index of the log known durable (the leader's own vote toward commitment).
-    pub synced_index: u64,
-    /// Syncs asked and not completed: the last log index and the term each covers.
-    pub pending: Vec<(SyncId, u64, u64)>,
-    /// The highest term known durable: what a crash cannot take back.
-    pub synced_term: u64,
-    /// Messages waiting for a sync, oldest first.
-    pub outbox: Vec<(SyncId, NodeId, Message)>,
-}
+/// Syncs in flight and messages waiting for them; the mark is (last log index, term).
+pub(super) type DiskState = crate::durability::SyncGate<Message>;
 
 /// Reads the server's state back from its disk.
 pub(super) fn load(ctx: &mut Context<'_, Raft>) -> OnDisk {
@@ -204,7 +192,12 @@ pub fn replay(disk: &Disk, cfg: &super::RaftConfig) -> OnDisk {
 impl Raft {
     /// The highest term this server knows is durable: a restart comes back at least there.
     pub fn synced_term(&self) -> u64 {
-        self.disk.synced_term
+        self.disk.synced.1
+    }
+
+    /// The last log index this server knows is durable (its own vote toward commitment).
+    pub(super) fn synced_index(&self) -> u64 {
+        self.disk.synced.0
     }
 
     /// Writes `term` and `voted_for` (the metadata record).
@@ -216,7 +209,7 @@ impl Raft {
         };
         ctx.disk().write_meta(seal(&hard));
         ctx.count("storage.writes", 1);
-        self.disk.dirty = true;
+        self.disk.wrote();
     }
 
     /// Writes the log's entries from index `from` on (they replace what the disk's log held
@@ -234,12 +227,7 @@ impl Raft {
         }));
         ctx.count("storage.writes", 1);
         // Entries from `from` on are new: not durable until a later sync completes.
-        let keep = from.saturating_sub(1);
-        self.disk.synced_index = self.disk.synced_index.min(keep);
-        for (_, covered, _) in &mut self.disk.pending {
-            *covered = (*covered).min(keep);
-        }
-        self.disk.dirty = true;
+        self.disk.rewrote_log_after(from.saturating_sub(1));
     }
 
     /// Writes a snapshot record.
@@ -257,18 +245,18 @@ impl Raft {
         };
         ctx.disk().append(seal(&record));
         ctx.count("storage.writes", 1);
-        self.disk.dirty = true;
+        self.disk.wrote();
     }
 
     /// Asks for a sync of what was written since the last one, if anything was.
     pub(super) fn flush(&mut self, ctx: &mut Context<'_, Self>) {
-        if !std::mem::take(&mut self.disk.dirty) {
+        if !self.disk.take_dirty() {
             return;
         }
         let covered = (self.log.last_index(), self.term);
         match ctx.sync() {
             Synced::Done => self.synced(ctx, None, covered),
-            Synced::Pending(id) => self.disk.pending.push((id, covered.0, covered.1)),
+            Synced::Pending(id) => self.disk.asked(id, covered),
             Synced::Failed => self.sync_failed(ctx, None),
         }
     }
@@ -277,19 +265,15 @@ impl Raft {
     /// sync that covers it completes.
     pub(super) fn send_durable(&mut self, ctx: &mut Context<'_, Self>, to: NodeId, msg: Message) {
         self.flush(ctx);
-        match self.disk.pending.last() {
-            Some(&(id, _, _)) => self.disk.outbox.push((id, to, msg)),
-            None => ctx.send(to, msg),
+        if let Some((to, msg)) = self.disk.hold(to, msg) {
+            ctx.send(to, msg);
         }
     }
 
     /// A sync asked with [`Synced::Pending`] completed.
     pub(super) fn on_sync(&mut self, ctx: &mut Context<'_, Self>, id: SyncId, ok: bool) {
-        let covered = match self.disk.pending.iter().position(|&(p, _, _)| p == id) {
-            Some(i) => {
-                let (_, index, term) = self.disk.pending.remove(i);
-                (index, term)
-            }
+        let covered = match self.disk.completed(id) {
+            Some(covered) => covered,
             None => {
                 // Asked before a failed sync (forgotten then): what it covered was dropped,
                 // whatever it says now.
@@ -306,20 +290,7 @@ impl Raft {
 
     /// Everything up to sync `id` (all of it, for `None`) is durable: release what waited.
     fn synced(&mut self, ctx: &mut Context<'_, Self>, id: Option<SyncId>, covered: (u64, u64)) {
-        let (index, term) = covered;
-        self.disk.synced_index = self.disk.synced_index.max(index.min(self.log.last_index()));
-        self.disk.synced_term = self.disk.synced_term.max(term);
-        let ready: Vec<(SyncId, NodeId, Message)> = match id {
-            None => std::mem::take(&mut self.disk.outbox),
-            Some(id) => {
-                let (ready, wait) = std::mem::take(&mut self.disk.outbox)
-                    .into_iter()
-                    .partition(|(s, _, _)| *s <= id);
-                self.disk.outbox = wait;
-                ready
-            }
-        };
-        for (_, to, msg) in ready {
+        for (to, msg) in self.disk.release(id, covered, self.log.last_index()) {
             ctx.send(to, msg);
         }
         if id.is_none() {
@@ -357,17 +328,12 @@ impl Raft {
         }
         let first = self.log.offset() + 1;
         self.persist_log(ctx, first);
-        self.disk.dirty = false;
+        self.disk.take_dirty();
         let covered = (self.log.last_index(), self.term);
         match ctx.sync() {
             Synced::Done => self.synced(ctx, None, covered),
             Synced::Failed => self.sync_failed(ctx, None),
-            Synced::Pending(new) => {
-                self.disk.pending = vec![(new, covered.0, covered.1)];
-                for (s, _, _) in &mut self.disk.outbox {
-                    *s = new;
-                }
-            }
+            Synced::Pending(new) => self.disk.restart_after_failure(new, covered),
         }
     }
 }
