@@ -80,6 +80,15 @@ impl Invariant {
     pub const COMMITTED_NEVER_OVERWRITTEN: Invariant = Invariant::new("CommittedNeverOverwritten");
     /// A primary serves writes within the deadline after the last fault.
     pub const PRIMARY_WITHIN: Invariant = Invariant::new("PrimaryWithin");
+    // ---- SWIM membership ----
+    /// False positives (healthy members declared dead) stay within the configured rate.
+    pub const FALSE_POSITIVE_RATE: Invariant = Invariant::new("FalsePositiveRate");
+    /// A member holding a crashed member dead never believes it alive again while it is down.
+    pub const NO_FLAPPING: Invariant = Invariant::new("NoFlapping");
+    /// Every crashed member is held dead by every live member within the deadline.
+    pub const DEAD_WITHIN: Invariant = Invariant::new("DeadWithin");
+    /// Every live member's view matches reality within the deadline after the last fault.
+    pub const VIEWS_CONVERGE_WITHIN: Invariant = Invariant::new("ViewsConvergeWithin");
 }
 
 impl fmt::Display for Invariant {

@@ -20,12 +20,14 @@ pub mod kv;
 pub mod limits;
 pub mod linearizability;
 pub mod raft;
+pub mod swim;
 pub mod units;
 
-/// A registry of the families shipped here: Raft, gossip and failover.
+/// A registry of the families shipped here: Raft, gossip, failover and SWIM.
 pub fn builtin() -> family::Registry {
     family::Registry::new()
         .with(raft::RaftFamily)
         .with(gossip::GossipFamily)
         .with(failover::FailoverFamily)
+        .with(swim::SwimFamily)
 }
