@@ -291,6 +291,16 @@ fn finds_gossip_version_only() {
 }
 
 #[test]
+fn finds_swim_alive_messages_applied_without_an_incarnation_check() {
+    finds_replays_and_shrinks(target("swim NoIncarnationCheck"));
+}
+
+#[test]
+fn finds_swim_suspicions_that_never_time_out() {
+    finds_replays_and_shrinks(target("swim SuspicionNoTimeout"));
+}
+
+#[test]
 fn seed_hopping_shrinks_a_rare_failure_further_and_deterministically() {
     use faultline::fuzz::shrink::{ShrinkOptions, shrink};
     let t = target("raft AckBeforeSync");

@@ -1,4 +1,4 @@
-//! The known-bug campaigns: for every bug variant the protocols ship (Raft, failover, gossip), a nemesis scenario that
+//! The known-bug campaigns: for every bug variant the protocols ship (Raft, failover, gossip, SWIM), a nemesis scenario that
 //! finds it, the correct configuration that must survive the same campaign, and the seed budget
 //! it is found within. `tests/fuzz.rs` checks each one end to end (found, replayed, shrunk,
 //! correct variant clean); `faultline bench --fuzz` reports the time to the first failure.
@@ -188,6 +188,19 @@ const GOSSIP_NEMESIS: &str = r#"Scenario(
     nemesis: (faults: [Crash, Isolate, Partition, Pause, OneWay, DelaySpike], start: "500ms",
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
     checks: [NoInventedValues, VersionsMonotonic, UpdatesSurviveRestart, ConvergedWithin("3s")],
+)"#;
+
+/// 20 SWIM members with Lifeguard on memberlist's Local timing and Serf's reconnect, under
+/// long crashes, pauses, isolations and partitions (scenarios/swim/nemesis.ron).
+const SWIM_NEMESIS: &str = r#"Scenario(
+    name: "swim: membership under a nemesis",
+    protocol: Swim((preset: Local, reconnect_interval: "5s", max_false_positive_rate: 10.0, bug: BUG)),
+    nodes: 20,
+    duration: "130s",
+    network: (latency: Uniform("1ms", "5ms"), links: Datagram),
+    nemesis: (faults: [Crash, Pause, Isolate, Partition], start: "5s", stop: "80s",
+              length: ("5s", "60s"), gap: ("0s", "5s")),
+    checks: [FalsePositiveRate, NoFlapping, DeadWithin("45s"), ViewsConvergeWithin("45s")],
 )"#;
 
 /// Every known bug with its campaign. Seed budgets and fault bounds were measured when the
@@ -441,6 +454,29 @@ pub const TARGETS: &[BugTarget] = &[
         invariants: &["NoInventedValues"],
         seeds: 5,
         max_faults: 0,
+    },
+    // Alive messages applied whatever their incarnation: a member restarting with an empty
+    // table pushes its stale view (a crashed member alive at incarnation 0) and members that
+    // held the crashed member dead revive it [seed 137; 10 of 1000 seeds; 6 faults -> 4].
+    BugTarget {
+        name: "swim NoIncarnationCheck",
+        template: SWIM_NEMESIS,
+        bug: "NoIncarnationCheck",
+        correct: "None",
+        invariants: &["NoFlapping", "DeadWithin", "ViewsConvergeWithin"],
+        seeds: 200,
+        max_faults: 5,
+    },
+    // Suspicions never time out: a member crashed for longer than the deadline is still only
+    // suspected [seed 3; 97 of 1000 seeds; 4 faults -> 1].
+    BugTarget {
+        name: "swim SuspicionNoTimeout",
+        template: SWIM_NEMESIS,
+        bug: "SuspicionNoTimeout",
+        correct: "None",
+        invariants: &["DeadWithin", "ViewsConvergeWithin"],
+        seeds: 10,
+        max_faults: 2,
     },
 ];
 

@@ -6,7 +6,7 @@
 //! against Pittel 1987 (log2 n + ln n) and Karp et al. 2000 (log3 n), Raft election-time CDFs
 //! in the manner of the Raft paper's Figure 16 (Ongaro & Ousterhout 2014), failover windows
 //! against the failure-detector timeout, and the rumor-mongering residue against
-//! s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4).
+//! s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4). The SWIM charts are in `plots_swim.rs`.
 
 use super::grid::{Point, RunRow};
 use super::{SweepError, SweepSpec};
@@ -34,6 +34,14 @@ pub enum PlotKind {
     Failover,
     /// Gossip rumor mongering: the residue against `protocol.k`, with s = e^(-(k+1)(1-s)).
     Residue,
+    /// SWIM: periods from a crash to its first suspicion against `nodes` (log axis), with
+    /// SWIM §3.1's e/(e−1).
+    SwimDetection,
+    /// SWIM: periods to disseminate a death against `nodes` (log axis), with a fit a + b ln n.
+    SwimDissemination,
+    /// SWIM: false positives per run against the first numeric parameter, one line per the
+    /// other parameters (Lifeguard on and off).
+    SwimFalsePositives,
 }
 
 impl PlotKind {
@@ -43,6 +51,9 @@ impl PlotKind {
             PlotKind::Convergence | PlotKind::RoundsVsN | PlotKind::Residue => "Gossip",
             PlotKind::ElectionCdf => "Raft",
             PlotKind::Failover => "Failover",
+            PlotKind::SwimDetection
+            | PlotKind::SwimDissemination
+            | PlotKind::SwimFalsePositives => "Swim",
         }
     }
 }
@@ -64,7 +75,7 @@ fn series<'a>(row: &'a RunRow, name: &str) -> &'a [(u64, f64)] {
 }
 
 /// The mean of a run's samples of `name`.
-fn mean_of(row: &RunRow, name: &str) -> Option<f64> {
+pub(super) fn mean_of(row: &RunRow, name: &str) -> Option<f64> {
     let s = series(row, name);
     (!s.is_empty()).then(|| s.iter().map(|p| p.1).sum::<f64>() / s.len() as f64)
 }
@@ -103,6 +114,13 @@ pub fn draw_plots(
             PlotKind::ElectionCdf => vec![election_cdf(spec, points, rows)],
             PlotKind::Failover => failover(spec, points, rows),
             PlotKind::Residue => vec![residue(spec, points, rows)],
+            PlotKind::SwimDetection => vec![super::plots_swim::detection(spec, points, rows)],
+            PlotKind::SwimDissemination => {
+                vec![super::plots_swim::dissemination(spec, points, rows)]
+            }
+            PlotKind::SwimFalsePositives => {
+                vec![super::plots_swim::false_positives(spec, points, rows)]
+            }
         };
         for (stem, chart, what) in charts {
             let files = render(&chart, &dir.join(stem)).map_err(|e| SweepError(e.to_string()))?;
@@ -118,7 +136,7 @@ pub fn draw_plots(
 }
 
 /// `n points × s seeds`, for titles.
-fn runs_note(spec: &SweepSpec, points: &[Point]) -> String {
+pub(super) fn runs_note(spec: &SweepSpec, points: &[Point]) -> String {
     format!("{} point(s) × {} seed(s)", points.len(), spec.seeds)
 }
 
@@ -131,7 +149,7 @@ fn label_or(p: &Point, skip: &[&str], fallback: &str) -> String {
     }
 }
 
-type Drawn = (&'static str, Chart, String);
+pub(super) type Drawn = (&'static str, Chart, String);
 
 fn convergence(spec: &SweepSpec, points: &[Point], rows: &[RunRow]) -> Drawn {
     let mut chart = Chart::new(
@@ -218,7 +236,7 @@ type Group = (usize, Vec<(f64, f64)>);
 
 /// Per-run values of `metric` (the mean of its samples) against `x`, one line per label of
 /// the other parameters, mean with a min–max band over seeds.
-fn metric_vs_x(
+pub(super) fn metric_vs_x(
     points: &[Point],
     rows: &[RunRow],
     skip: &str,

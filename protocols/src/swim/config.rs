@@ -41,6 +41,9 @@ pub struct Timing {
     pub gossip_interval: Dur,
     /// Members gossiped to per gossip interval.
     pub gossip_nodes: u32,
+    /// Gossip still goes to a member this long after it was declared dead, so a member
+    /// wrongly declared dead (across a partition that healed) hears it and refutes.
+    pub gossip_to_the_dead_time: Dur,
     /// Full state exchange with one random member, this often (scaled up for n > 32; zero:
     /// never).
     pub push_pull_interval: Dur,
@@ -61,6 +64,7 @@ impl Preset {
                 retransmit_mult: 4,
                 gossip_interval: Dur::ms(200),
                 gossip_nodes: 3,
+                gossip_to_the_dead_time: Dur::secs(30),
                 push_pull_interval: Dur::secs(30),
                 awareness_max_multiplier: 8,
             },
@@ -73,6 +77,7 @@ impl Preset {
                 retransmit_mult: 4,
                 gossip_interval: Dur::ms(500),
                 gossip_nodes: 4,
+                gossip_to_the_dead_time: Dur::secs(60),
                 push_pull_interval: Dur::secs(60),
                 awareness_max_multiplier: 8,
             },
@@ -85,6 +90,7 @@ impl Preset {
                 retransmit_mult: 2,
                 gossip_interval: Dur::ms(100),
                 gossip_nodes: 3,
+                gossip_to_the_dead_time: Dur::secs(15),
                 push_pull_interval: Dur::secs(15),
                 awareness_max_multiplier: 8,
             },
@@ -188,6 +194,7 @@ pub struct SwimConfig {
     pub retransmit_mult: Option<u32>,
     pub gossip_interval: Option<Dur>,
     pub gossip_nodes: Option<u32>,
+    pub gossip_to_the_dead_time: Option<Dur>,
     pub push_pull_interval: Option<Dur>,
     pub awareness_max_multiplier: Option<u32>,
     /// SWIM §4's suspicion subprotocol (default on). Off: a member that misses its probe is
@@ -204,6 +211,10 @@ pub struct SwimConfig {
     /// The `FalsePositiveRate` check's bound: false positives allowed per member-hour
     /// (default 0: any false positive is a violation).
     pub max_false_positive_rate: f64,
+    /// Serf's reconnect (Consul runs it above memberlist): this often, a member exchanges
+    /// state with a random member it holds dead, so a pool split by a partition longer than
+    /// `gossip_to_the_dead_time` joins again after the heal. Default: off (memberlist alone).
+    pub reconnect_interval: Option<Dur>,
     /// A known-bug variant, if any.
     pub bug: Option<SwimBug>,
 }
@@ -223,6 +234,9 @@ impl SwimConfig {
             retransmit_mult: self.retransmit_mult.unwrap_or(p.retransmit_mult),
             gossip_interval: self.gossip_interval.unwrap_or(p.gossip_interval),
             gossip_nodes: self.gossip_nodes.unwrap_or(p.gossip_nodes),
+            gossip_to_the_dead_time: self
+                .gossip_to_the_dead_time
+                .unwrap_or(p.gossip_to_the_dead_time),
             push_pull_interval: self.push_pull_interval.unwrap_or(p.push_pull_interval),
             awareness_max_multiplier: self
                 .awareness_max_multiplier
@@ -274,6 +288,9 @@ impl SwimConfig {
                 "max_false_positive_rate must be a number >= 0 (false positives per member-hour), got {}",
                 self.max_false_positive_rate
             ));
+        }
+        if let Some(r) = self.reconnect_interval {
+            limits::period("reconnect_interval", r)?;
         }
         if nodes < 2 {
             return Err("SWIM needs at least 2 nodes".into());

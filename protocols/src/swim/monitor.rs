@@ -12,8 +12,10 @@
 //!   dead (its own failed probe without suspicion, or its own suspicion timing out) while
 //!   that member is up and was neither crashed, paused, partitioned nor slowed within the
 //!   excuse window (the longest suspicion timeout plus two periods) before.
-//! - **NoFlapping**: a live member that holds a crashed member dead never believes it alive
-//!   or suspect again while it stays crashed.
+//! - **NoFlapping**: a live member that holds a crashed member dead, at the incarnation the
+//!   member had when it crashed or above, never believes it alive or suspect again while it
+//!   stays crashed. (A death declared at an older incarnation, across a partition say, may be
+//!   overtaken by a refutation the member sent before it crashed.)
 //! - **DeadWithin(T)**: every member crashed at t (and still crashed) is held dead by every
 //!   live member of its pools by t + T (members that restarted after t are left to
 //!   ViewsConvergeWithin: they rejoined a pool where it was already gone).
@@ -51,14 +53,33 @@ struct CrashRec {
     first_detect: Option<Time>,
     first_dead: Option<Time>,
     all_dead: Option<Time>,
+    /// Live members holding it dead (at any incarnation).
     believers: Vec<u64>,
     count: u32,
+    /// Its incarnation when it crashed: a member holding it dead at this incarnation or above
+    /// can never see an alive that outranks it while it is down.
+    incarnation: u32,
+    /// Members holding it dead at `incarnation` or above.
+    firm: Vec<u64>,
     deadline_checked: bool,
+}
+
+fn bit(set: &[u64], v: NodeId) -> bool {
+    set[v.index() / 64] & (1 << (v.index() % 64)) != 0
+}
+
+fn put(set: &mut [u64], v: NodeId, on: bool) {
+    let (w, b) = (v.index() / 64, 1u64 << (v.index() % 64));
+    if on {
+        set[w] |= b;
+    } else {
+        set[w] &= !b;
+    }
 }
 
 impl CrashRec {
     fn believes(&self, v: NodeId) -> bool {
-        self.believers[v.index() / 64] & (1 << (v.index() % 64)) != 0
+        bit(&self.believers, v)
     }
     fn set(&mut self, v: NodeId, on: bool) {
         let (w, b) = (v.index() / 64, 1u64 << (v.index() % 64));
@@ -159,22 +180,44 @@ impl SwimMonitor {
                     let pools: Vec<u8> = self.pools_of(id).collect();
                     for p in pools {
                         self.up_in_pool[p as usize] -= 1;
-                        self.crashes.insert(
-                            (p, id.0),
-                            CrashRec {
-                                at: now,
-                                first_detect: None,
-                                first_dead: None,
-                                all_dead: None,
-                                believers: vec![0; self.n.div_ceil(64)],
-                                count: 0,
-                                deadline_checked: false,
-                            },
-                        );
+                        let slot = self.pools_of(id).position(|q| q == p).unwrap_or(0);
+                        let incarnation = view
+                            .durable(id)
+                            .incarnations
+                            .get(slot)
+                            .copied()
+                            .unwrap_or(0);
+                        let mut rec = CrashRec {
+                            at: now,
+                            first_detect: None,
+                            first_dead: None,
+                            all_dead: None,
+                            believers: vec![0; self.n.div_ceil(64)],
+                            count: 0,
+                            incarnation,
+                            firm: vec![0; self.n.div_ceil(64)],
+                            deadline_checked: false,
+                        };
+                        // Members that already held it dead (declared across a partition,
+                        // say) believe it from the start.
+                        let pool = &self.pools[p as usize];
+                        let idx = pool.members.index(id).expect("a member of its pool");
+                        for v in 0..pool.members.len() {
+                            let v = pool.members.node(v);
+                            let held = view.node(v).and_then(|node| node.view_of(p, idx));
+                            if let Some(m) = held
+                                && m.state == State::Dead
+                            {
+                                rec.set(v, true);
+                                put(&mut rec.firm, v, m.incarnation >= incarnation);
+                            }
+                        }
+                        self.crashes.insert((p, id.0), rec);
                     }
                     // A crashed observer's beliefs go with it.
                     for rec in self.crashes.values_mut() {
                         rec.set(id, false);
+                        put(&mut rec.firm, id, false);
                     }
                 }
                 (NodeStatus::Crashed, Some(_)) => {}
@@ -227,12 +270,17 @@ impl SwimMonitor {
             if c.state == State::Dead {
                 rec.first_dead.get_or_insert(now);
                 rec.set(observer, true);
+                put(&mut rec.firm, observer, c.incarnation >= rec.incarnation);
                 if rec.all_dead.is_none() && rec.count >= up {
                     rec.all_dead = Some(now);
                 }
             } else if rec.believes(observer) {
                 rec.set(observer, false);
-                if self.opt.no_flapping {
+                // Holding it dead below its last incarnation was stale news (a refutation it
+                // sent before crashing may still overtake it); at or above, nothing can.
+                let firm = bit(&rec.firm, observer);
+                put(&mut rec.firm, observer, false);
+                if self.opt.no_flapping && firm {
                     return Some(Violation::new(
                         Invariant::NO_FLAPPING.name(),
                         format!(

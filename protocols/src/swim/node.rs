@@ -95,6 +95,8 @@ pub enum Timer {
     Gossip { pool: u8 },
     /// Exchange full state with a random member.
     PushPull { pool: u8 },
+    /// Serf's reconnect: exchange state with a member held dead.
+    Reconnect { pool: u8 },
 }
 
 /// A change to one member's view, for the monitor.
@@ -159,6 +161,8 @@ pub struct PoolState {
     probe: Option<Probe>,
     relays: Vec<Relay>,
     suspicions: FxHashMap<u32, Suspicion>,
+    /// When each member held dead was declared so (for gossip to the dead).
+    dead_since: FxHashMap<u32, Time>,
     broadcasts: Broadcasts,
 }
 
@@ -233,6 +237,7 @@ impl SwimNode {
                 probe: None,
                 relays: Vec::new(),
                 suspicions: FxHashMap::default(),
+                dead_since: FxHashMap::default(),
                 broadcasts: Broadcasts::default(),
             });
         }
@@ -265,6 +270,11 @@ impl SwimNode {
             let pp = self.push_pull_ns(&params, s);
             let first = sim::rng::uniform_u64(ctx.rng(), 0, pp - 1);
             ctx.set_timer(Duration::from_nanos(first), Timer::PushPull { pool });
+        }
+        if let Some(r) = params.cfg.reconnect_interval {
+            let r = ns(r.0);
+            let first = sim::rng::uniform_u64(ctx.rng(), 0, r - 1);
+            ctx.set_timer(Duration::from_nanos(first), Timer::Reconnect { pool });
         }
         if restarted {
             // Rejoin: announce the new incarnation and fetch the pool's state at once.
@@ -337,16 +347,32 @@ impl SwimNode {
         ctx.send(node, msg);
     }
 
-    /// A random member other than this one and those in `not`, not held dead.
-    fn random_member(&self, ctx: &mut Ctx<'_, '_>, s: usize, not: &[u32]) -> Option<u32> {
+    /// A random member other than this one and those in `not`, not held dead (or, with
+    /// `dead_for`, held dead for less than that).
+    fn random_member(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        s: usize,
+        not: &[u32],
+        dead_for: Option<Duration>,
+    ) -> Option<u32> {
         let p = &self.pools[s];
         if p.size <= 1 + not.len() as u32 {
             return None;
         }
+        let now = ctx.now();
+        let ok = |i: u32| match p.table.get(i).state {
+            State::Dead => dead_for.is_some_and(|d| {
+                p.dead_since
+                    .get(&i)
+                    .is_some_and(|&t| now.saturating_since(t) < d)
+            }),
+            _ => true,
+        };
         // Rejection sampling: dead members are few in any run that works.
         for _ in 0..64 {
             let i = sim::rng::index(ctx.rng(), p.size as usize) as u32;
-            if i != p.me && !not.contains(&i) && p.table.get(i).state != State::Dead {
+            if i != p.me && !not.contains(&i) && ok(i) {
                 return Some(i);
             }
         }
@@ -355,7 +381,7 @@ impl SwimNode {
 
     fn next_target(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) -> Option<u32> {
         if params.cfg.probe_order == ProbeOrder::Random {
-            return self.random_member(ctx, s, &[]);
+            return self.random_member(ctx, s, &[], None);
         }
         let p = &mut self.pools[s];
         for _ in 0..p.size {
@@ -431,7 +457,7 @@ impl SwimNode {
         let nack = params.cfg.lifeguard.probe;
         let mut asked: Vec<u32> = vec![probe.target];
         for _ in 0..k {
-            let Some(m) = self.random_member(ctx, s, &asked) else {
+            let Some(m) = self.random_member(ctx, s, &asked, None) else {
                 break;
             };
             asked.push(m);
@@ -536,6 +562,12 @@ impl SwimNode {
                     && let Some(sus) = self.pools[s].suspicions.remove(&u.member)
                 {
                     ctx.cancel_timer(sus.timer);
+                }
+                if u.state == State::Dead {
+                    let now = ctx.now();
+                    self.pools[s].dead_since.insert(u.member, now);
+                } else if was.state == State::Dead {
+                    self.pools[s].dead_since.remove(&u.member);
                 }
                 match u.state {
                     State::Suspect => {
@@ -688,7 +720,8 @@ impl SwimNode {
         }
         let mut sent: Vec<u32> = Vec::new();
         for _ in 0..t.gossip_nodes {
-            let Some(m) = self.random_member(ctx, s, &sent) else {
+            let dead_for = Some(t.gossip_to_the_dead_time.0);
+            let Some(m) = self.random_member(ctx, s, &sent, dead_for) else {
                 break;
             };
             sent.push(m);
@@ -698,6 +731,33 @@ impl SwimNode {
             }
             self.send(ctx, s, params, m, Message::Gossip { pool, updates });
         }
+    }
+
+    /// Serf's reconnect: with probability dead / live, a push-pull with a random member held
+    /// dead; if it is up, the exchange tells each side the other holds it dead, and both
+    /// refute.
+    fn on_reconnect(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) {
+        let pool = self.pools[s].pool;
+        if let Some(r) = params.cfg.reconnect_interval {
+            ctx.set_timer(r.0, Timer::Reconnect { pool });
+        }
+        let dead: Vec<u32> = self.pools[s]
+            .table
+            .entries()
+            .into_iter()
+            .filter(|(_, m)| m.state == State::Dead)
+            .map(|(i, _)| i)
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
+        let live = self.estimate(s).max(1) as f64;
+        if sim::rng::unit_f64(ctx.rng()) > dead.len() as f64 / live {
+            return;
+        }
+        let pick = dead[sim::rng::index(ctx.rng(), dead.len())];
+        ctx.count("swim.reconnects", 1);
+        self.push_pull(ctx, s, params, Some(pick));
     }
 
     fn state_entries(&self, s: usize) -> Vec<Update> {
@@ -716,7 +776,7 @@ impl SwimNode {
 
     /// Sends this member's full state to `to` (a random member when `None`).
     fn push_pull(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, to: Option<u32>) {
-        let Some(to) = to.or_else(|| self.random_member(ctx, s, &[])) else {
+        let Some(to) = to.or_else(|| self.random_member(ctx, s, &[], None)) else {
             return;
         };
         let pool = self.pools[s].pool;
@@ -848,20 +908,6 @@ impl SwimNode {
             }
             Message::Gossip { updates, .. } => self.merge(ctx, s, params, &updates),
             Message::PushPull { reply, entries, .. } => {
-                if reply {
-                    let mine = self.state_entries(s);
-                    self.send(
-                        ctx,
-                        s,
-                        params,
-                        sender,
-                        Message::PushPull {
-                            pool,
-                            reply: false,
-                            entries: mine,
-                        },
-                    );
-                }
                 // The message stands for the sender's whole table: a member it leaves out is
                 // `alive 0` there. Merging that is a no-op under the precedence rules, but
                 // not under NoIncarnationCheck, so apply it like any other entry.
@@ -891,6 +937,22 @@ impl SwimNode {
                     }
                     u.from = sender;
                     self.apply(ctx, s, params, u, false);
+                }
+                // The answer carries the state after the merge: a refutation this exchange
+                // prompted reaches the initiator even if it holds this member dead.
+                if reply {
+                    let mine = self.state_entries(s);
+                    self.send(
+                        ctx,
+                        s,
+                        params,
+                        sender,
+                        Message::PushPull {
+                            pool,
+                            reply: false,
+                            entries: mine,
+                        },
+                    );
                 }
             }
         }
@@ -958,7 +1020,8 @@ impl Protocol for SwimNode {
             | Timer::RelayNack { pool, .. }
             | Timer::Suspicion { pool, .. }
             | Timer::Gossip { pool }
-            | Timer::PushPull { pool } => pool,
+            | Timer::PushPull { pool }
+            | Timer::Reconnect { pool } => pool,
         };
         let Some(s) = self.slot(pool) else {
             return;
@@ -974,6 +1037,7 @@ impl Protocol for SwimNode {
                 ..
             } => self.on_suspicion_timeout(ctx, s, &params, member, incarnation),
             Timer::Gossip { .. } => self.on_gossip(ctx, s, &params),
+            Timer::Reconnect { .. } => self.on_reconnect(ctx, s, &params),
             Timer::PushPull { .. } => {
                 let pp = self.push_pull_ns(&params, s);
                 ctx.set_timer(Duration::from_nanos(pp), Timer::PushPull { pool });
