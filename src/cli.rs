@@ -856,11 +856,14 @@ pub fn list_text(registry: &Registry) -> String {
     }
     s += "\nFAULTS (faults: [(at: \"5s\", do: <fault>)])\n";
     for k in sim::fault::catalogue() {
-        let example = spaced(&ron::to_string(&k.example).unwrap_or_default());
+        // As a file writes it: `extra: Uniform(..)`, not `extra: Some(Uniform(..))`.
+        let text = crate::scenario::ron_options().to_string(&k.example);
+        let example = spaced(&text.unwrap_or_default());
         s += &format!("  {example:<72} {}\n", k.about);
     }
     s += "\nTARGETS (resolved when the fault fires; a bare id such as 2 means Node(2))\n";
     s += "  Node(2)  Nodes([0, 1])  Range(0, 499)  Leader (or Primary)  Follower  Random  All  Crashed  Paused\n";
+    s += "  Zone(\"dc2\")  every node of a zone the `topology` section names\n";
     let clocks = crate::scenario::spec::ClocksSpec::default();
     s += "\nCLOCKS (clocks: (...); every field is optional)\n";
     s += &format!(

@@ -146,3 +146,40 @@ fn overlapping_faults_overlap_and_all_recover_at_stop() {
         "what is still pending recovers at stop"
     );
 }
+
+#[test]
+fn slow_episodes_slow_a_node_and_replay() {
+    let s = scenario("(faults: [Slow], start: \"2s\", stop: \"12s\")");
+    let faults = s.fault_list(4);
+    assert!(faults.len() >= 3, "{faults:?}");
+    for f in &faults {
+        let FaultSpec::Slow {
+            factor,
+            per_event,
+            duration,
+            ..
+        } = &f.action
+        else {
+            panic!("unexpected fault {:?}", f.action);
+        };
+        assert!((5.0..=50.0).contains(factor), "{factor}");
+        // No processing section here, so the drawn fault brings its own base cost.
+        assert!(per_event.is_some());
+        assert!(f.at.0.0 + duration.0 <= std::time::Duration::from_secs(12));
+    }
+    // Written back as a file (as a fuzzing failure is), it parses and replays the same run.
+    let mut pinned = s.clone();
+    pinned.faults = faults;
+    pinned.nemesis = None;
+    let text = ron::to_string(&pinned).unwrap();
+    let again = parse("n.ron", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let opts = faultline::runner::RunOptions {
+        seed: Some(4),
+        ..Default::default()
+    };
+    let a = faultline::runner::run("a", &s, &opts);
+    let b = faultline::runner::run("b", &again, &opts);
+    assert!(a.matched, "{} {:?}", a.verdict, a.violations);
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert!(a.metrics["node.queued"].as_f64().unwrap() > 0.0);
+}

@@ -431,3 +431,206 @@ fn bad_storage_sections_and_storage_faults() {
     )
     .expect("storage faults with role targets are valid");
 }
+
+/// The base scenario (5 nodes) with a topology of two zones on line 3 and `line4` after it.
+fn zoned(line4: &str) -> String {
+    scenario_with(&format!(
+        "topology: (zones: [(name: \"dc1\", nodes: 2), (name: \"dc2\", nodes: 3)]),\n    {line4}"
+    ))
+}
+
+#[test]
+fn topology_sections_and_zone_targets() {
+    parse(
+        "case.ron",
+        &zoned(
+            "faults: [(at: \"1s\", do: Partition([[Zone(\"dc1\")], [Zone(\"dc2\")]])), (at: \"2s\", do: Isolate(Zone(\"dc2\"))), (at: \"3s\", do: Degrade(a: Zone(\"dc1\"), b: Zone(\"dc2\"), extra: Uniform(\"10ms\", \"20ms\"), loss: 0.1, duration: \"1s\")), (at: \"4s\", do: Crash(Zone(\"dc1\")))],",
+        ),
+    )
+    .expect("a topology with zone targets is valid");
+    // An unknown zone in a target: its line and column, and the closest name.
+    let text = zoned("faults: [(at: \"1s\", do: Isolate(Zone(\"dc22\")))],");
+    assert_err(
+        &text,
+        4,
+        &[
+            "zone `dc22` does not exist",
+            "did you mean `dc2`",
+            "dc1, dc2",
+        ],
+    );
+    assert!(err(&text).col > 20, "{}", err(&text));
+    assert_err(
+        &zoned(
+            "faults: [(at: \"1s\", do: Degrade(a: Zone(\"dc1\"), b: Zone(\"cd2\"), duration: \"1s\"))],",
+        ),
+        4,
+        &["zone `cd2` does not exist"],
+    );
+    // A zone target with no topology at all.
+    assert_err(
+        &scenario_with("faults: [(at: \"1s\", do: Crash(Zone(\"dc1\")))],"),
+        3,
+        &["zone `dc1` does not exist", "no `topology` section"],
+    );
+    // An unknown zone in the matrix.
+    assert_err(
+        &scenario_with(
+            "topology: (zones: [(name: \"dc1\", nodes: 5)],\n        links: [(from: \"dc1\", to: \"dc9\", latency: Constant(\"5ms\"))]),",
+        ),
+        4,
+        &["zone `dc9` does not exist"],
+    );
+}
+
+#[test]
+fn topology_counts_names_and_links_are_checked() {
+    assert_err(
+        &scenario_with(
+            "topology: (zones: [(name: \"dc1\", nodes: 2), (name: \"dc2\", nodes: 2)]),",
+        ),
+        3,
+        &["zones hold 4 nodes", "`nodes: 5`"],
+    );
+    assert_err(
+        &scenario_with(
+            "topology: (zones: [(name: \"dc1\", nodes: 2), (name: \"dc1\", nodes: 3)]),",
+        ),
+        3,
+        &["topology.zones[1] is named `dc1` again", "unique"],
+    );
+    assert_err(
+        &scenario_with("topology: (zones: [(name: \"1a\", nodes: 5)]),"),
+        3,
+        &["topology.zones[0]", "a zone name is a letter"],
+    );
+    assert_err(
+        &scenario_with("topology: (zones: []),"),
+        3,
+        &["at least one zone"],
+    );
+    assert_err(
+        &scenario_with(
+            "topology: (zones: [(name: \"a\", nodes: 5)], inside: Uniform(\"5ms\", \"1ms\")),",
+        ),
+        3,
+        &["topology.inside", "min <= max"],
+    );
+    // Loss on a stream link is refused, as in `network`.
+    assert_err(
+        &scenario_with(
+            "topology: (zones: [(name: \"a\", nodes: 5)], links: [(from: \"a\", to: \"a\", loss: 0.1)]),",
+        ),
+        3,
+        &[
+            "topology: the links from a to a",
+            "stream links are reliable",
+        ],
+    );
+    parse(
+        "case.ron",
+        &scenario_with(
+            "network: (links: Datagram), topology: (zones: [(name: \"a\", nodes: 5)], links: [(from: \"a\", to: \"a\", loss: 0.1)]),",
+        ),
+    )
+    .expect("loss on a datagram zone link is fine");
+    // A zone and one of its nodes on two sides of a partition.
+    assert_err(
+        &zoned("faults: [(at: \"1s\", do: Partition([[Zone(\"dc1\")], [Node(0)]]))],"),
+        4,
+        &["node 0 is in two partition groups"],
+    );
+    assert_err(
+        &zoned(
+            "faults: [(at: \"1s\", do: Degrade(a: Zone(\"dc1\"), b: Zone(\"dc2\"), loss: 1.5, duration: \"1s\"))],",
+        ),
+        4,
+        &["Degrade loss", "[0, 1]"],
+    );
+}
+
+#[test]
+fn bad_processing_sections_and_slow_faults() {
+    assert_err(
+        &scenario_with("processing: (time: Uniform(\"10ms\", \"1ms\")),"),
+        3,
+        &["processing.time", "min <= max"],
+    );
+    assert_err(
+        &scenario_with(
+            "processing: (nodes: [(node: 0, time: Constant(\"1ms\")), (node: 0, time: Constant(\"2ms\"))]),",
+        ),
+        3,
+        &["processing.nodes[1] sets node 0 again (processing.nodes[0] already does)"],
+    );
+    assert_err(
+        &scenario_with("processing: (nodes: [(node: 7, time: Constant(\"1ms\"))]),"),
+        3,
+        &["node 7 does not exist"],
+    );
+    assert_err(
+        &scenario_with("processing: (tme: Constant(\"1ms\")),"),
+        3,
+        &["unknown field `tme`", "did you mean `time`"],
+    );
+    assert_err(
+        &scenario_with("processing: (nodes: [(node: 1)]),"),
+        3,
+        &["missing field `time`"],
+    );
+    assert_err(
+        &scenario_with(
+            "processing: (time: Constant(\"1ms\")), faults: [(at: \"1s\", do: Slow(target: 0, factor: 0.5, duration: \"1s\"))],",
+        ),
+        3,
+        &["Slow factor must be a number from 1 to 1000000", "got 0.5"],
+    );
+    assert_err(
+        &scenario_with(
+            "faults: [(at: \"1s\", do: Slow(target: 0, factor: 2.0, per_event: Uniform(\"5ms\", \"1ms\"), duration: \"1s\"))],",
+        ),
+        3,
+        &["Slow.per_event", "min <= max"],
+    );
+    assert_err(
+        &scenario_with(
+            "faults: [(at: \"1s\", do: Slow(target: 9, factor: 2.0, duration: \"1s\"))],",
+        ),
+        3,
+        &["node 9 does not exist"],
+    );
+    // Nothing to multiply: no processing section and no `per_event`. The error points at the
+    // fault, on its own line here.
+    let text = "Scenario(\n    name: \"t\",\n    protocol: Raft(()),\n    nodes: 5,\n    faults: [\n        (at: \"1s\", do: Crash(1)),\n        (at: \"2s\", do: Slow(target: Leader, factor: 50.0, duration: \"1s\")),\n    ],\n)\n";
+    assert_err(
+        text,
+        7,
+        &[
+            "a Slow fault multiplies",
+            "add a `processing` section",
+            "per_event",
+        ],
+    );
+    assert_eq!(err(text).col, 24);
+    // Either fixes it.
+    parse(
+        "case.ron",
+        &scenario_with(
+            "faults: [(at: \"2s\", do: Slow(target: Leader, factor: 50, per_event: Constant(\"1ms\"), duration: \"1s\"))],",
+        ),
+    )
+    .expect("a Slow fault with its own base cost");
+    let s = parse(
+        "case.ron",
+        &scenario_with(
+            "processing: (time: Exponential(mean: \"200us\"), nodes: [(node: 4, time: Constant(\"5ms\"))]), faults: [(at: \"2s\", do: Slow(target: Random, factor: 50.0, duration: \"1s\"))],",
+        ),
+    )
+    .expect("a Slow fault on a scenario with processing times");
+    // The section survives a round trip through the serializer, and a scenario without it
+    // serializes as before (no `processing` key).
+    let text = ron::to_string(&s).unwrap();
+    assert!(text.contains("processing:"), "{text}");
+    let plain = parse("case.ron", &scenario_with("about: \"x\",")).unwrap();
+    assert!(!ron::to_string(&plain).unwrap().contains("processing"));
+}

@@ -146,6 +146,20 @@ impl Plan {
                 "storage: the bridge's disk syncs at once; remove the `storage` section".into(),
             );
         }
+        if !scenario.processing.is_default() {
+            why.push(
+                "processing: the bridge's nodes handle events at madsim's speed, with no \
+                 processing-time model; remove the `processing` section"
+                    .into(),
+            );
+        }
+        if scenario.topology.is_some() {
+            why.push(
+                "topology: madsim's network has one latency range for every link, so it has no \
+                 zones; remove the `topology` section (and the faults aimed at zones)"
+                    .into(),
+            );
+        }
         let clocks = &scenario.clocks;
         if clocks.max_drift_ppm != 0
             || clocks.max_offset.0 > Duration::ZERO
@@ -157,6 +171,25 @@ impl Plan {
             );
         }
         for (at, fault) in &prepared.faults {
+            if let Fault::Slow { .. } = fault {
+                why.push(format!(
+                    "the fault at {at} ({fault:?}): the bridge has no processing-time model to slow down"
+                ));
+            }
+            if let Fault::Degrade { .. } = fault {
+                why.push(format!(
+                    "the fault at {at} ({fault:?}): madsim has no per-link latency or loss to degrade"
+                ));
+            }
+            if fault
+                .targets()
+                .iter()
+                .any(|t| matches!(t, sim::Target::Zone(_)))
+            {
+                why.push(format!(
+                    "the fault at {at} ({fault:?}): madsim has no zones to aim at"
+                ));
+            }
             if let Fault::DelaySpike { .. } | Fault::ClockJump { .. } | Fault::SetDrift { .. } =
                 fault
             {
@@ -542,6 +575,8 @@ impl Faults {
                     vec![candidates[rng::index(&mut self.rng, candidates.len())]]
                 }
             }
+            // Refused by `Plan::of`.
+            Target::Zone(_) => unreachable!("refused when the plan was made"),
         }
     }
 
@@ -647,7 +682,9 @@ impl Faults {
             | Fault::Corrupt(_)
             | Fault::ReadError(_)
             | Fault::FsyncFail(_)
-            | Fault::SlowDisk { .. } => {
+            | Fault::SlowDisk { .. }
+            | Fault::Slow { .. }
+            | Fault::Degrade { .. } => {
                 unreachable!("refused when the plan was made")
             }
         }

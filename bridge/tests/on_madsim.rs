@@ -138,6 +138,34 @@ fn what_madsim_cannot_express_is_refused_with_every_reason() {
     .unwrap();
     let why = run_scenario(&fast, 0).unwrap_err().to_string();
     assert!(why.contains("at least 2 ms"), "{why}");
+    let zoned = parse(
+        "z.ron",
+        r#"Scenario(name: "z", protocol: Raft(()), nodes: 4, clocks: (max_drift_ppm: 0),
+            network: (latency: Uniform("2ms", "5ms"), links: Datagram),
+            topology: (zones: [(name: "a", nodes: 2), (name: "b", nodes: 2)]),
+            faults: [(at: "1s", do: Isolate(Zone("a"))),
+                     (at: "2s", do: Degrade(a: Zone("a"), b: Zone("b"), loss: 0.5, duration: "1s"))])"#,
+    )
+    .unwrap();
+    let why = run_scenario(&zoned, 0).unwrap_err().to_string();
+    for needle in ["topology", "no zones to aim at", "Degrade"] {
+        assert!(why.contains(needle), "{needle} missing from: {why}");
+    }
+    let slow = parse(
+        "s.ron",
+        r#"Scenario(name: "s", protocol: Raft(()), clocks: (max_drift_ppm: 0),
+            network: (latency: Uniform("2ms", "5ms"), links: Datagram),
+            processing: (time: Exponential(mean: "200us")),
+            faults: [(at: "1s", do: Slow(target: Leader, factor: 50.0, duration: "1s"))])"#,
+    )
+    .unwrap();
+    let why = run_scenario(&slow, 0).unwrap_err().to_string();
+    for needle in [
+        "processing: the bridge",
+        "no processing-time model to slow down",
+    ] {
+        assert!(why.contains(needle), "{needle} missing from: {why}");
+    }
 }
 
 #[test]

@@ -42,6 +42,9 @@ pub struct Setup {
     pub quiet_from: Time,
     /// The root seed.
     pub seed: u64,
+    /// The topology's zones, in order, each with its consecutive node ids (empty when the
+    /// scenario names none): a family can lay itself out by them (a pool per zone).
+    pub zones: Vec<sim::ZoneInfo>,
 }
 
 /// What a family hands the engine.

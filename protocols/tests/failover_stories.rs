@@ -61,6 +61,7 @@ impl Story {
             duration: self.duration,
             quiet_from,
             seed: self.seed,
+            zones: vec![],
         };
         let workload = KvWorkloadConfig {
             clients: 4,
@@ -331,6 +332,7 @@ fn check_refuses_bad_configs() {
         duration: Duration::from_secs(1),
         quiet_from: Time::ZERO,
         seed: 1,
+        zones: vec![],
     };
     let wl = KvWorkloadConfig::default();
     let none = Checks::default();

@@ -241,6 +241,7 @@ fn check_rejects_bad_configs() {
             duration: Duration::from_secs(1),
             quiet_from: Time::ZERO,
             seed: 1,
+            zones: vec![],
         }
     }
     let (cfg, wl) = (GossipConfig::default(), UpdatesConfig::default());

@@ -55,6 +55,7 @@ impl Run {
             duration: self.duration,
             quiet_from: quiet,
             seed: self.seed,
+            zones: vec![],
         };
         let checks = Checks(self.checks.clone());
         GossipFamily

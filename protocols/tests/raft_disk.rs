@@ -101,6 +101,7 @@ fn run(seed: u64, cfg: &RaftConfig, faults: Vec<(Time, Fault)>) -> (Verdict, sim
         duration: Duration::from_secs(10),
         quiet_from: Time(8_000_000_000),
         seed,
+        zones: vec![],
     };
     let workload = KvWorkloadConfig {
         clients: 4,

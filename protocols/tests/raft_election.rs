@@ -39,6 +39,7 @@ fn mean_election_ms(timeout: (u64, u64), seeds: u64, cap: Duration) -> f64 {
             duration: cap,
             quiet_from: crash,
             seed,
+            zones: vec![],
         };
         let idle = KvWorkloadConfig {
             rate: 0.0,

@@ -143,6 +143,7 @@ fn run(
         duration: Duration::from_secs(secs),
         quiet_from: quiet,
         seed,
+        zones: vec![],
     };
     let checks = Checks(checks.to_vec());
     RaftFamily

@@ -58,6 +58,7 @@ impl Run {
             duration: Duration::from_secs(self.secs),
             quiet_from: quiet,
             seed: self.seed,
+            zones: vec![],
         };
         let wl = KvWorkloadConfig {
             clients: 4,
@@ -283,6 +284,7 @@ fn a_client_invoking_at_the_instant_of_its_last_reply_keeps_its_own_order() {
         duration: Duration::from_secs(2),
         quiet_from: Time::ZERO,
         seed,
+        zones: vec![],
     };
     // One client at 10^7 ops/s: think times are uniform in [0, 200] ns, so about one in 200
     // is zero.

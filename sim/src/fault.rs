@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 /// Which nodes a fault is aimed at, resolved when the fault fires. Inside a fault, a bare node
 /// id stands for `Node(id)`: `CutLink(0, 2)`, `CutLink(Leader, 4)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "N: Deserialize<'de> + NodeNaming"))]
 pub enum Target<N = NodeId> {
     /// One node by id: `Node(2)`.
     Node(N),
@@ -41,6 +42,30 @@ pub enum Target<N = NodeId> {
     Crashed,
     /// Every paused node (for `Resume`).
     Paused,
+    /// Every node of a zone of the network's topology: `Zone("dc2")` (see
+    /// [`crate::network::Zones`]). Not a role: a zone's nodes never change during a run.
+    Zone(#[serde(deserialize_with = "zone_name::<_, N>")] String),
+}
+
+/// How a fault names nodes, as far as reading zone names goes: a scenario parser's node type
+/// checks that a zone named in `Zone("dc2")` exists while the parser still knows the line
+/// and column (as it checks node ids); the engine's [`NodeId`] accepts any name and resolves
+/// it when the fault fires.
+pub trait NodeNaming {
+    /// Whether `name` names a zone; the message says why not.
+    fn check_zone(name: &str) -> Result<(), String> {
+        let _ = name;
+        Ok(())
+    }
+}
+
+impl NodeNaming for NodeId {}
+impl NodeNaming for u32 {}
+
+fn zone_name<'de, D: serde::Deserializer<'de>, N: NodeNaming>(d: D) -> Result<String, D::Error> {
+    let name = String::deserialize(d)?;
+    N::check_zone(&name).map_err(serde::de::Error::custom)?;
+    Ok(name)
 }
 
 impl<N> Target<N> {
@@ -65,6 +90,7 @@ impl<N> Target<N> {
             Target::All => Target::All,
             Target::Crashed => Target::Crashed,
             Target::Paused => Target::Paused,
+            Target::Zone(z) => Target::Zone(z),
         }
     }
 }
@@ -73,7 +99,8 @@ impl<N> Target<N> {
 #[derive(Deserialize)]
 #[serde(
     untagged,
-    expecting = "a node id or a target: 2, Node(2), Nodes([0, 1]), Range(0, 4), Leader, Follower, Random, All, Crashed or Paused"
+    bound(deserialize = "N: Deserialize<'de> + NodeNaming"),
+    expecting = "a node id or a target: 2, Node(2), Nodes([0, 1]), Range(0, 4), Leader, Follower, Random, All, Crashed, Paused or Zone(\"dc1\")"
 )]
 enum TargetOrId<N> {
     Id(N),
@@ -91,16 +118,16 @@ impl<N> From<TargetOrId<N>> for Target<N> {
 
 /// Serde helpers for targets written as bare ids or targets.
 mod target_text {
-    use super::{Target, TargetOrId};
+    use super::{NodeNaming, Target, TargetOrId};
     use serde::{Deserialize, Deserializer};
 
-    pub fn one<'de, D: Deserializer<'de>, N: Deserialize<'de>>(
+    pub fn one<'de, D: Deserializer<'de>, N: Deserialize<'de> + NodeNaming>(
         d: D,
     ) -> Result<Target<N>, D::Error> {
         TargetOrId::deserialize(d).map(Target::from)
     }
 
-    pub fn groups<'de, D: Deserializer<'de>, N: Deserialize<'de>>(
+    pub fn groups<'de, D: Deserializer<'de>, N: Deserialize<'de> + NodeNaming>(
         d: D,
     ) -> Result<Vec<Vec<Target<N>>>, D::Error> {
         let groups: Vec<Vec<TargetOrId<N>>> = Vec::deserialize(d)?;
@@ -115,9 +142,12 @@ mod target_text {
     }
 }
 
+/// The largest `Slow` factor: a million times slower (a 1 µs event then takes a second).
+pub const MAX_SLOW_FACTOR: f64 = 1e6;
+
 /// One fault.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "N: Deserialize<'de>"))]
+#[serde(bound(deserialize = "N: Deserialize<'de> + NodeNaming"))]
 pub enum Fault<N = NodeId> {
     /// Crash: volatile state, pending timers and messages in flight to the node are lost.
     Crash(#[serde(deserialize_with = "target_text::one")] Target<N>),
@@ -191,6 +221,44 @@ pub enum Fault<N = NodeId> {
         extra: Latency,
         duration: Dur,
     },
+    /// Slow the target down for a while (a CPU stall, GC pressure, an overloaded host): every
+    /// event whose handling starts during `duration` costs `factor` times its processing-time
+    /// draw, so events queue behind each other and the node answers and times out late.
+    /// Unlike `Pause` the node keeps working, only slowly. A node with no processing time of
+    /// its own (see [`crate::processing`]) draws its base cost from `per_event`:
+    /// `Slow(target: Leader, factor: 50.0, duration: "3s")`,
+    /// `Slow(target: 2, factor: 10.0, per_event: Constant("1ms"), duration: "5s")`.
+    Slow {
+        #[serde(deserialize_with = "target_text::one")]
+        target: Target<N>,
+        factor: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        per_event: Option<Latency>,
+        duration: Dur,
+    },
+    /// WAN trouble between two sets of nodes (typically two zones) for a while, both ways:
+    /// every message between a node of `a` and a node of `b` takes an `extra` latency draw
+    /// and is lost with probability `loss`. A datagram link drops a lost message; a stream
+    /// link (reliable) retransmits it instead, each loss drawn adding
+    /// [`crate::network::RETRANSMIT_NS`] (200 ms) to its delivery:
+    /// `Degrade(a: Zone("dc1"), b: Zone("dc2"), extra: Uniform("100ms", "300ms"), loss: 0.2, duration: "10s")`.
+    Degrade {
+        #[serde(deserialize_with = "target_text::one")]
+        a: Target<N>,
+        #[serde(deserialize_with = "target_text::one")]
+        b: Target<N>,
+        /// Extra latency per message (none by default).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra: Option<Latency>,
+        /// Probability a message is lost (0 by default).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        loss: f64,
+        duration: Dur,
+    },
+}
+
+fn is_zero(p: &f64) -> bool {
+    *p == 0.0
 }
 
 /// The fault kinds, one line each, for help texts (`faultline list`): an example of each
@@ -224,6 +292,8 @@ impl<N> Fault<N> {
             Fault::ReadError(_) => "read-error",
             Fault::FsyncFail(_) => "fsync-fail",
             Fault::SlowDisk { .. } => "slow-disk",
+            Fault::Slow { .. } => "slow",
+            Fault::Degrade { .. } => "degrade",
         }
     }
 
@@ -248,6 +318,8 @@ impl<N> Fault<N> {
             Fault::ReadError(_) => "one stored disk record becomes unreadable",
             Fault::FsyncFail(_) => "the next sync fails; unsynced writes are dropped",
             Fault::SlowDisk { .. } => "extra latency on the target's syncs for a while",
+            Fault::Slow { .. } => "events take factor times longer to handle for a while",
+            Fault::Degrade { .. } => "extra latency and loss between two sets (zones) for a while",
         }
     }
 
@@ -267,10 +339,11 @@ impl<N> Fault<N> {
             | Fault::Corrupt(t)
             | Fault::ReadError(t)
             | Fault::FsyncFail(t)
-            | Fault::SlowDisk { target: t, .. } => vec![t],
+            | Fault::SlowDisk { target: t, .. }
+            | Fault::Slow { target: t, .. } => vec![t],
             Fault::Partition(groups) => groups.iter().flatten().collect(),
             Fault::OneWay { from, to } => vec![from, to],
-            Fault::CutLink(a, b) => vec![a, b],
+            Fault::CutLink(a, b) | Fault::Degrade { a, b, .. } => vec![a, b],
             Fault::Heal => vec![],
         }
     }
@@ -303,6 +376,17 @@ impl<N> Fault<N> {
                 extra,
                 duration,
             },
+            Fault::Slow {
+                target,
+                factor,
+                per_event,
+                duration,
+            } => Fault::Slow {
+                target: f(target)?,
+                factor,
+                per_event,
+                duration,
+            },
             Fault::Partition(groups) => {
                 let kept: Vec<Vec<Target<M>>> = groups
                     .into_iter()
@@ -326,6 +410,23 @@ impl<N> Fault<N> {
                 let a = f(a);
                 let b = f(b);
                 Fault::CutLink(a?, b?)
+            }
+            Fault::Degrade {
+                a,
+                b,
+                extra,
+                loss,
+                duration,
+            } => {
+                let a = f(a);
+                let b = f(b);
+                Fault::Degrade {
+                    a: a?,
+                    b: b?,
+                    extra,
+                    loss,
+                    duration,
+                }
             }
             Fault::Heal => Fault::Heal,
             Fault::DelaySpike {
@@ -379,6 +480,22 @@ impl<N> Fault<N> {
             Fault::SlowDisk { extra, .. } => {
                 extra.validate().map_err(|e| format!("SlowDisk.extra: {e}"))
             }
+            Fault::Slow { factor, .. }
+                if !(factor.is_finite() && (1.0..=MAX_SLOW_FACTOR).contains(factor)) =>
+            {
+                Err(format!(
+                    "Slow factor must be a number from 1 to {MAX_SLOW_FACTOR} (how many times slower), got {factor}"
+                ))
+            }
+            Fault::Slow {
+                per_event: Some(l), ..
+            } => l.validate().map_err(|e| format!("Slow.per_event: {e}")),
+            Fault::Degrade { loss, .. } if !(0.0..=1.0).contains(loss) => Err(format!(
+                "Degrade loss must be a probability in [0, 1], got {loss}"
+            )),
+            Fault::Degrade {
+                extra: Some(extra), ..
+            } => extra.validate().map_err(|e| format!("Degrade.extra: {e}")),
             Fault::SetDrift { ppm, .. } if *ppm <= -1_000_000 => Err(format!(
                 "SetDrift ppm {ppm} would stop the clock (must be > -1000000)"
             )),
@@ -428,6 +545,19 @@ pub fn catalogue() -> Vec<FaultKind> {
             extra: Latency::Uniform(20_000_000, 200_000_000),
             duration: Dur::secs(2),
         },
+        Fault::Slow {
+            target: Target::Leader,
+            factor: 50.0,
+            per_event: None,
+            duration: Dur::secs(3),
+        },
+        Fault::Degrade {
+            a: Target::Zone("dc1".into()),
+            b: Target::Zone("dc2".into()),
+            extra: Some(Latency::Uniform(100_000_000, 300_000_000)),
+            loss: 0.2,
+            duration: Dur::secs(10),
+        },
     ];
     examples
         .into_iter()
@@ -465,7 +595,9 @@ mod tests {
             | Fault::Corrupt(_)
             | Fault::ReadError(_)
             | Fault::FsyncFail(_)
-            | Fault::SlowDisk { .. } => 18,
+            | Fault::SlowDisk { .. }
+            | Fault::Slow { .. }
+            | Fault::Degrade { .. } => 20,
         };
         assert_eq!(kinds.len(), every(&Fault::Heal));
         let mut unique = kinds.clone();

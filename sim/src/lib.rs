@@ -52,8 +52,8 @@
 //! - one queue ordered by `(time, sequence number)` (`engine/queue.rs`);
 //! - independent seeded streams per purpose ([`rng`]);
 //! - the network model: latency distributions, loss, duplication, reordering, stream and
-//!   datagram links, partitions of any shape, delay spikes ([`network`], [`partition`],
-//!   [`latency`]);
+//!   datagram links, partitions of any shape, delay spikes, zones and degraded links between
+//!   them ([`network`], [`partition`], [`latency`]);
 //! - node faults and clocks ([`fault`], [`clock`]);
 //! - monitors that see every event, guards that end runs, caught panics ([`monitor`],
 //!   [`Simulation::run`]);
@@ -72,6 +72,7 @@ pub mod monitor;
 pub mod network;
 pub mod partition;
 pub mod prefetch;
+pub mod processing;
 pub mod protocol;
 pub mod rng;
 pub mod storage;
@@ -82,12 +83,13 @@ pub mod workload;
 
 pub use clock::Clock;
 pub use engine::{Limits, NodeStatus, Progress, RunReport, SimConfig, Simulation, Verdict};
-pub use fault::{Fault, Target};
+pub use fault::{Fault, NodeNaming, Target};
 pub use host::{Call, Host};
 pub use latency::Latency;
 pub use metrics::{Metrics, Summary};
 pub use monitor::{Check, EventInfo, EventKind, Monitor, View, Violation};
-pub use network::{LinkKind, LinkParams, NetConfig};
+pub use network::{LinkKind, LinkParams, NetConfig, ZoneInfo, Zones};
+pub use processing::ProcessingConfig;
 pub use protocol::{Action, ClientId, Context, Protocol, TimerId};
 pub use storage::{Disk, StorageConfig, SyncId, Synced};
 pub use time::Time;

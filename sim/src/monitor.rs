@@ -222,6 +222,15 @@ impl<P: Protocol> View<'_, P> {
         }
     }
 
+    /// When the latest `Slow` fault on a node ends (or ended), if it ever had one (hosted
+    /// nodes: never). The node is slowed now if this is later than [`Self::now`].
+    pub fn slowed_until(&self, id: NodeId) -> Option<Time> {
+        match &self.src {
+            Source::Engine { core, .. } => core.processing.as_deref()?.slowed_until(id),
+            Source::Hosts { .. } => None,
+        }
+    }
+
     /// A node's local clock reading now.
     pub fn local_time(&self, id: NodeId) -> Time {
         match &self.src {

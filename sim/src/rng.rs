@@ -35,6 +35,9 @@ pub enum Purpose {
     /// Disks: sync latencies, what a crash keeps of unsynced writes, which record a storage
     /// fault hits.
     Storage,
+    /// Processing times of node events (slow nodes, `crate::processing`): drawn only when the
+    /// run has a processing model, so runs without one draw nothing from it.
+    Processing,
     /// Any other use, keyed by a caller-chosen label (for example sweeps or swarm knobs).
     Other(u64),
 }
@@ -49,6 +52,7 @@ impl Purpose {
             Purpose::Node(i) => (5 << 32) | u64::from(i),
             Purpose::Other(x) => splitmix64(6 ^ splitmix64(x)),
             Purpose::Storage => 7,
+            Purpose::Processing => 8,
         }
     }
 }

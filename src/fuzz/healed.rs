@@ -16,7 +16,8 @@ fn nodes_of(t: &Target, n: usize) -> Vec<u32> {
         Target::Node(id) => vec![id.0],
         Target::Nodes(ids) => ids.iter().map(|id| id.0).collect(),
         Target::Range(a, b) => (a.0.min(b.0)..=a.0.max(b.0)).collect(),
-        // Applied faults have roles resolved; an unresolved one names nobody in particular.
+        // Applied faults have roles and zones resolved; an unresolved one names nobody in
+        // particular.
         _ => (0..n as u32).collect(),
     }
 }
@@ -54,13 +55,15 @@ pub fn left_active(applied: &[(Time, Fault<NodeId>)], n: usize) -> Vec<String> {
                 }
             }
             // Disk damage stays, but it is data the protocol must cope with, not a condition
-            // that heals; slow disks and delay spikes end by themselves.
+            // that heals; slow disks, delay spikes and degradations end by themselves.
             Fault::DelaySpike { .. }
+            | Fault::Degrade { .. }
             | Fault::ClockJump { .. }
             | Fault::Corrupt(_)
             | Fault::ReadError(_)
             | Fault::FsyncFail(_)
-            | Fault::SlowDisk { .. } => {}
+            | Fault::SlowDisk { .. }
+            | Fault::Slow { .. } => {}
         }
     }
     let mut out = vec![];

@@ -444,17 +444,33 @@ pub fn ddmin<T: Clone>(items: Vec<T>, mut fails: impl FnMut(&[T]) -> bool) -> Ve
 }
 
 /// The scenario on `n` nodes: faults, clock settings and link overrides that name removed
-/// nodes are narrowed to the remaining ones, or dropped when nothing remains.
+/// nodes are narrowed to the remaining ones, or dropped when nothing remains. A topology
+/// keeps its zones up to node `n - 1` (the last one kept narrowed), and faults aimed at a
+/// zone no longer there are narrowed or dropped like those naming removed nodes.
 pub fn restrict_nodes(s: &Scenario, n: usize) -> Scenario {
     let mut c = s.clone();
     c.nodes = n;
     let keep = |r: &NodeRef| (r.0 as usize) < n;
+    let mut zones_kept: Vec<String> = vec![];
+    if let Some(t) = &mut c.topology {
+        let mut start = 0;
+        t.zones.retain_mut(|z| {
+            let kept = start < n;
+            z.nodes = z.nodes.min(n.saturating_sub(start));
+            start += z.nodes.max(1);
+            kept
+        });
+        zones_kept = t.names();
+        t.links
+            .retain(|l| zones_kept.contains(&l.from.0) && zones_kept.contains(&l.to.0));
+    }
     c.faults = s
         .faults
         .iter()
-        .filter_map(|f| restrict_fault(f, n))
+        .filter_map(|f| restrict_fault(f, n, &zones_kept))
         .collect();
     c.clocks.nodes.retain(|clock| keep(&clock.node));
+    c.processing.nodes.retain(|p| keep(&p.node));
     for o in &mut c.network.overrides {
         o.from.retain(keep);
         o.to.retain(keep);
@@ -465,9 +481,10 @@ pub fn restrict_nodes(s: &Scenario, n: usize) -> Scenario {
     c
 }
 
-fn restrict_target(t: TargetSpec, n: usize) -> Option<TargetSpec> {
+fn restrict_target(t: TargetSpec, n: usize, zones: &[String]) -> Option<TargetSpec> {
     let keep = |r: &NodeRef| (r.0 as usize) < n;
     match t {
+        TargetSpec::Zone(ref z) => zones.contains(z).then_some(t),
         TargetSpec::Node(r) => keep(&r).then_some(t),
         TargetSpec::Nodes(rs) => {
             let kept: Vec<NodeRef> = rs.into_iter().filter(keep).collect();
@@ -484,11 +501,11 @@ fn restrict_target(t: TargetSpec, n: usize) -> Option<TargetSpec> {
 
 /// The fault with node names of removed nodes narrowed away (`None` when it is left aimed at
 /// nobody).
-fn restrict_fault(f: &TimedFault, n: usize) -> Option<TimedFault> {
+fn restrict_fault(f: &TimedFault, n: usize, zones: &[String]) -> Option<TimedFault> {
     let action = f
         .action
         .clone()
-        .filter_map_targets(|t| restrict_target(t, n))?;
+        .filter_map_targets(|t| restrict_target(t, n, zones))?;
     Some(TimedFault { at: f.at, action })
 }
 
@@ -546,6 +563,34 @@ mod tests {
         );
         assert!(r.clocks.nodes.is_empty());
         // The restricted scenario is a valid file.
+        scenario::parse("t.ron", &to_text(&r)).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn restricting_nodes_narrows_the_zones_and_drops_faults_aimed_at_removed_ones() {
+        let text = r#"Scenario(name: "s", protocol: Gossip(()), nodes: 9,
+            topology: (zones: [(name: "a", nodes: 3), (name: "b", nodes: 3), (name: "c", nodes: 3)],
+                       links: [(from: "a", to: "c", latency: Constant("50ms"))]),
+            faults: [
+                (at: "1s", do: Isolate(Zone("c"))),
+                (at: "1s", do: Partition([[Zone("a")], [Zone("b"), Zone("c")]])),
+                (at: "1s", do: Degrade(a: Zone("a"), b: Zone("b"), loss: 0.1, duration: "1s")),
+                (at: "2s", do: Heal),
+            ])"#;
+        let s = scenario::parse("t.ron", text).unwrap();
+        let r = restrict_nodes(&s, 4);
+        let t = r.topology.as_ref().unwrap();
+        let zones: Vec<(&str, usize)> =
+            t.zones.iter().map(|z| (z.name.as_str(), z.nodes)).collect();
+        assert_eq!(zones, vec![("a", 3), ("b", 1)]);
+        assert!(t.links.is_empty(), "{:?}", t.links);
+        let got: Vec<String> = r.faults.iter().map(|f| format!("{:?}", f.action)).collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(
+            got[0].starts_with("Partition([[Zone(\"a\")], [Zone(\"b\")]])"),
+            "{got:?}"
+        );
+        assert!(got[1].starts_with("Degrade"), "{got:?}");
         scenario::parse("t.ron", &to_text(&r)).unwrap_or_else(|e| panic!("{e}"));
     }
 }

@@ -44,6 +44,7 @@ const NETWORK_FAULTS: &[&str] = &[
     "CutLink",
     "Bridge",
     "Heal",
+    "Degrade",
 ];
 
 /// Maps true time onto the drawing.
@@ -90,6 +91,7 @@ pub fn fault_timeline(
         let fill = match p.label {
             "crashed" => "#777777",
             "paused" => "#d9a400",
+            "slow" => "#6f8fd0",
             _ => "#e07070",
         };
         let who = p

@@ -111,12 +111,17 @@ fn clocks(s: &Scenario) -> Result<(), String> {
     Ok(())
 }
 
-/// Fixed node ids a target names (roles name none until they fire).
-fn fixed_ids(t: &TargetSpec) -> Vec<u32> {
+/// Fixed node ids a target names (roles name none until they fire; a zone names its nodes).
+fn fixed_ids(t: &TargetSpec, zones: &[sim::ZoneInfo]) -> Vec<u32> {
     match t {
         TargetSpec::Node(n) => vec![n.0],
         TargetSpec::Nodes(ns) => ns.iter().map(|n| n.0).collect(),
         TargetSpec::Range(a, b) => (a.0.min(b.0)..=a.0.max(b.0)).collect(),
+        TargetSpec::Zone(name) => zones
+            .iter()
+            .find(|z| &z.name == name)
+            .map(|z| z.nodes.clone().collect())
+            .unwrap_or_default(),
         _ => vec![],
     }
 }
@@ -128,14 +133,15 @@ fn faults(s: &Scenario) -> Result<(), String> {
             s.faults.len()
         ));
     }
+    let zones = s.zones();
     for (i, f) in s.faults.iter().enumerate() {
-        fault(&f.action).map_err(|m| format!("faults[{i}]: {m}"))?;
+        fault(&f.action, &zones).map_err(|m| format!("faults[{i}]: {m}"))?;
     }
     Ok(())
 }
 
-/// The checks of one fault beyond `sim::Fault::validate`.
-pub fn fault(f: &FaultSpec) -> Result<(), String> {
+/// The checks of one fault beyond `sim::Fault::validate`, in a cluster with `zones`.
+pub fn fault(f: &FaultSpec, zones: &[sim::ZoneInfo]) -> Result<(), String> {
     f.validate()?;
     for t in f.targets() {
         if let TargetSpec::Range(a, b) = t
@@ -151,7 +157,7 @@ pub fn fault(f: &FaultSpec) -> Result<(), String> {
         FaultSpec::Partition(groups) => {
             let mut owner = BTreeMap::new();
             for (g, group) in groups.iter().enumerate() {
-                for id in group.iter().flat_map(fixed_ids) {
+                for id in group.iter().flat_map(|t| fixed_ids(t, zones)) {
                     if let Some(other) = owner.insert(id, g).filter(|&o| o != g) {
                         return Err(format!(
                             "node {id} is in two partition groups ({other} and {g}): a node can be on one side only"
@@ -173,6 +179,12 @@ pub fn fault(f: &FaultSpec) -> Result<(), String> {
         }
         FaultSpec::DelaySpike { duration, .. } => {
             limits::duration("DelaySpike duration", *duration, Duration::ZERO)?;
+        }
+        FaultSpec::Slow { duration, .. } => {
+            limits::duration("Slow duration", *duration, Duration::ZERO)?;
+        }
+        FaultSpec::Degrade { duration, .. } => {
+            limits::duration("Degrade duration", *duration, Duration::ZERO)?;
         }
         _ => {}
     }

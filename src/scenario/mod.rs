@@ -25,7 +25,9 @@ use protocols::family::{Family, Registry, Setup};
 use protocols::units::Dur;
 use serde::{Deserialize, Deserializer, Serialize};
 use sim::{Fault, Limits, SimConfig, Time};
-use spec::{ClocksSpec, LimitsSpec, NetworkSpec, StorageSpec, TimedFault};
+use spec::{
+    ClocksSpec, LimitsSpec, NetworkSpec, ProcessingSpec, StorageSpec, TimedFault, TopologySpec,
+};
 use std::fmt;
 use validate::{CheckRef, ExpectSpec, Facts, SecondPass};
 
@@ -55,12 +57,18 @@ pub struct Scenario {
     /// The network.
     #[serde(default)]
     pub network: NetworkSpec,
+    /// Zones (datacenters, racks) and the latency inside and between them (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<TopologySpec>,
     /// Node clocks (default: rates spread by ±[`spec::DEFAULT_MAX_DRIFT_PPM`], no offsets).
     #[serde(default)]
     pub clocks: ClocksSpec,
     /// How long disk syncs take (default: a sync completes at once).
     #[serde(default, skip_serializing_if = "StorageSpec::is_default")]
     pub storage: StorageSpec,
+    /// How long nodes take to handle events (default: every event at once).
+    #[serde(default, skip_serializing_if = "ProcessingSpec::is_default")]
+    pub processing: ProcessingSpec,
     /// The clients.
     #[serde(default)]
     pub workload: WorkloadSpec,
@@ -262,6 +270,12 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
             nodes: first.nodes,
             duration: first.duration,
             family: first.protocol.family.clone(),
+            zones: first
+                .topology
+                .as_ref()
+                .map(TopologySpec::names)
+                .unwrap_or_default()
+                .into(),
         }),
     };
     let s: Scenario = validate::with_facts(facts, || opts.from_str(text))
@@ -278,8 +292,33 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
     };
     limits::check(&s).map_err(|(key, m)| at(key, m))?;
     s.network.validate().map_err(|m| at("network", m))?;
+    if let Some(t) = &s.topology {
+        t.validate(s.nodes, &s.network)
+            .map_err(|m| at("topology", m))?;
+    }
     s.clocks.validate().map_err(|m| at("clocks", m))?;
     s.storage.validate().map_err(|m| at("storage", m))?;
+    s.processing.validate().map_err(|m| at("processing", m))?;
+    s.processing
+        .check_slow(s.faults.iter().map(|f| &f.action))
+        .map_err(|m| {
+            // Point at the first `Slow(` without a `per_event`, or else at `faults`.
+            let found = text.lines().enumerate().find_map(|(i, line)| {
+                let code = line.split("//").next().unwrap_or("");
+                let col = code.find("Slow(")?;
+                (!code.contains("per_event")).then_some((i + 1, col + 1))
+            });
+            match found {
+                Some((line, col)) => ScenarioError {
+                    file: file.to_string(),
+                    line,
+                    col,
+                    message: m,
+                    source_line: source_line(text, line),
+                },
+                None => at("faults", m),
+            }
+        })?;
     if let Some(n) = &s.nemesis {
         n.validate(s.duration).map_err(|m| at("nemesis", m))?;
     }
@@ -288,6 +327,7 @@ pub fn parse_with(registry: &Registry, file: &str, text: &str) -> Result<Scenari
         duration: s.duration.0,
         quiet_from: Time::ZERO,
         seed: s.seed,
+        zones: s.zones(),
     };
     let family = &s.protocol.family;
     family
@@ -368,8 +408,10 @@ impl Scenario {
             seed: 0,
             duration: default_duration(),
             network: NetworkSpec::default(),
+            topology: None,
             clocks: ClocksSpec::default(),
             storage: StorageSpec::default(),
+            processing: ProcessingSpec::default(),
             workload: WorkloadSpec::Default,
             faults: vec![],
             nemesis: None,
@@ -392,6 +434,23 @@ impl Scenario {
     /// What the run should show.
     pub fn expect(&self) -> Expect {
         self.expect.0
+    }
+
+    /// The topology's zones with their node ids (empty without a `topology` section).
+    pub fn zones(&self) -> Vec<sim::ZoneInfo> {
+        self.topology
+            .as_ref()
+            .map(TopologySpec::zone_infos)
+            .unwrap_or_default()
+    }
+
+    /// The engine's network: the `network` section with the topology's zones.
+    pub fn net_config(&self) -> sim::NetConfig {
+        let mut net = self.network.to_sim();
+        if let Some(t) = &self.topology {
+            net.zones = t.to_sim(&self.network);
+        }
+        net
     }
 
     /// The timed faults, with the nemesis's drawn for `seed` and merged in time order.
@@ -418,9 +477,10 @@ impl Scenario {
         let sim = SimConfig {
             nodes: self.nodes,
             seed,
-            network: self.network.to_sim(),
+            network: self.net_config(),
             clocks: self.clocks.to_sim(self.nodes, seed),
             storage: self.storage.to_sim(),
+            processing: self.processing.to_sim(),
             limits: Limits {
                 duration: Some(self.duration.0),
                 max_virtual_time: None,
@@ -437,6 +497,7 @@ impl Scenario {
             duration: self.duration.0,
             quiet_from,
             seed,
+            zones: self.zones(),
         };
         Prepared { sim, faults, setup }
     }

@@ -54,6 +54,9 @@ pub enum NemesisKind {
     FsyncFail,
     /// Slow a random node's syncs by 20–200 ms each for a while.
     SlowDisk,
+    /// Slow a random node down 5–50 times for a while: its events take that many times its
+    /// processing time (a base of `Exponential(mean: "1ms")` when it has none) and queue.
+    Slow,
 }
 
 impl NemesisKind {
@@ -76,6 +79,7 @@ impl NemesisKind {
         NemesisKind::ReadError,
         NemesisKind::FsyncFail,
         NemesisKind::SlowDisk,
+        NemesisKind::Slow,
     ];
 }
 
@@ -441,6 +445,19 @@ impl NemesisSpec {
                 }],
                 vec![],
             ),
+            NemesisKind::Slow => {
+                let n = random_node(rng);
+                let factor = rng::uniform_u64(rng, 5, 50) as f64;
+                (
+                    vec![FaultSpec::Slow {
+                        target: TargetSpec::Node(n),
+                        factor,
+                        per_event: Some(sim::Latency::Exponential { mean: 1_000_000 }),
+                        duration: Dur(std::time::Duration::from_nanos(len_ns)),
+                    }],
+                    vec![],
+                )
+            }
             NemesisKind::Drift => {
                 let n = random_node(rng);
                 let max = i64::from(self.max_drift_ppm);

@@ -7,7 +7,7 @@
 //! `scenario::parse` runs once, and an infallible conversion into the engine's types that each
 //! run uses. `docs/scenario-format.md` documents each field.
 
-use super::validate::{FaultTime, NodeRef, Probability};
+use super::validate::{FaultTime, NodeRef, Probability, ZoneRef};
 use protocols::units::{Dur, SignedDur};
 use serde::{Deserialize, Serialize};
 use sim::{Fault, Latency, LinkKind, LinkParams, NetConfig, NodeId};
@@ -154,6 +154,7 @@ impl NetworkSpec {
             default: self.default_link(),
             links,
             client_latency: self.client_latency.unwrap_or(self.latency),
+            zones: sim::Zones::default(),
         }
     }
 }
@@ -167,6 +168,207 @@ fn check_link(at: &str, p: &LinkParams) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The topology section: zones (datacenters, racks) with node counts, the latency inside a
+/// zone and between zones, and per zone-pair overrides (the matrix). Zones take consecutive
+/// node ids in the order listed. Per-node `network.overrides` still win over it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TopologySpec {
+    /// The zones, in node-id order: `[(name: "dc1", nodes: 3), (name: "dc2", nodes: 3)]`.
+    pub zones: Vec<ZoneSpec>,
+    /// The latency of links inside a zone (default: `network.latency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inside: Option<Latency>,
+    /// The latency of links between zones (default: `network.latency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub between: Option<Latency>,
+    /// Per zone-pair parameters, later entries winning.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<ZoneLink>,
+}
+
+/// One zone: a name and how many nodes it holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSpec {
+    pub name: String,
+    pub nodes: usize,
+}
+
+/// The parameters of the links from one zone to another (the inside of a zone when `from`
+/// and `to` are the same), replacing `inside`/`between` and the network's defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneLink {
+    pub from: ZoneRef,
+    pub to: ZoneRef,
+    /// Apply to the reverse direction too (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub both_ways: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<Latency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<Probability>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<LinksSpec>,
+}
+
+impl TopologySpec {
+    /// The zone names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.zones.iter().map(|z| z.name.clone()).collect()
+    }
+
+    /// The zones with their node ids (consecutive, in the order listed).
+    pub fn zone_infos(&self) -> Vec<sim::ZoneInfo> {
+        let mut next = 0u32;
+        self.zones
+            .iter()
+            .map(|z| {
+                let start = next;
+                next = next.saturating_add(u32::try_from(z.nodes).unwrap_or(u32::MAX));
+                sim::ZoneInfo {
+                    name: z.name.clone(),
+                    nodes: start..next,
+                }
+            })
+            .collect()
+    }
+
+    fn index(&self, name: &ZoneRef) -> Option<usize> {
+        self.zones.iter().position(|z| z.name == name.0)
+    }
+
+    /// The directed zone-to-zone parameters, `k * k` of them, row by sending zone.
+    fn matrix(&self, network: &NetworkSpec) -> Vec<LinkParams> {
+        let k = self.zones.len();
+        let base = network.default_link();
+        let mut m: Vec<LinkParams> = (0..k * k)
+            .map(|i| LinkParams {
+                latency: if i / k == i % k {
+                    self.inside.unwrap_or(base.latency)
+                } else {
+                    self.between.unwrap_or(base.latency)
+                },
+                ..base
+            })
+            .collect();
+        for l in &self.links {
+            let (Some(a), Some(b)) = (self.index(&l.from), self.index(&l.to)) else {
+                continue;
+            };
+            let pairs = if l.both_ways.unwrap_or(true) && a != b {
+                vec![(a, b), (b, a)]
+            } else {
+                vec![(a, b)]
+            };
+            for (x, y) in pairs {
+                let p = &mut m[x * k + y];
+                if let Some(lat) = l.latency {
+                    p.latency = lat;
+                }
+                if let Some(v) = l.loss {
+                    p.loss = v.0;
+                }
+                if let Some(v) = l.duplicate {
+                    p.duplicate = v.0;
+                }
+                if let Some(v) = l.reorder {
+                    p.reorder = v.0;
+                }
+                if let Some(v) = l.links {
+                    p.kind = v.to_sim();
+                }
+            }
+        }
+        m
+    }
+
+    /// Checks the section against the cluster, with a message saying what is wrong.
+    pub fn validate(&self, nodes: usize, network: &NetworkSpec) -> Result<(), String> {
+        if self.zones.is_empty() {
+            return Err(
+                "topology needs at least one zone: zones: [(name: \"dc1\", nodes: 3), ...]".into(),
+            );
+        }
+        if self.zones.len() > sim::network::MAX_ZONES {
+            return Err(format!(
+                "topology names {} zones; at most {}",
+                self.zones.len(),
+                sim::network::MAX_ZONES
+            ));
+        }
+        for (i, z) in self.zones.iter().enumerate() {
+            let mut chars = z.name.chars();
+            let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !ok {
+                return Err(format!(
+                    "topology.zones[{i}]: a zone name is a letter followed by letters, digits, `_` or `-` (got {:?})",
+                    z.name
+                ));
+            }
+            if z.nodes == 0 {
+                return Err(format!(
+                    "topology.zones[{i}] ({}) holds no nodes: a zone holds at least one",
+                    z.name
+                ));
+            }
+            if let Some(first) = self.zones[..i].iter().position(|o| o.name == z.name) {
+                return Err(format!(
+                    "topology.zones[{i}] is named `{}` again (topology.zones[{first}] already is): zone names must be unique",
+                    z.name
+                ));
+            }
+        }
+        let total = self
+            .zones
+            .iter()
+            .fold(0usize, |t, z| t.saturating_add(z.nodes));
+        if total != nodes {
+            return Err(format!(
+                "the topology's zones hold {total} nodes in all, but the scenario has `nodes: {nodes}`: the zones' node counts must add up to the cluster size"
+            ));
+        }
+        for (what, l) in [("inside", self.inside), ("between", self.between)] {
+            if let Some(l) = l {
+                l.validate().map_err(|e| format!("topology.{what}: {e}"))?;
+            }
+        }
+        if self.links.len() > self.zones.len() * self.zones.len() {
+            return Err(format!(
+                "topology.links has {} entries, more than the {} ordered zone pairs",
+                self.links.len(),
+                self.zones.len() * self.zones.len()
+            ));
+        }
+        for (i, l) in self.links.iter().enumerate() {
+            if self.index(&l.from).is_none() || self.index(&l.to).is_none() {
+                return Err(format!(
+                    "topology.links[{i}] names a zone that does not exist"
+                ));
+            }
+        }
+        let k = self.zones.len();
+        for (i, p) in self.matrix(network).iter().enumerate() {
+            let (a, b) = (&self.zones[i / k].name, &self.zones[i % k].name);
+            check_link(&format!("topology: the links from {a} to {b}"), p)?;
+        }
+        Ok(())
+    }
+
+    /// The engine's zones (the section must have passed [`Self::validate`]).
+    pub fn to_sim(&self, network: &NetworkSpec) -> sim::Zones {
+        let k = self.zones.len();
+        let m = self.matrix(network);
+        sim::Zones::new(self.zone_infos(), |a, b| m[a * k + b])
+    }
 }
 
 /// The default spread of clock rates: each node's oscillator runs up to this many parts per
@@ -304,6 +506,110 @@ impl StorageSpec {
         sim::StorageConfig {
             sync: self.sync,
             nodes: self.nodes.iter().map(|d| (d.node.0, d.sync)).collect(),
+        }
+    }
+}
+
+/// The processing section: how long each node takes to handle an event (slow nodes,
+/// `sim::processing`). Without it every event is handled the instant it arrives, as before
+/// the model existed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessingSpec {
+    /// Every node's processing time per event: `time: Exponential(mean: "200us")`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Latency>,
+    /// Per-node processing times, replacing `time` for those nodes:
+    /// `nodes: [(node: 4, time: Constant("5ms"))]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeProcessing>,
+    /// `Queued` (default): timers wait behind a busy node like messages; `OnTime`: timers
+    /// fire on time and only messages and requests are slow.
+    #[serde(skip_serializing_if = "TimersSpec::is_default")]
+    pub timers: TimersSpec,
+}
+
+/// Whether timers queue behind a busy node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimersSpec {
+    #[default]
+    Queued,
+    OnTime,
+}
+
+impl TimersSpec {
+    fn is_default(&self) -> bool {
+        *self == TimersSpec::Queued
+    }
+}
+
+/// One node's processing time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeProcessing {
+    pub node: NodeRef,
+    pub time: Latency,
+}
+
+impl ProcessingSpec {
+    /// Whether the section says nothing (every event is handled at once).
+    pub fn is_default(&self) -> bool {
+        self == &ProcessingSpec::default()
+    }
+
+    /// Checks the section, with a message saying what is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(l) = &self.time {
+            l.validate().map_err(|e| format!("processing.time: {e}"))?;
+        }
+        for (i, d) in self.nodes.iter().enumerate() {
+            d.time
+                .validate()
+                .map_err(|e| format!("processing.nodes[{i}].time: {e}"))?;
+            if let Some(first) = self.nodes[..i].iter().position(|o| o.node == d.node) {
+                return Err(format!(
+                    "processing.nodes[{i}] sets node {} again (processing.nodes[{first}] already does)",
+                    d.node.0
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every `Slow` fault can slow something: one without `per_event` needs a
+    /// processing time to multiply.
+    pub fn check_slow<'a>(
+        &self,
+        faults: impl IntoIterator<Item = &'a FaultSpec>,
+    ) -> Result<(), String> {
+        if self.time.is_some() || !self.nodes.is_empty() {
+            return Ok(());
+        }
+        for f in faults {
+            if let Fault::Slow {
+                per_event: None, ..
+            } = f
+            {
+                return Err(
+                    "a Slow fault multiplies the nodes' processing time, and this scenario has none: add a \
+                     processing time (processing: (time: Exponential(mean: \"200us\"))) or give the \
+                     fault a base cost (per_event: Constant(\"1ms\"))"
+                        .into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The engine's processing configuration.
+    pub fn to_sim(&self) -> sim::ProcessingConfig {
+        sim::ProcessingConfig {
+            time: self.time,
+            nodes: self.nodes.iter().map(|d| (d.node.0, d.time)).collect(),
+            timers: match self.timers {
+                TimersSpec::Queued => sim::processing::TimerMode::Queued,
+                TimersSpec::OnTime => sim::processing::TimerMode::OnTime,
+            },
         }
     }
 }

@@ -34,6 +34,9 @@ pub struct SecondPass {
     pub nodes: usize,
     pub duration: Dur,
     pub family: Arc<dyn DynFamily>,
+    /// The zone names of the `topology` section, in order (empty without one); shared, as
+    /// every node id read clones the facts.
+    pub zones: Arc<[String]>,
 }
 
 thread_local! {
@@ -139,6 +142,50 @@ impl<'de> Deserialize<'de> for NodeRef {
             return Err(de::Error::custom(why));
         }
         Ok(NodeRef(id))
+    }
+}
+
+impl sim::NodeNaming for NodeRef {
+    /// In the second pass, a zone must be one the `topology` section names.
+    fn check_zone(name: &str) -> Result<(), String> {
+        let Some(f) = second() else {
+            return Ok(());
+        };
+        zone_exists(&f.zones, name).inspect_err(|why| {
+            NODE_REFUSED.with(|c| *c.borrow_mut() = Some(why.clone()));
+        })
+    }
+}
+
+/// Whether `name` is one of `zones`, with a message naming them (and the closest) if not.
+fn zone_exists(zones: &[String], name: &str) -> Result<(), String> {
+    if zones.iter().any(|z| z == name) {
+        return Ok(());
+    }
+    if zones.is_empty() {
+        return Err(format!(
+            "zone `{name}` does not exist: this scenario has no `topology` section naming zones"
+        ));
+    }
+    Err(format!(
+        "zone `{name}` does not exist{}; the topology's zones are: {}",
+        did_you_mean(name, zones.iter().map(String::as_str)),
+        zones.join(", ")
+    ))
+}
+
+/// A zone the `topology` section names, by name: `"dc1"`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ZoneRef(pub String);
+
+impl<'de> Deserialize<'de> for ZoneRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if let Some(f) = second() {
+            zone_exists(&f.zones, &name).map_err(de::Error::custom)?;
+        }
+        Ok(ZoneRef(name))
     }
 }
 

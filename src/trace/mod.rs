@@ -215,10 +215,11 @@ pub fn fault_nodes(r: &TraceRecord) -> Vec<u32> {
         .unwrap_or_default()
 }
 
-/// The periods the trace's faults held: crash → restart, pause → resume per node, and
-/// partition (or isolation, one-way or link cuts) → heal for the cluster.
+/// The periods the trace's faults held: crash → restart, pause → resume and a `Slow` fault's
+/// duration per node, and partition (or isolation, one-way or link cuts) → heal for the cluster.
 pub fn fault_periods(records: &[TraceRecord]) -> Vec<Period> {
     let end = records.last().map_or(0, |r| r.time_ns);
+    let mut slow: Vec<Period> = Vec::new();
     let mut open: Vec<Period> = Vec::new();
     let mut done = Vec::new();
     let mut close = |open: &mut Vec<Period>, node: Option<u32>, label: &str, at: u64| {
@@ -259,10 +260,32 @@ pub fn fault_periods(records: &[TraceRecord]) -> Vec<Period> {
                 begin(&mut open, None, "partitioned")
             }
             "Heal" => close(&mut open, None, "partitioned", t),
+            // A slow node: from the fault for its duration (a later one replaces it).
+            "Slow" => {
+                let lasts = r
+                    .payload
+                    .as_ref()
+                    .and_then(|p| p.pointer("/fault/Slow/duration"))
+                    .and_then(|d| d.as_str())
+                    .and_then(|d| sim::units::parse_duration(d).ok())
+                    .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64);
+                for &n in &nodes {
+                    for p in slow.iter_mut().filter(|p| p.node == Some(n)) {
+                        p.to_ns = p.to_ns.min(t);
+                    }
+                    slow.push(Period {
+                        node: Some(n),
+                        from_ns: t,
+                        to_ns: t.saturating_add(lasts).min(end.max(t)),
+                        label: "slow",
+                    });
+                }
+            }
             _ => {}
         }
     }
     done.extend(open);
+    done.extend(slow);
     done.sort_by_key(|p| (p.from_ns, p.node));
     done
 }
@@ -306,6 +329,34 @@ mod tests {
         assert_eq!(
             parse(&format!("{header}\n{good}\n")).unwrap().records.len(),
             1
+        );
+    }
+    #[test]
+    fn a_slow_fault_holds_for_its_duration_until_replaced() {
+        let header = r#"{"schema":"faultline-trace","version":1,"scenario":"s","protocol":"raft","nodes":3,"seed":1,"trace_hash":"00","events":3,"verdict":"holds"}"#;
+        let slow = |event: u64, at: u64, node: u32, d: &str| {
+            format!(
+                r#"{{"event":{event},"time_ns":{at},"kind":"fault","node":{node},"payload":{{"fault":{{"Slow":{{"duration":"{d}","factor":10.0,"target":{{"Nodes":[{node}]}}}}}},"nodes":[{node}]}}}}"#
+            )
+        };
+        let text = format!(
+            "{header}\n{}\n{}\n{}\n{{\"event\":4,\"time_ns\":9000000000,\"kind\":\"start\",\"node\":0}}\n",
+            slow(1, 1_000_000_000, 1, "3s"),
+            slow(2, 2_000_000_000, 1, "1s"),
+            slow(3, 5_000_000_000, 2, "10s"),
+        );
+        let trace = parse(&text).unwrap();
+        let spans: Vec<(Option<u32>, u64, u64, &str)> = fault_periods(&trace.records)
+            .iter()
+            .map(|p| (p.node, p.from_ns / 1_000_000, p.to_ns / 1_000_000, p.label))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (Some(1), 1000, 2000, "slow"),
+                (Some(1), 2000, 3000, "slow"),
+                (Some(2), 5000, 9000, "slow"),
+            ]
         );
     }
 }

@@ -79,6 +79,10 @@ pub(crate) enum Ev<P: Protocol> {
     },
     Fault(Box<crate::fault::Fault>),
     Tick,
+    /// The event a node is handling completes (the processing model, `processing.rs`).
+    Wake {
+        node: NodeId,
+    },
 }
 
 /// An event taken out of the queue (or held for a paused node): its key and payload.
@@ -127,6 +131,9 @@ pub struct Core<P: Protocol> {
     pub(crate) events: u64,
     /// When the wall-time guard expires (set when the run starts).
     pub(crate) wall_deadline: Option<std::time::Instant>,
+    /// The processing model (slow nodes), when the run has one: `None` keeps every event
+    /// instant and costs one branch per node event.
+    pub(crate) processing: Option<Box<super::processing::Processing<P>>>,
 }
 
 impl<P: Protocol> Core<P> {
@@ -137,7 +144,8 @@ impl<P: Protocol> Core<P> {
             Ev::Deliver { to: node, .. }
             | Ev::Timer { node, .. }
             | Ev::Request { node, .. }
-            | Ev::Synced { node, .. } => node.0,
+            | Ev::Synced { node, .. }
+            | Ev::Wake { node } => node.0,
             _ => NO_NODE,
         };
         self.queue.push(time, seq, node, ev);
@@ -369,6 +377,9 @@ impl<P: Protocol> Core<P> {
             ("net.dropped_node_down", c.dropped_down),
         ] {
             self.metrics.counters.insert(name, v);
+        }
+        if let Some(p) = self.processing.as_deref() {
+            p.flush(&mut self.metrics);
         }
     }
 }

@@ -10,7 +10,7 @@ use super::{NodeStatus, Simulation};
 use crate::NodeId;
 use crate::fault::{Fault, Target};
 use crate::monitor::{EventInfo, EventKind};
-use crate::network::Spike;
+use crate::network::{Degrade, Spike};
 use crate::partition::Cut;
 use crate::protocol::Protocol;
 use crate::rng;
@@ -37,6 +37,20 @@ impl<P: Protocol> Simulation<P> {
             Target::Nodes(ids) => existing(ids.clone(), n),
             Target::Range(a, b) => existing((a.0.min(b.0)..=a.0.max(b.0)).map(NodeId).collect(), n),
             Target::All => all.collect(),
+            Target::Zone(name) => match self.core.net.zones().get(name) {
+                Some(z) => z.ids().collect(),
+                None => {
+                    let names: Vec<&str> = self
+                        .core
+                        .net
+                        .zones()
+                        .list()
+                        .iter()
+                        .map(|z| z.name.as_str())
+                        .collect();
+                    panic!("a fault targets zone {name:?}, but the network's zones are {names:?}")
+                }
+            },
             Target::Crashed => all
                 .filter(|id| self.core.meta[id.index()].status == NodeStatus::Crashed)
                 .collect(),
@@ -78,14 +92,15 @@ impl<P: Protocol> Simulation<P> {
     }
 
     /// The fault with every role target (`Leader`, `Follower`, `Random`, `Crashed`, `Paused`)
-    /// replaced by `Nodes` of what it resolves to now. Targets are resolved once each, in the
-    /// order they appear, so `Random` draws are the same whether or not anything reads the
-    /// result. Applying the pinned fault has the same effect as applying the original now.
+    /// and every zone replaced by `Nodes` of what it resolves to now. Targets are resolved
+    /// once each, in the order they appear, so `Random` draws are the same whether or not
+    /// anything reads the result. Applying the pinned fault has the same effect as applying
+    /// the original now.
     pub(crate) fn pin(&mut self, fault: &Fault) -> Fault {
         fault
             .clone()
             .filter_map_targets(|t| {
-                Some(if t.is_role() {
+                Some(if t.is_role() || matches!(t, Target::Zone(_)) {
                     Target::Nodes(self.resolve(&t))
                 } else {
                     t
@@ -114,6 +129,11 @@ impl<P: Protocol> Simulation<P> {
                             disk.crash(&mut self.core.storage_rng, torn);
                         }
                         self.core.deferred.remove(&id.0);
+                        // Events waiting for it to finish the one it was handling are lost
+                        // with it.
+                        if let Some(p) = self.core.processing.as_deref_mut() {
+                            p.take(id);
+                        }
                         hit.push(id);
                     }
                 }
@@ -156,6 +176,30 @@ impl<P: Protocol> Simulation<P> {
                     disk.slow = Some((until, *extra));
                 }
             }
+            Fault::Slow {
+                target,
+                factor,
+                per_event,
+                duration,
+            } => {
+                hit = self.resolve(target);
+                let until = self.core.now + duration.0;
+                let nodes = self.slots.len();
+                let seed = self.seed;
+                let p = self.core.processing.get_or_insert_with(|| {
+                    super::processing::Processing::always(&Default::default(), nodes, seed)
+                });
+                for id in &hit {
+                    p.slow(
+                        *id,
+                        super::processing::Slowdown {
+                            until,
+                            factor: *factor,
+                            per_event: *per_event,
+                        },
+                    );
+                }
+            }
             Fault::Restart(t) => {
                 for id in self.resolve(t) {
                     if self.core.meta[id.index()].status == NodeStatus::Crashed {
@@ -168,6 +212,14 @@ impl<P: Protocol> Simulation<P> {
                     let meta = &mut self.core.meta[id.index()];
                     if meta.status == NodeStatus::Up {
                         meta.status = NodeStatus::Paused;
+                        // The event it was handling and those waiting behind it are held with
+                        // whatever arrives while it is paused, first (the processing model).
+                        if let Some(p) = self.core.processing.as_deref_mut() {
+                            let held = p.take(id);
+                            if !held.is_empty() {
+                                self.core.deferred.insert(id.0, held.into());
+                            }
+                        }
                         hit.push(id);
                     }
                 }
@@ -260,6 +312,25 @@ impl<P: Protocol> Simulation<P> {
                 self.core.net.add_spike(Spike {
                     nodes,
                     extra: *extra,
+                    until,
+                });
+            }
+            Fault::Degrade {
+                a,
+                b,
+                extra,
+                loss,
+                duration,
+            } => {
+                let a = self.resolve(a);
+                let b = self.resolve(b);
+                hit = a.iter().chain(&b).copied().collect();
+                let until = self.core.now + duration.0;
+                self.core.net.add_degrade(Degrade {
+                    a,
+                    b,
+                    extra: *extra,
+                    loss: *loss,
                     until,
                 });
             }

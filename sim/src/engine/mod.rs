@@ -17,6 +17,7 @@
 
 mod core;
 mod faults;
+mod processing;
 mod queue;
 mod radix;
 mod timers;
@@ -75,6 +76,9 @@ pub struct SimConfig {
     pub clocks: Vec<Clock>,
     /// How long disk syncs take (zero by default: a sync completes at once).
     pub storage: crate::storage::StorageConfig,
+    /// How long nodes take to handle events (off by default: every event is handled the
+    /// instant it arrives; see [`crate::processing`]).
+    pub processing: crate::processing::ProcessingConfig,
     /// When the run ends.
     pub limits: Limits,
     /// Keep every event in memory (for `--trace`).
@@ -215,6 +219,7 @@ impl<P: Protocol> Simulation<P> {
                 trace: Trace::new(sim.record_trace),
                 events: 0,
                 wall_deadline: None,
+                processing: processing::Processing::new(&sim.processing, sim.nodes, seed),
             },
             monitors: Vec::new(),
             workload: Box::new(NoWorkload),
@@ -515,6 +520,13 @@ impl<P: Protocol> Simulation<P> {
 
     /// Processes one event; `None` if it was silently discarded (a cancelled or stale timer,
     /// or an event held for a paused node).
+    ///
+    /// Always inlined: the run loop is its hot caller, and [`Self::wake`] (which hands it an
+    /// event whose handling by the processing model completed) keeps its own copy. Left to
+    /// itself the compiler does not inline a `dispatch` that calls itself back through `wake`,
+    /// which cost 3% of the engine benchmark's instructions (measured with callgrind: +1.3%
+    /// as it is, against the engine without the processing model).
+    #[inline(always)]
     fn dispatch(&mut self, entry: core::Entry<P>) -> Option<EventInfo> {
         match entry.ev {
             Ev::Deliver {
@@ -547,6 +559,10 @@ impl<P: Protocol> Simulation<P> {
                     self.defer(to, entry);
                     return None;
                 }
+                if self.core.must_wait(to) {
+                    self.core.hold(to, entry);
+                    return None;
+                }
                 let Ev::Deliver { msg, .. } = entry.ev else {
                     unreachable!()
                 };
@@ -567,6 +583,10 @@ impl<P: Protocol> Simulation<P> {
                 }
                 if self.core.meta[node.index()].status == NodeStatus::Paused {
                     self.defer(node, entry);
+                    return None;
+                }
+                if self.core.must_wait_timer(node) {
+                    self.core.hold(node, entry);
                     return None;
                 }
                 self.core.live_timers.remove(id);
@@ -599,6 +619,10 @@ impl<P: Protocol> Simulation<P> {
                 }
                 if meta.status == NodeStatus::Paused {
                     self.defer(node, entry);
+                    return None;
+                }
+                if self.core.must_wait(node) {
+                    self.core.hold(node, entry);
                     return None;
                 }
                 let Ev::Request { req, .. } = entry.ev else {
@@ -664,6 +688,10 @@ impl<P: Protocol> Simulation<P> {
                     self.defer(node, entry);
                     return None;
                 }
+                if self.core.must_wait_timer(node) {
+                    self.core.hold(node, entry);
+                    return None;
+                }
                 let disk = self.slots[node.index()].disk.as_deref_mut();
                 let ok = disk.expect("a node with a sync has a disk").complete(id);
                 let info = self.next_event(EventKind::Synced, Some(node), None);
@@ -674,6 +702,7 @@ impl<P: Protocol> Simulation<P> {
                 Some(info)
             }
             Ev::Fault(fault) => Some(self.apply_fault(*fault)),
+            Ev::Wake { node } => self.wake(node, entry.seq),
             Ev::Tick => {
                 let info = self.next_event(EventKind::Tick, None, None);
                 self.core.trace.event(&info, |_| {});
@@ -684,6 +713,17 @@ impl<P: Protocol> Simulation<P> {
                 Some(info)
             }
         }
+    }
+
+    /// The processing model's wake: the event a node was handling completes and is handled
+    /// now, then the next one waiting at the node starts. `None` for a wake the node no longer
+    /// expects (it crashed or paused since).
+    #[inline(never)]
+    fn wake(&mut self, node: NodeId, seq: u64) -> Option<EventInfo> {
+        let done = self.core.complete(node, seq)?;
+        let info = self.dispatch(done);
+        self.core.start_next(node);
+        info
     }
 
     /// Calls into a running node with a fresh context.
