@@ -148,3 +148,101 @@ fn the_known_bugs_are_caught() {
         run_seed(&path, &fixed, s.seed);
     }
 }
+
+/// A run of a library scenario, which must match its expectation.
+fn story(file: &str) -> Outcome {
+    let (path, s) = scenario(file);
+    run_seed(&path, &s, s.seed)
+}
+
+fn number(o: &Outcome, name: &str) -> f64 {
+    o.metrics.get(name).and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+#[test]
+fn a_healed_partition_rejoins_only_with_gossip_to_the_dead() {
+    let o = story("swim/partition_heal.ron");
+    // Each side declared the other dead (excused: a partition), and every member refuted.
+    assert!(number(&o, "swim.excused_deaths") >= 20.0);
+    assert!(number(&o, "swim.refutations") >= 40.0);
+    assert_eq!(number(&o, "swim.false_positives"), 0.0);
+    // Without gossip to the recently dead, nobody tells the other side after the heal.
+    let (path, mut s) = scenario("swim/partition_heal.ron");
+    let cfg = s
+        .protocol
+        .config_as_mut::<protocols::swim::SwimConfig>()
+        .unwrap();
+    cfg.gossip_to_the_dead_time = Some(protocols::units::Dur::secs(0));
+    let o = run(&path, &s, &RunOptions::default());
+    assert_eq!(o.verdict, "violated");
+    assert_eq!(o.violations[0].invariant, "ViewsConvergeWithin");
+}
+
+#[test]
+fn consuls_layout_keeps_lan_pools_whole_across_a_wan_cut() {
+    let o = story("swim/consul_three_dcs.ron");
+    // The cut separates dc2's servers in the WAN pool only: deaths there are excused, no
+    // false positive anywhere, Serf's reconnect brings them back (ViewsConvergeWithin held).
+    assert!(number(&o, "swim.excused_deaths") >= 1.0);
+    assert!(number(&o, "swim.reconnects") >= 1.0);
+    assert_eq!(number(&o, "swim.false_positives"), 0.0);
+    // The crashed client (n50, dc3) is tracked in its LAN pool alone, and every member of that
+    // pool holds it dead within a few seconds of the first declaration.
+    assert_eq!(number(&o, "swim.crashes_tracked"), 1.0);
+    let all = number(&o, "swim.all_dead_ms");
+    assert!((2_000.0..30_000.0).contains(&all), "{all}");
+    // WAN probes are rarer than LAN ones: 60 members, 9 of them also in the WAN pool, one
+    // LAN probe per member-second and one WAN probe per server every 5 s.
+    let probes_per_s = number(&o, "swim.probes") / 150.0;
+    assert!((55.0..63.0).contains(&probes_per_s), "{probes_per_s}");
+}
+
+/// False positives over seeds 1..=3 of the slow-members base at `factor`, with `lifeguard`.
+fn false_positives(factor: f64, lifeguard: protocols::swim::Lifeguard) -> f64 {
+    let (path, mut s) = scenario("sweeps/base/swim_slow.ron");
+    s.protocol
+        .config_as_mut::<protocols::swim::SwimConfig>()
+        .unwrap()
+        .lifeguard = lifeguard;
+    for f in &mut s.faults {
+        if let sim::Fault::Slow { factor: x, .. } = &mut f.action {
+            *x = factor;
+        }
+    }
+    (1..4)
+        .map(|seed| number(&run_seed(&path, &s, seed), "swim.false_positives"))
+        .sum()
+}
+
+#[test]
+fn lifeguard_cuts_false_positives_from_slow_members_tenfold() {
+    use protocols::swim::Lifeguard;
+    // Slow members that keep up with their traffic cause nothing, with or without Lifeguard.
+    assert_eq!(false_positives(50.0, Lifeguard::OFF), 0.0);
+    // Overloaded ones make plain SWIM declare healthy members dead hundreds of times; the
+    // three extensions together cut that at least tenfold (the paper: more than 50x).
+    let (mut swim, mut lifeguard) = (0.0, 0.0);
+    for factor in [100.0, 200.0, 300.0] {
+        let off = false_positives(factor, Lifeguard::OFF);
+        let on = false_positives(factor, Lifeguard::default());
+        assert!(off >= 100.0, "factor {factor}: plain SWIM {off}");
+        assert!(
+            on * 5.0 <= off,
+            "factor {factor}: Lifeguard {on}, SWIM {off}"
+        );
+        swim += off;
+        lifeguard += on;
+    }
+    assert!(
+        swim >= 10.0 * lifeguard,
+        "SWIM {swim} false positives, Lifeguard {lifeguard}"
+    );
+    // The local health multiplier alone already helps: a slow member that misses its nacks
+    // stretches its own probe deadlines.
+    let probe_only = Lifeguard {
+        probe: true,
+        suspicion: false,
+        buddy: false,
+    };
+    assert!(false_positives(200.0, probe_only) * 3.0 < false_positives(200.0, Lifeguard::OFF));
+}

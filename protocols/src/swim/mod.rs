@@ -46,8 +46,11 @@ use std::time::Duration;
 
 /// The scenario's zones as (name, first node, node count).
 pub fn zones(setup: &Setup) -> Vec<(String, u32, u32)> {
-    let _ = setup;
-    Vec::new()
+    setup
+        .zones
+        .iter()
+        .map(|z| (z.name.clone(), z.nodes.start, z.nodes.end - z.nodes.start))
+        .collect()
 }
 
 /// The SWIM family: `protocol: Swim((...))` in a scenario; no clients.

@@ -101,7 +101,6 @@ pub struct SwimMonitor {
     /// When each node crashed (None: up or paused).
     down: Vec<Option<Time>>,
     paused: Vec<bool>,
-    slowed: Vec<bool>,
     /// The last time each node was crashed, paused, restarted or slowed.
     impaired: Vec<Time>,
     /// When each node last (re)started.
@@ -131,7 +130,6 @@ impl SwimMonitor {
             n,
             down: vec![None; n],
             paused: vec![false; n],
-            slowed: vec![false; n],
             impaired: vec![Time::ZERO; n],
             started: vec![Time::ZERO; n],
             partition_on: false,
@@ -168,11 +166,6 @@ impl SwimMonitor {
         for i in 0..self.n {
             let id = NodeId(i as u32);
             let st = view.status(id);
-            let slowed = false; // TODO(slow): view.slowed(id)
-            if slowed || self.slowed[i] {
-                self.impaired[i] = now;
-            }
-            self.slowed[i] = slowed;
             match (st, self.down[i]) {
                 (NodeStatus::Crashed, None) => {
                     self.down[i] = Some(now);
@@ -249,18 +242,26 @@ impl SwimMonitor {
         }
     }
 
-    fn excused(&self, member: NodeId, now: Time) -> bool {
+    fn excused(&self, view: &View<'_, SwimNode>, member: NodeId, now: Time) -> bool {
         let w = self.opt.excuse_window;
         let recent = |t: Time| now.saturating_since(t) <= w;
         let i = member.index();
+        // A Slow fault in force, or one that ended within the window.
+        let slowed = view.slowed_until(member).is_some_and(recent);
         self.paused[i]
-            || self.slowed[i]
+            || slowed
             || (self.impaired[i] > Time::ZERO && recent(self.impaired[i]))
             || self.partition_on
             || self.partition_last.is_some_and(recent)
     }
 
-    fn on_change(&mut self, observer: NodeId, c: &Change, now: Time) -> Option<Violation> {
+    fn on_change(
+        &mut self,
+        view: &View<'_, SwimNode>,
+        observer: NodeId,
+        c: &Change,
+        now: Time,
+    ) -> Option<Violation> {
         let key = (c.pool, c.member.0);
         if let Some(rec) = self.crashes.get_mut(&key) {
             let up = self.up_in_pool[c.pool as usize];
@@ -300,7 +301,7 @@ impl SwimMonitor {
         if !c.declared {
             return None;
         }
-        if self.excused(c.member, now) {
+        if self.excused(view, c.member, now) {
             self.excused += 1;
             return None;
         }
@@ -439,7 +440,7 @@ impl Monitor<SwimNode> for SwimMonitor {
             )
         {
             for c in node.changes.clone() {
-                if let Some(bad) = self.on_change(v, &c, now) {
+                if let Some(bad) = self.on_change(view, v, &c, now) {
                     return Check::Violated(bad);
                 }
             }
