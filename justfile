@@ -25,6 +25,10 @@ ci:
 bench:
     cargo bench -p sim
 
+# SWIM at scale: 10^4 members, 60 s of virtual time (wall time, memory, messages per member)
+bench-swim:
+    cargo run --release -- bench --events 100000 --repeats 1 --swim-members 10000
+
 # Fuzzing benchmark: seeds per second, and time to first failure of every known bug
 bench-fuzz:
     cargo run --release -- bench --fuzz --events 100000 --repeats 1

@@ -1,6 +1,7 @@
 //! `faultline bench`: the engine against a bare binary-heap event loop doing the same work
 //! (events per second and their ratio, measured in the same run), gossip at scale (a
-//! push-pull spread to every node: wall time and peak memory), and Raft's replication cost
+//! push-pull spread to every node: wall time and peak memory), SWIM at scale (60 s of a
+//! membership pool with two crashes), and Raft's replication cost
 //! (messages per committed entry under rising load). [`linearizability`] times the
 //! linearizability checker on a 10^5-operation history.
 
@@ -60,6 +61,62 @@ pub fn gossip_scale(nodes: usize) -> GossipScale {
         events_per_sec: o.events as f64 / (o.wall_ms / 1e3),
         peak_rss_mib: peak,
         peak_rss_bytes_per_node: peak.map(|m| m * 1024.0 * 1024.0 / nodes as f64),
+        verdict: o.verdict,
+    }
+}
+
+/// One SWIM scale measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct SwimScale {
+    pub members: usize,
+    pub events: u64,
+    /// Virtual seconds simulated.
+    pub virtual_secs: f64,
+    pub wall_secs: f64,
+    /// CPU time of the process during the run (Linux only), in seconds.
+    pub cpu_secs: Option<f64>,
+    pub events_per_sec: f64,
+    /// The process's peak resident memory after the run (Linux `VmHWM`), in MiB.
+    pub peak_rss_mib: Option<f64>,
+    pub messages_per_member_s: Option<f64>,
+    /// Periods from the first death declaration to the last, mean over the two crashes.
+    pub dissemination_periods: Option<f64>,
+    pub verdict: &'static str,
+}
+
+/// `members` SWIM members on memberlist's LAN preset with Lifeguard, 60 s of virtual time,
+/// two crashes (at 10 s and 20 s) that every member must declare within 40 s: the issue's
+/// "10^4 members for 60 s virtual" measurement.
+pub fn swim_scale(members: usize) -> SwimScale {
+    let text = format!(
+        "Scenario(name: \"bench: SWIM, {members} members\", protocol: Swim((preset: Lan)),
+          nodes: {members}, seed: 1, duration: \"60s\",
+          network: (latency: Uniform(\"1ms\", \"3ms\"), links: Datagram),
+          faults: [(at: \"10s\", do: Crash(1)), (at: \"20s\", do: Crash(Random))],
+          checks: [FalsePositiveRate, NoFlapping, DeadWithin(\"40s\")])"
+    );
+    let s = parse("<bench>", &text).expect("the benchmark scenario is valid");
+    let cpu_before = cpu_secs();
+    let o = run("<bench>", &s, &RunOptions::default());
+    let cpu = cpu_secs()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    let metric = |name: &str| {
+        o.metrics.get(name).and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.get("mean").and_then(|m| m.as_f64()))
+        })
+    };
+    SwimScale {
+        members,
+        events: o.events,
+        virtual_secs: o.virtual_time_ns as f64 / 1e9,
+        wall_secs: o.wall_ms / 1e3,
+        cpu_secs: cpu,
+        events_per_sec: o.events as f64 / (o.wall_ms / 1e3),
+        peak_rss_mib: peak_rss_mib(),
+        messages_per_member_s: metric("swim.messages_per_member_s"),
+        dissemination_periods: metric("swim.dissemination_periods"),
         verdict: o.verdict,
     }
 }

@@ -137,7 +137,7 @@ enum Command {
     /// same work (same run, best of several), Raft's messages per committed entry, and
     /// optionally gossip at scale and fuzzing.
     #[command(
-        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --fuzz --fuzz-seeds 2000\n  faultline bench --linearizability --events 100000 --repeats 1\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.8).\nRaft replication: 5 servers, puts only, at 1x5, 4x50, 4x500 and 16x500 clients x ops/s, without batching\n(one entry per message: 2(n-1) = 8 messages per entry when nothing is resent) and with it (the default 64).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then up to 500\nof them on one core, split into setup, events (the run without checks), checkers and report, then\neach known bug's campaign from seed 0 until its first failure (time to first failure).\n--guided races random against coverage-guided campaigns on the rare known bugs (runs to first failure).\n--linearizability runs scenarios/raft/bench_kv_60s.ron once without its Linearizable check, then times the\ncheck of its history alone (best of 3, no step limit): the steps it takes are the check_budget it needs.\nWith --json, each measurement is under its own key: \"raft_replication\", \"gossip\", \"fuzz\", \"guided\", \"linearizability\"."
+        after_help = "Examples:\n  faultline bench\n  faultline bench --json\n  faultline bench --gossip-nodes 100000 --gossip-nodes 1000000\n  faultline bench --swim-members 10000\n  faultline bench --fuzz --fuzz-seeds 2000\n  faultline bench --linearizability --events 100000 --repeats 1\n\nThe ratio engine/baseline is the fraction of a plain BinaryHeap loop's speed the engine reaches (target >= 0.8).\nRaft replication: 5 servers, puts only, at 1x5, 4x50, 4x500 and 16x500 clients x ops/s, without batching\n(one entry per message: 2(n-1) = 8 messages per entry when nothing is resent) and with it (the default 64).\nGossip runs spread one update by push-pull anti-entropy to every node and report wall time and peak memory.\nSWIM runs 60 s of a LAN pool with Lifeguard and two crashes, and report wall time, memory and messages per member.\n--fuzz runs seeds of scenarios/raft/nemesis.ron (5 nodes, 10 s virtual) on every core for seeds/s, then up to 500\nof them on one core, split into setup, events (the run without checks), checkers and report, then\neach known bug's campaign from seed 0 until its first failure (time to first failure).\n--guided races random against coverage-guided campaigns on the rare known bugs (runs to first failure).\n--linearizability runs scenarios/raft/bench_kv_60s.ron once without its Linearizable check, then times the\ncheck of its history alone (best of 3, no step limit): the steps it takes are the check_budget it needs.\nWith --json, each measurement is under its own key: \"raft_replication\", \"gossip\", \"swim\", \"fuzz\", \"guided\", \"linearizability\"."
     )]
     Bench {
         /// Events per run.
@@ -149,6 +149,9 @@ enum Command {
         /// Also spread a gossip update to this many nodes (repeatable).
         #[arg(long, value_name = "N")]
         gossip_nodes: Vec<usize>,
+        /// Also run a SWIM pool of this many members for 60 s of virtual time (repeatable).
+        #[arg(long, value_name = "N")]
+        swim_members: Vec<usize>,
         /// Also measure fuzzing: seeds per second on scenarios/raft/nemesis.ron, and the time
         /// to the first failure of every known bug's campaign.
         #[arg(long)]
@@ -349,6 +352,7 @@ impl Cli {
                 events,
                 repeats,
                 gossip_nodes,
+                swim_members,
                 fuzz,
                 fuzz_seeds,
                 guided,
@@ -360,6 +364,7 @@ impl Cli {
                 events,
                 repeats,
                 &gossip_nodes,
+                &swim_members,
                 fuzz.then_some(fuzz_seeds),
                 guided.then_some((campaigns, bug)),
                 linearizability,
@@ -695,6 +700,7 @@ fn cmd_bench(
     events: u64,
     repeats: u32,
     gossip_nodes: &[usize],
+    swim_members: &[usize],
     fuzz_seeds: Option<u64>,
     guided: Option<(u64, Option<String>)>,
     linearizability: bool,
@@ -710,6 +716,16 @@ fn cmd_bench(
     {
         eprintln!(
             "error: --gossip-nodes {n}: expected 1 to {}",
+            scenario::MAX_NODES
+        );
+        return EXIT_BAD_INPUT;
+    }
+    if let Some(n) = swim_members
+        .iter()
+        .find(|&&n| !(2..=scenario::MAX_NODES).contains(&n))
+    {
+        eprintln!(
+            "error: --swim-members {n}: expected 2 to {}",
             scenario::MAX_NODES
         );
         return EXIT_BAD_INPUT;
@@ -755,6 +771,29 @@ fn cmd_bench(
         }
         scales.push(g);
     }
+    let mut swims = vec![];
+    for &n in swim_members {
+        let w = crate::bench::swim_scale(n);
+        if !json {
+            crate::say!(
+                "swim LAN pool of {} members: {:.0} s virtual, {} events in {:.2} s ({:.0} events/s, {} CPU), peak RSS {}, {} messages/member/s, deaths spread in {} periods, {}",
+                w.members,
+                w.virtual_secs,
+                w.events,
+                w.wall_secs,
+                w.events_per_sec,
+                w.cpu_secs.map_or("unknown".into(), |c| format!("{c:.2} s")),
+                w.peak_rss_mib
+                    .map_or("unknown".into(), |m| format!("{m:.0} MiB")),
+                w.messages_per_member_s
+                    .map_or("?".into(), |m| format!("{m:.2}")),
+                w.dissemination_periods
+                    .map_or("?".into(), |p| format!("{p:.2}")),
+                w.verdict
+            );
+        }
+        swims.push(w);
+    }
     let fuzz = fuzz_seeds.map(|seeds| {
         let tp = crate::fuzz::bench::throughput(seeds);
         let prof = crate::fuzz::bench::profile(seeds.min(500));
@@ -786,6 +825,7 @@ fn cmd_bench(
             "engine": r,
             "raft_replication": replication,
             "gossip": scales,
+            "swim": swims,
             "fuzz": fuzz,
             "guided": guided,
             "linearizability": linearizability,

@@ -634,3 +634,39 @@ fn bad_processing_sections_and_slow_faults() {
     let plain = parse("case.ron", &scenario_with("about: \"x\",")).unwrap();
     assert!(!ron::to_string(&plain).unwrap().contains("processing"));
 }
+
+#[test]
+fn swim_sections_are_checked() {
+    let swim = |protocol: &str| {
+        format!(
+            "Scenario(\n    name: \"t\",\n    protocol: Swim(({protocol})),\n    nodes: 6,\n    duration: \"10s\",\n)\n"
+        )
+    };
+    parse("case.ron", &swim("preset: Wan")).expect("valid");
+    // Consul's layout needs zones to lay pools on.
+    assert_err(&swim("layout: Consul(servers: 3)"), 3, &["topology"]);
+    // The probe timeout must leave room for the indirect probes.
+    assert_err(
+        &swim("probe_interval: \"1s\", probe_timeout: \"1s\""),
+        3,
+        &["probe_timeout", "below probe_interval"],
+    );
+    assert_err(
+        &swim("max_false_positive_rate: -1.0"),
+        3,
+        &["max_false_positive_rate"],
+    );
+    assert_err(&swim("presett: Lan"), 3, &["presett", "preset"]);
+    assert_err(&swim("bug: NoIncarnation"), 3, &["NoIncarnationCheck"]);
+    // SWIM's liveness checks take a deadline; an invariant of another family is refused.
+    let text = swim("").replace(
+        "duration: \"10s\",",
+        "duration: \"10s\",\n    checks: [DeadWithin],",
+    );
+    assert!(err(&text).message.contains("DeadWithin"));
+    let text = swim("").replace(
+        "duration: \"10s\",",
+        "duration: \"10s\",\n    checks: [ElectionSafety],",
+    );
+    assert!(err(&text).message.contains("ElectionSafety"));
+}

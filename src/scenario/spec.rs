@@ -592,8 +592,8 @@ impl ProcessingSpec {
             {
                 return Err(
                     "a Slow fault multiplies the nodes' processing time, and this scenario has none: add a \
-                     processing time (processing: (time: Exponential(mean: \"200us\"))) or give the \
-                     fault a base cost (per_event: Constant(\"1ms\"))"
+                     `processing` section with a time (processing: (time: Exponential(mean: \
+                     \"200us\"))) or give the fault a base cost (per_event: Constant(\"1ms\"))"
                         .into(),
                 );
             }

@@ -125,7 +125,7 @@ pub(super) fn false_positives(spec: &SweepSpec, points: &[Point], rows: &[RunRow
         Axis::new("healthy members declared dead, per run"),
     );
     chart.legend = Corner::UpperLeft;
-    chart.series = metric_vs_x(
+    let series = metric_vs_x(
         points,
         rows,
         &path,
@@ -141,6 +141,19 @@ pub(super) fn false_positives(spec: &SweepSpec, points: &[Point], rows: &[RunRow
         },
         "",
     );
+    // Headroom above the highest band for the legend, one line per series.
+    let top = series
+        .iter()
+        .flat_map(|s| {
+            s.band
+                .iter()
+                .map(|b| b.2)
+                .chain(s.points.iter().map(|p| p.1))
+        })
+        .fold(0.0f64, f64::max);
+    let rows = series.len() as f64;
+    chart.y = chart.y.range(0.0, (top * (1.25 + 0.08 * rows)).max(1.0));
+    chart.series = series;
     let what = format!(
         "swim.false_positives per run (a member declaring another dead while that member was up and had not been crashed, paused, partitioned or slowed within the excuse window) against {axis}, one line per value of the other parameters; points are means over seeds with min–max bands. Lifeguard (Dadgar et al. 2018) reports more than 50× fewer false positives than plain SWIM with slow members."
     );
