@@ -412,6 +412,23 @@ impl SwimMonitor {
         )
     }
 
+    /// The checks whose time has come: crash deadlines, and the convergence check once.
+    fn due(&mut self, view: &View<'_, SwimNode>, now: Time) -> Check {
+        if let Some(bad) = self.check_deadlines(view, now) {
+            return Check::Violated(bad);
+        }
+        if let Some(at) = self.opt.converge_at
+            && !self.converge_checked
+            && now >= at
+        {
+            self.converge_checked = true;
+            if let Some(bad) = self.check_converged(view) {
+                return Check::Violated(bad);
+            }
+        }
+        Check::Ok
+    }
+
     fn all_recs(&self) -> impl Iterator<Item = (&CrashRec, u8)> {
         self.finished
             .iter()
@@ -445,36 +462,11 @@ impl Monitor<SwimNode> for SwimMonitor {
                 }
             }
         }
-        if let Some(bad) = self.check_deadlines(view, now) {
-            return Check::Violated(bad);
-        }
-        if let Some(at) = self.opt.converge_at
-            && !self.converge_checked
-            && now >= at
-        {
-            self.converge_checked = true;
-            if let Some(bad) = self.check_converged(view) {
-                return Check::Violated(bad);
-            }
-        }
-        Check::Ok
+        self.due(view, now)
     }
 
     fn finish(&mut self, view: &View<'_, SwimNode>) -> Check {
-        let now = view.now();
-        if let Some(bad) = self.check_deadlines(view, now) {
-            return Check::Violated(bad);
-        }
-        if let Some(at) = self.opt.converge_at
-            && !self.converge_checked
-            && now >= at
-        {
-            self.converge_checked = true;
-            if let Some(bad) = self.check_converged(view) {
-                return Check::Violated(bad);
-            }
-        }
-        Check::Ok
+        self.due(view, view.now())
     }
 
     fn report(&self, m: &mut Metrics) {

@@ -379,6 +379,27 @@ impl SwimNode {
         None
     }
 
+    /// Pings member `target` with the queued updates piggybacked.
+    fn ping(
+        &mut self,
+        ctx: &mut Ctx<'_, '_>,
+        s: usize,
+        params: &Params,
+        target: u32,
+        seq: u32,
+        suspect: Option<u32>,
+    ) {
+        let pool = self.pools[s].pool;
+        let updates = self.piggyback(s, params);
+        let msg = Message::Ping {
+            pool,
+            seq,
+            suspect,
+            updates,
+        };
+        self.send(ctx, s, params, target, msg);
+    }
+
     fn next_target(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) -> Option<u32> {
         if params.cfg.probe_order == ProbeOrder::Random {
             return self.random_member(ctx, s, &[], None);
@@ -423,19 +444,7 @@ impl SwimNode {
             expected_nacks: 0,
             nacks: 0,
         });
-        let updates = self.piggyback(s, params);
-        self.send(
-            ctx,
-            s,
-            params,
-            target,
-            Message::Ping {
-                pool,
-                seq,
-                suspect,
-                updates,
-            },
-        );
+        self.ping(ctx, s, params, target, seq, suspect);
         ctx.count("swim.probes", 1);
         ctx.set_timer(
             self.scaled(s, t.probe_timeout.0),
@@ -583,7 +592,6 @@ impl SwimNode {
     }
 
     fn refute(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, accused: u32) {
-        let slot = s;
         let p = &mut self.pools[s];
         p.incarnation = accused + 1;
         let inc = p.incarnation;
@@ -602,10 +610,10 @@ impl SwimNode {
             from: me,
         });
         let d = ctx.durable_mut();
-        if d.incarnations.len() <= slot {
-            d.incarnations.resize(slot + 1, 0);
+        if d.incarnations.len() <= s {
+            d.incarnations.resize(s + 1, 0);
         }
-        d.incarnations[slot] = inc;
+        d.incarnations[s] = inc;
         ctx.count("swim.refutations", 1);
         self.adjust_awareness(s, params, 1);
     }
@@ -850,19 +858,7 @@ impl SwimNode {
                     their_seq: seq,
                     answered: false,
                 });
-                let updates = self.piggyback(s, params);
-                self.send(
-                    ctx,
-                    s,
-                    params,
-                    target,
-                    Message::Ping {
-                        pool,
-                        seq: mine,
-                        suspect: None,
-                        updates,
-                    },
-                );
+                self.ping(ctx, s, params, target, mine, None);
                 if nack {
                     let t = params.pools[pool as usize].timing;
                     ctx.set_timer(
