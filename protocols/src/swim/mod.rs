@@ -67,7 +67,7 @@ impl Family for SwimFamily {
     }
 
     fn about(&self) -> &'static str {
-        "SWIM membership with Lifeguard (memberlist's LAN/WAN presets, Consul's pools)"
+        "SWIM membership with Lifeguard after memberlist (a timing field left None takes the preset's value: Lan, Wan or Local), one pool or Consul's pools"
     }
 
     fn invariants(&self) -> Vec<InvariantInfo> {
@@ -122,6 +122,10 @@ impl Family for SwimFamily {
             m(
                 "swim.buddy_refutations",
                 "refutations prompted by a buddy-system ping",
+            ),
+            m(
+                "swim.reconnects",
+                "Serf reconnects: state exchanged with a member held dead",
             ),
             m(
                 "swim.first_detection_ms",
