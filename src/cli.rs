@@ -363,8 +363,10 @@ impl Cli {
             } => cmd_bench(
                 events,
                 repeats,
-                &gossip_nodes,
-                &swim_members,
+                Scales {
+                    gossip_nodes: &gossip_nodes,
+                    swim_members: &swim_members,
+                },
                 fuzz.then_some(fuzz_seeds),
                 guided.then_some((campaigns, bug)),
                 linearizability,
@@ -696,16 +698,25 @@ fn cmd_run(registry: &Registry, a: RunArgs<'_>) -> i32 {
     }
 }
 
+/// The scale runs `faultline bench` adds: gossip spreads and SWIM pools, by size.
+struct Scales<'a> {
+    gossip_nodes: &'a [usize],
+    swim_members: &'a [usize],
+}
+
 fn cmd_bench(
     events: u64,
     repeats: u32,
-    gossip_nodes: &[usize],
-    swim_members: &[usize],
+    scales: Scales<'_>,
     fuzz_seeds: Option<u64>,
     guided: Option<(u64, Option<String>)>,
     linearizability: bool,
     json: bool,
 ) -> i32 {
+    let Scales {
+        gossip_nodes,
+        swim_members,
+    } = scales;
     if events == 0 || repeats == 0 || fuzz_seeds == Some(0) {
         eprintln!("error: --events, --repeats and --fuzz-seeds must be at least 1");
         return EXIT_BAD_INPUT;
