@@ -27,7 +27,9 @@ mod members;
 mod monitor;
 mod node;
 mod pools;
+mod probe;
 pub mod theory;
+mod updates;
 
 pub use config::{Layout, Lifeguard, Phase, Preset, ProbeOrder, SwimBug, SwimConfig, Timing};
 pub use members::{Applied, Broadcasts, Member, Permutation, State, Table, Update};

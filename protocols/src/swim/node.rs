@@ -12,9 +12,13 @@
 //!
 //! A member records the changes each event makes to its views in `changes`, which the
 //! monitor reads after the event (cleared when the next event starts).
+//!
+//! This file holds the member's state, its start, the helpers every part uses, and the
+//! message dispatch; `probe.rs` the protocol period, `updates.rs` the views and their
+//! dissemination.
 
-use super::config::{Lifeguard, Phase, ProbeOrder, SwimBug, SwimConfig};
-use super::members::{Applied, Broadcasts, Member, Permutation, State, Table, Update};
+use super::config::{Lifeguard, Phase, SwimConfig};
+use super::members::{Broadcasts, Member, Permutation, State, Table, Update};
 use super::pools::{Pool, pools_of};
 use super::theory;
 use rustc_hash::FxHashMap;
@@ -114,33 +118,33 @@ pub struct Change {
 
 /// The probe of the current period.
 #[derive(Clone, Copy, Debug)]
-struct Probe {
-    seq: u32,
-    target: u32,
-    acked: bool,
-    expected_nacks: u32,
-    nacks: u32,
+pub(super) struct Probe {
+    pub(super) seq: u32,
+    pub(super) target: u32,
+    pub(super) acked: bool,
+    pub(super) expected_nacks: u32,
+    pub(super) nacks: u32,
 }
 
 /// A ping sent on someone else's behalf.
 #[derive(Clone, Copy, Debug)]
-struct Relay {
-    seq: u32,
-    requester: NodeId,
-    their_seq: u32,
-    answered: bool,
+pub(super) struct Relay {
+    pub(super) seq: u32,
+    pub(super) requester: NodeId,
+    pub(super) their_seq: u32,
+    pub(super) answered: bool,
 }
 
 /// A suspicion this member holds, with Lifeguard's confirmations.
 #[derive(Clone, Debug)]
-struct Suspicion {
-    incarnation: u32,
-    start: Time,
-    min: u64,
-    max: u64,
-    k: u32,
-    confirmers: Vec<u32>,
-    timer: TimerId,
+pub(super) struct Suspicion {
+    pub(super) incarnation: u32,
+    pub(super) start: Time,
+    pub(super) min: u64,
+    pub(super) max: u64,
+    pub(super) k: u32,
+    pub(super) confirmers: Vec<u32>,
+    pub(super) timer: TimerId,
 }
 
 /// A member's state in one pool.
@@ -154,16 +158,16 @@ pub struct PoolState {
     pub table: Table,
     /// Lifeguard's local health score (0 = healthy).
     pub awareness: u32,
-    size: u32,
-    order: Permutation,
-    pos: u32,
-    seq: u32,
-    probe: Option<Probe>,
-    relays: Vec<Relay>,
-    suspicions: FxHashMap<u32, Suspicion>,
+    pub(super) size: u32,
+    pub(super) order: Permutation,
+    pub(super) pos: u32,
+    pub(super) seq: u32,
+    pub(super) probe: Option<Probe>,
+    pub(super) relays: Vec<Relay>,
+    pub(super) suspicions: FxHashMap<u32, Suspicion>,
     /// When each member held dead was declared so (for gossip to the dead).
-    dead_since: FxHashMap<u32, Time>,
-    broadcasts: Broadcasts,
+    pub(super) dead_since: FxHashMap<u32, Time>,
+    pub(super) broadcasts: Broadcasts,
 }
 
 /// A SWIM member: its state in each pool it belongs to.
@@ -181,14 +185,14 @@ pub struct Durable {
     pub incarnations: Vec<u32>,
 }
 
-type Ctx<'a, 'b> = Context<'a, SwimNode>;
+pub(super) type Ctx<'a, 'b> = Context<'a, SwimNode>;
 
-fn ns(d: Duration) -> u64 {
+pub(super) fn ns(d: Duration) -> u64 {
     sim::time::nanos(d)
 }
 
 impl SwimNode {
-    fn slot(&self, pool: u8) -> Option<usize> {
+    pub(super) fn slot(&self, pool: u8) -> Option<usize> {
         self.pools.iter().position(|p| p.pool == pool)
     }
 
@@ -197,7 +201,7 @@ impl SwimNode {
         self.slot(pool).map(|s| self.pools[s].table.get(member))
     }
 
-    fn new(ctx: &mut Ctx<'_, '_>, restarted: bool) -> SwimNode {
+    pub(super) fn new(ctx: &mut Ctx<'_, '_>, restarted: bool) -> SwimNode {
         let params = ctx.config().clone();
         let me = ctx.id();
         let mut pools = Vec::new();
@@ -205,7 +209,7 @@ impl SwimNode {
             let def = &params.pools[pool as usize];
             let idx = def.members.index(me).expect("member of its own pool");
             let size = def.members.len();
-            let key = ctx.rng().next_u64_();
+            let key = rand::Rng::next_u64(ctx.rng());
             let incarnation = if restarted {
                 let d = ctx.durable_mut();
                 if d.incarnations.len() <= slot {
@@ -251,7 +255,7 @@ impl SwimNode {
         node
     }
 
-    fn start_pool(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, restarted: bool) {
+    pub(super) fn start_pool(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, restarted: bool) {
         let params = ctx.config().clone();
         let pool = self.pools[s].pool;
         let t = params.pools[pool as usize].timing;
@@ -290,7 +294,7 @@ impl SwimNode {
         }
     }
 
-    fn push_pull_ns(&self, params: &Params, s: usize) -> u64 {
+    pub(super) fn push_pull_ns(&self, params: &Params, s: usize) -> u64 {
         let p = &self.pools[s];
         let t = params.pools[p.pool as usize].timing;
         ns(t.push_pull_interval.0)
@@ -298,20 +302,20 @@ impl SwimNode {
     }
 
     /// Live members this one knows of (itself included): memberlist's `estNumNodes`.
-    fn estimate(&self, s: usize) -> usize {
+    pub(super) fn estimate(&self, s: usize) -> usize {
         let p = &self.pools[s];
         (p.size - p.table.dead_count()) as usize
     }
 
-    fn scaled(&self, s: usize, d: Duration) -> Duration {
+    pub(super) fn scaled(&self, s: usize, d: Duration) -> Duration {
         d * (self.pools[s].awareness + 1)
     }
 
-    fn lifeguard(params: &Params) -> Lifeguard {
+    pub(super) fn lifeguard(params: &Params) -> Lifeguard {
         params.cfg.lifeguard
     }
 
-    fn adjust_awareness(&mut self, s: usize, params: &Params, delta: i64) {
+    pub(super) fn adjust_awareness(&mut self, s: usize, params: &Params, delta: i64) {
         if !Self::lifeguard(params).probe {
             return;
         }
@@ -324,7 +328,7 @@ impl SwimNode {
     }
 
     /// Updates for one outgoing message.
-    fn piggyback(&mut self, s: usize, params: &Params) -> Vec<Update> {
+    pub(super) fn piggyback(&mut self, s: usize, params: &Params) -> Vec<Update> {
         let n = self.estimate(s);
         let p = &mut self.pools[s];
         let mult = params.pools[p.pool as usize].timing.retransmit_mult;
@@ -332,7 +336,14 @@ impl SwimNode {
             .take(PIGGYBACK, theory::retransmit_limit(mult, n))
     }
 
-    fn send(&self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, to: u32, msg: Message) {
+    pub(super) fn send(
+        &self,
+        ctx: &mut Ctx<'_, '_>,
+        s: usize,
+        params: &Params,
+        to: u32,
+        msg: Message,
+    ) {
         let updates = match &msg {
             Message::Ping { updates, .. }
             | Message::PingReq { updates, .. }
@@ -349,7 +360,7 @@ impl SwimNode {
 
     /// A random member other than this one and those in `not`, not held dead (or, with
     /// `dead_for`, held dead for less than that).
-    fn random_member(
+    pub(super) fn random_member(
         &self,
         ctx: &mut Ctx<'_, '_>,
         s: usize,
@@ -377,429 +388,6 @@ impl SwimNode {
             }
         }
         None
-    }
-
-    /// Pings member `target` with the queued updates piggybacked.
-    fn ping(
-        &mut self,
-        ctx: &mut Ctx<'_, '_>,
-        s: usize,
-        params: &Params,
-        target: u32,
-        seq: u32,
-        suspect: Option<u32>,
-    ) {
-        let pool = self.pools[s].pool;
-        let updates = self.piggyback(s, params);
-        let msg = Message::Ping {
-            pool,
-            seq,
-            suspect,
-            updates,
-        };
-        self.send(ctx, s, params, target, msg);
-    }
-
-    fn next_target(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) -> Option<u32> {
-        if params.cfg.probe_order == ProbeOrder::Random {
-            return self.random_member(ctx, s, &[], None);
-        }
-        let p = &mut self.pools[s];
-        for _ in 0..p.size {
-            if p.pos >= p.size {
-                p.pos = 0;
-                p.order = Permutation::new(p.size, ctx.rng().next_u64_());
-            }
-            let i = p.order.at(p.pos);
-            p.pos += 1;
-            if i != p.me && p.table.get(i).state != State::Dead {
-                return Some(i);
-            }
-        }
-        None
-    }
-
-    fn on_probe(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) {
-        let pool = self.pools[s].pool;
-        let t = params.pools[pool as usize].timing;
-        let interval = self.scaled(s, t.probe_interval.0);
-        if let Some(prev) = self.pools[s].probe.take() {
-            // The period ended without its end timer (it was stretched): judge it now.
-            self.judge(ctx, s, params, prev);
-        }
-        let Some(target) = self.next_target(ctx, s, params) else {
-            ctx.set_timer(interval, Timer::Probe { pool });
-            return;
-        };
-        let p = &mut self.pools[s];
-        p.seq = p.seq.wrapping_add(1);
-        let seq = p.seq;
-        let tm = p.table.get(target);
-        let suspect =
-            (params.cfg.lifeguard.buddy && tm.state == State::Suspect).then_some(tm.incarnation);
-        p.probe = Some(Probe {
-            seq,
-            target,
-            acked: false,
-            expected_nacks: 0,
-            nacks: 0,
-        });
-        self.ping(ctx, s, params, target, seq, suspect);
-        ctx.count("swim.probes", 1);
-        ctx.set_timer(
-            self.scaled(s, t.probe_timeout.0),
-            Timer::ProbeTimeout { pool, seq },
-        );
-        ctx.set_timer(interval, Timer::ProbeEnd { pool, seq });
-        ctx.set_timer(interval, Timer::Probe { pool });
-    }
-
-    fn on_probe_timeout(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, seq: u32) {
-        let Some(probe) = self.pools[s].probe else {
-            return;
-        };
-        if probe.seq != seq || probe.acked {
-            return;
-        }
-        let pool = self.pools[s].pool;
-        let k = params.pools[pool as usize].timing.indirect_checks;
-        let nack = params.cfg.lifeguard.probe;
-        let mut asked: Vec<u32> = vec![probe.target];
-        for _ in 0..k {
-            let Some(m) = self.random_member(ctx, s, &asked, None) else {
-                break;
-            };
-            asked.push(m);
-            let updates = self.piggyback(s, params);
-            self.send(
-                ctx,
-                s,
-                params,
-                m,
-                Message::PingReq {
-                    pool,
-                    seq,
-                    target: probe.target,
-                    nack,
-                    updates,
-                },
-            );
-        }
-        ctx.count("swim.indirect_probes", 1);
-        if let Some(p) = &mut self.pools[s].probe
-            && nack
-        {
-            p.expected_nacks = asked.len() as u32 - 1;
-        }
-    }
-
-    fn on_probe_end(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, seq: u32) {
-        match self.pools[s].probe {
-            Some(p) if p.seq == seq => {
-                self.pools[s].probe = None;
-                self.judge(ctx, s, params, p);
-            }
-            _ => {}
-        }
-    }
-
-    /// The end of a probe: Lifeguard's health update, and a suspicion if nothing answered.
-    fn judge(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, p: Probe) {
-        if p.acked {
-            self.adjust_awareness(s, params, -1);
-            return;
-        }
-        let delta = if p.expected_nacks > 0 {
-            i64::from(p.expected_nacks.saturating_sub(p.nacks))
-        } else {
-            1
-        };
-        self.adjust_awareness(s, params, delta);
-        ctx.count("swim.failed_probes", 1);
-        let ps = &self.pools[s];
-        let cur = ps.table.get(p.target);
-        if cur.state == State::Dead {
-            return;
-        }
-        let state = if params.cfg.suspicion() {
-            State::Suspect
-        } else {
-            State::Dead
-        };
-        let u = Update {
-            member: p.target,
-            state,
-            incarnation: cur.incarnation,
-            from: ps.me,
-        };
-        self.apply(ctx, s, params, u, true);
-    }
-
-    /// Applies an update (from a message, or this member's own declaration), refuting
-    /// rumors about itself.
-    fn apply(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, u: Update, own: bool) {
-        let me = self.pools[s].me;
-        if u.member == me {
-            if u.state != State::Alive && u.incarnation >= self.pools[s].incarnation {
-                self.refute(ctx, s, params, u.incarnation);
-            }
-            return;
-        }
-        if u.member >= self.pools[s].size {
-            return;
-        }
-        let check = params.cfg.bug != Some(SwimBug::NoIncarnationCheck);
-        let applied = self.pools[s].table.apply(&u, check);
-        match applied {
-            Applied::Stale => {
-                // Lifeguard: another member's suspicion of one already suspected confirms it.
-                if u.state == State::Suspect {
-                    self.confirm(ctx, s, params, u);
-                }
-            }
-            Applied::Changed { was } => {
-                let pool = self.pools[s].pool;
-                let member = params.pools[pool as usize].members.node(u.member);
-                self.changes.push(Change {
-                    pool,
-                    member,
-                    state: u.state,
-                    incarnation: u.incarnation,
-                    declared: own,
-                });
-                if was.state == State::Suspect
-                    && let Some(sus) = self.pools[s].suspicions.remove(&u.member)
-                {
-                    ctx.cancel_timer(sus.timer);
-                }
-                if u.state == State::Dead {
-                    let now = ctx.now();
-                    self.pools[s].dead_since.insert(u.member, now);
-                } else if was.state == State::Dead {
-                    self.pools[s].dead_since.remove(&u.member);
-                }
-                match u.state {
-                    State::Suspect => {
-                        ctx.count("swim.suspicions", 1);
-                        self.suspect(ctx, s, params, u);
-                    }
-                    State::Dead => ctx.count("swim.deaths", 1),
-                    State::Alive => {}
-                }
-                self.pools[s].broadcasts.push(u);
-            }
-        }
-    }
-
-    fn refute(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, accused: u32) {
-        let p = &mut self.pools[s];
-        p.incarnation = accused + 1;
-        let inc = p.incarnation;
-        p.table.set(
-            p.me,
-            Member {
-                state: State::Alive,
-                incarnation: inc,
-            },
-        );
-        let me = p.me;
-        p.broadcasts.push(Update {
-            member: me,
-            state: State::Alive,
-            incarnation: inc,
-            from: me,
-        });
-        let d = ctx.durable_mut();
-        if d.incarnations.len() <= s {
-            d.incarnations.resize(s + 1, 0);
-        }
-        d.incarnations[s] = inc;
-        ctx.count("swim.refutations", 1);
-        self.adjust_awareness(s, params, 1);
-    }
-
-    /// Starts the suspicion timer of a member just suspected.
-    fn suspect(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, u: Update) {
-        if params.cfg.bug == Some(SwimBug::SuspicionNoTimeout) {
-            return;
-        }
-        let n = self.estimate(s);
-        let p = &self.pools[s];
-        let t = params.pools[p.pool as usize].timing;
-        let min = theory::suspicion_min_ns(t.suspicion_mult, n, ns(t.probe_interval.0));
-        let (max, k) = if params.cfg.lifeguard.suspicion {
-            (
-                min * u64::from(t.suspicion_max_timeout_mult),
-                theory::suspicion_confirmations(t.suspicion_mult, n),
-            )
-        } else {
-            (min, 0)
-        };
-        let first = theory::suspicion_timeout_ns(min, max, 0, k);
-        let pool = p.pool;
-        let timer = ctx.set_timer(
-            Duration::from_nanos(first),
-            Timer::Suspicion {
-                pool,
-                member: u.member,
-                incarnation: u.incarnation,
-            },
-        );
-        let start = ctx.now();
-        self.pools[s].suspicions.insert(
-            u.member,
-            Suspicion {
-                incarnation: u.incarnation,
-                start,
-                min,
-                max,
-                k,
-                confirmers: vec![u.from],
-                timer,
-            },
-        );
-    }
-
-    /// Lifeguard's dogpile: an independent confirmation shortens the suspicion.
-    fn confirm(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, u: Update) {
-        if !params.cfg.lifeguard.suspicion {
-            return;
-        }
-        let pool = self.pools[s].pool;
-        let now = ctx.now();
-        let Some(sus) = self.pools[s].suspicions.get_mut(&u.member) else {
-            return;
-        };
-        if sus.incarnation != u.incarnation
-            || sus.confirmers.contains(&u.from)
-            || sus.confirmers.len() as u32 > sus.k
-        {
-            return;
-        }
-        sus.confirmers.push(u.from);
-        let c = sus.confirmers.len() as u32 - 1;
-        let timeout = theory::suspicion_timeout_ns(sus.min, sus.max, c, sus.k);
-        let due = sus.start + Duration::from_nanos(timeout);
-        let after = if due > now { due - now } else { Duration::ZERO };
-        ctx.cancel_timer(sus.timer);
-        sus.timer = ctx.set_timer(
-            after,
-            Timer::Suspicion {
-                pool,
-                member: u.member,
-                incarnation: u.incarnation,
-            },
-        );
-        ctx.count("swim.confirmations", 1);
-        // Pass the confirmation on, as memberlist re-broadcasts a new confirmer's suspicion.
-        self.pools[s].broadcasts.push(u);
-    }
-
-    fn on_suspicion_timeout(
-        &mut self,
-        ctx: &mut Ctx<'_, '_>,
-        s: usize,
-        params: &Params,
-        member: u32,
-        incarnation: u32,
-    ) {
-        let p = &mut self.pools[s];
-        match p.suspicions.get(&member) {
-            Some(sus) if sus.incarnation == incarnation => {}
-            _ => return,
-        }
-        p.suspicions.remove(&member);
-        let me = p.me;
-        let u = Update {
-            member,
-            state: State::Dead,
-            incarnation,
-            from: me,
-        };
-        self.apply(ctx, s, params, u, true);
-    }
-
-    fn on_gossip(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) {
-        let pool = self.pools[s].pool;
-        let t = params.pools[pool as usize].timing;
-        ctx.set_timer(t.gossip_interval.0, Timer::Gossip { pool });
-        if self.pools[s].broadcasts.is_empty() {
-            return;
-        }
-        let mut sent: Vec<u32> = Vec::new();
-        for _ in 0..t.gossip_nodes {
-            let dead_for = Some(t.gossip_to_the_dead_time.0);
-            let Some(m) = self.random_member(ctx, s, &sent, dead_for) else {
-                break;
-            };
-            sent.push(m);
-            let updates = self.piggyback(s, params);
-            if updates.is_empty() {
-                break;
-            }
-            self.send(ctx, s, params, m, Message::Gossip { pool, updates });
-        }
-    }
-
-    /// Serf's reconnect: with probability dead / live, a push-pull with a random member held
-    /// dead; if it is up, the exchange tells each side the other holds it dead, and both
-    /// refute.
-    fn on_reconnect(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params) {
-        let pool = self.pools[s].pool;
-        if let Some(r) = params.cfg.reconnect_interval {
-            ctx.set_timer(r.0, Timer::Reconnect { pool });
-        }
-        let dead: Vec<u32> = self.pools[s]
-            .table
-            .entries()
-            .into_iter()
-            .filter(|(_, m)| m.state == State::Dead)
-            .map(|(i, _)| i)
-            .collect();
-        if dead.is_empty() {
-            return;
-        }
-        let live = self.estimate(s).max(1) as f64;
-        if sim::rng::unit_f64(ctx.rng()) > dead.len() as f64 / live {
-            return;
-        }
-        let pick = dead[sim::rng::index(ctx.rng(), dead.len())];
-        ctx.count("swim.reconnects", 1);
-        self.push_pull(ctx, s, params, Some(pick));
-    }
-
-    fn state_entries(&self, s: usize) -> Vec<Update> {
-        let p = &self.pools[s];
-        p.table
-            .entries()
-            .into_iter()
-            .map(|(i, m)| Update {
-                member: i,
-                state: m.state,
-                incarnation: m.incarnation,
-                from: p.me,
-            })
-            .collect()
-    }
-
-    /// Sends this member's full state to `to` (a random member when `None`).
-    fn push_pull(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, to: Option<u32>) {
-        let Some(to) = to.or_else(|| self.random_member(ctx, s, &[], None)) else {
-            return;
-        };
-        let pool = self.pools[s].pool;
-        let entries = self.state_entries(s);
-        self.send(
-            ctx,
-            s,
-            params,
-            to,
-            Message::PushPull {
-                pool,
-                reply: true,
-                entries,
-            },
-        );
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, '_>, params: &Params, from: NodeId, msg: Message) {
@@ -954,33 +542,16 @@ impl SwimNode {
         }
     }
 
-    fn merge(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, updates: &[Update]) {
+    pub(super) fn merge(
+        &mut self,
+        ctx: &mut Ctx<'_, '_>,
+        s: usize,
+        params: &Params,
+        updates: &[Update],
+    ) {
         for u in updates {
             self.apply(ctx, s, params, *u, false);
         }
-    }
-
-    fn on_relay_nack(&mut self, ctx: &mut Ctx<'_, '_>, s: usize, params: &Params, seq: u32) {
-        let pool = self.pools[s].pool;
-        let p = &mut self.pools[s];
-        let Some(r) = p.relays.iter_mut().find(|r| r.seq == seq && !r.answered) else {
-            return;
-        };
-        r.answered = true;
-        let (to, their) = (r.requester, r.their_seq);
-        if let Some(idx) = params.pools[pool as usize].members.index(to) {
-            self.send(ctx, s, params, idx, Message::Nack { pool, seq: their });
-        }
-    }
-}
-
-trait NextU64 {
-    fn next_u64_(&mut self) -> u64;
-}
-
-impl NextU64 for sim::rng::NodeRng {
-    fn next_u64_(&mut self) -> u64 {
-        rand::Rng::next_u64(self)
     }
 }
 
