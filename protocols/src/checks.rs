@@ -89,6 +89,27 @@ impl Invariant {
     pub const DEAD_WITHIN: Invariant = Invariant::new("DeadWithin");
     /// Every live member's view matches reality within the deadline after the last fault.
     pub const VIEWS_CONVERGE_WITHIN: Invariant = Invariant::new("ViewsConvergeWithin");
+    // ---- Kafka-style log: the queue checker (Jepsen's kafka.clj anomalies) and the replicas ----
+    /// An acknowledged send at an offset at or below the highest offset any consumer read was never read.
+    pub const LOST_WRITE: Invariant = Invariant::new("LostWrite");
+    /// An acknowledged send was never read, although the consumers drained every partition at the end.
+    pub const UNSEEN: Invariant = Invariant::new("Unseen");
+    /// One value appears at two offsets of a partition.
+    pub const DUPLICATE: Invariant = Invariant::new("Duplicate");
+    /// Two different values at one (partition, offset), from sends or polls.
+    pub const INCONSISTENT_OFFSETS: Invariant = Invariant::new("InconsistentOffsets");
+    /// A producer's successive acknowledged sends to a partition got decreasing offsets.
+    pub const NONMONOTONIC_SEND: Invariant = Invariant::new("NonmonotonicSend");
+    /// A consumer's successive polls of a partition went back in offsets (within one session).
+    pub const NONMONOTONIC_POLL: Invariant = Invariant::new("NonmonotonicPoll");
+    /// A consumer's successive polls of a partition skipped an offset that holds a record.
+    pub const POLL_SKIP: Invariant = Invariant::new("PollSkip");
+    /// A consumer read a value whose send definitely failed (Jepsen's G1a).
+    pub const ABORTED_READ: Invariant = Invariant::new("AbortedRead");
+    /// Every replica holds the same record at each offset below its high watermark (no committed record lost or diverged).
+    pub const COMMITTED_LOGS_AGREE: Invariant = Invariant::new("CommittedLogsAgree");
+    /// After the last fault, every partition has a serving leader within the deadline.
+    pub const LEADER_PER_PARTITION_WITHIN: Invariant = Invariant::new("LeaderPerPartitionWithin");
 }
 
 impl fmt::Display for Invariant {

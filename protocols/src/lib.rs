@@ -16,6 +16,7 @@ pub mod durability;
 pub mod failover;
 pub mod family;
 pub mod gossip;
+pub mod kafka;
 pub mod kv;
 pub mod limits;
 pub mod linearizability;
@@ -23,11 +24,12 @@ pub mod raft;
 pub mod swim;
 pub mod units;
 
-/// A registry of the families shipped here: Raft, gossip, failover and SWIM.
+/// A registry of the families shipped here: Raft, gossip, failover, SWIM and Kafka.
 pub fn builtin() -> family::Registry {
     family::Registry::new()
         .with(raft::RaftFamily)
         .with(gossip::GossipFamily)
         .with(failover::FailoverFamily)
         .with(swim::SwimFamily)
+        .with(kafka::KafkaFamily)
 }
