@@ -291,6 +291,26 @@ fn finds_gossip_version_only() {
 }
 
 #[test]
+fn finds_kafka_acknowledging_with_a_lone_isr_leader() {
+    finds_replays_and_shrinks(target("kafka lone ISR leader"));
+}
+
+#[test]
+fn finds_kafka_high_watermark_truncation_without_leader_epochs() {
+    finds_replays_and_shrinks(target("kafka no leader epochs"));
+}
+
+#[test]
+fn finds_kafka_unclean_leader_election() {
+    finds_replays_and_shrinks(target("kafka unclean election"));
+}
+
+#[test]
+fn finds_kafka_acks_one_losing_writes_on_failover() {
+    finds_replays_and_shrinks(target("kafka acks=1"));
+}
+
+#[test]
 fn finds_swim_alive_messages_applied_without_an_incarnation_check() {
     finds_replays_and_shrinks(target("swim NoIncarnationCheck"));
 }

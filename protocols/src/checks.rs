@@ -94,11 +94,11 @@ impl Invariant {
     pub const LOST_WRITE: Invariant = Invariant::new("LostWrite");
     /// An acknowledged send was never read, although the consumers drained every partition at the end.
     pub const UNSEEN: Invariant = Invariant::new("Unseen");
-    /// One value appears at two offsets of a partition.
+    /// One value appears at two places (partition, offset).
     pub const DUPLICATE: Invariant = Invariant::new("Duplicate");
     /// Two different values at one (partition, offset), from sends or polls.
     pub const INCONSISTENT_OFFSETS: Invariant = Invariant::new("InconsistentOffsets");
-    /// A producer's successive acknowledged sends to a partition got decreasing offsets.
+    /// A producer's successive acknowledged sends to a partition got offsets that did not increase.
     pub const NONMONOTONIC_SEND: Invariant = Invariant::new("NonmonotonicSend");
     /// A consumer's successive polls of a partition went back in offsets (within one session).
     pub const NONMONOTONIC_POLL: Invariant = Invariant::new("NonmonotonicPoll");
@@ -106,8 +106,12 @@ impl Invariant {
     pub const POLL_SKIP: Invariant = Invariant::new("PollSkip");
     /// A consumer read a value whose send definitely failed (Jepsen's G1a).
     pub const ABORTED_READ: Invariant = Invariant::new("AbortedRead");
+    /// Every send acknowledged at an offset is at that offset in the final log of its partition.
+    pub const ACKNOWLEDGED_KEPT: Invariant = Invariant::new("AcknowledgedKept");
     /// Every replica holds the same record at each offset below its high watermark (no committed record lost or diverged).
     pub const COMMITTED_LOGS_AGREE: Invariant = Invariant::new("CommittedLogsAgree");
+    /// At the end, the live replicas of each partition agree below their high watermarks.
+    pub const REPLICAS_CONVERGE: Invariant = Invariant::new("ReplicasConverge");
     /// After the last fault, every partition has a serving leader within the deadline.
     pub const LEADER_PER_PARTITION_WITHIN: Invariant = Invariant::new("LeaderPerPartitionWithin");
 }

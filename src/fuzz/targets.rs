@@ -1,4 +1,5 @@
-//! The known-bug campaigns: for every bug variant the protocols ship (Raft, failover, gossip, SWIM), a nemesis scenario that
+//! The known-bug campaigns: for every bug variant the protocols ship (Raft, failover, gossip, SWIM,
+//! Kafka), a nemesis scenario that
 //! finds it, the correct configuration that must survive the same campaign, and the seed budget
 //! it is found within. `tests/fuzz.rs` checks each one end to end (found, replayed, shrunk,
 //! correct variant clean); `faultline bench --fuzz` reports the time to the first failure.
@@ -189,6 +190,50 @@ const GOSSIP_NEMESIS: &str = r#"Scenario(
               length: ("200ms", "1500ms"), gap: ("0ms", "500ms")),
     checks: [NoInventedValues, VersionsMonotonic, UpdatesSurviveRestart, ConvergedWithin("3s")],
 )"#;
+
+/// One partition on three brokers, with three dedicated controller voters, under overlapping
+/// crashes, leader isolations and pauses (docs/kafka.md). `BUG` is a fragment of the protocol
+/// section; the correct one (acks=all, min.insync.replicas 2, leader epochs, clean election)
+/// shows no anomaly on seeds 0..1000.
+const KAFKA_NEMESIS: &str = r#"Scenario(
+    name: "kafka: overlapping nemesis",
+    protocol: Kafka((partitions: 1, controllers: 3, dedicated_controllers: true, BUG)),
+    nodes: 6,
+    duration: "10s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Queue((producers: 3, rate: 40.0, consumers: 2)),
+    nemesis: (faults: [CrashLeader, Crash, IsolateLeader, PauseLeader], start: "1500ms", overlap: true,
+              length: ("50ms", "1000ms"), gap: ("20ms", "400ms"), stop: "6s"),
+    checks: [LostWrite, Unseen, Duplicate, InconsistentOffsets, NonmonotonicSend, NonmonotonicPoll,
+             PollSkip, AbortedRead, AcknowledgedKept, CommittedLogsAgree, ReplicasConverge],
+)"#;
+
+/// The same campaign with `BUG` in the producers' section (the acks mode).
+const KAFKA_ACKS_NEMESIS: &str = r#"Scenario(
+    name: "kafka: overlapping nemesis, acks",
+    protocol: Kafka((partitions: 1, controllers: 3, dedicated_controllers: true)),
+    nodes: 6,
+    duration: "10s",
+    network: (latency: Uniform("1ms", "10ms")),
+    workload: Queue((producers: 3, rate: 40.0, consumers: 2, BUG)),
+    nemesis: (faults: [CrashLeader, Crash, IsolateLeader, PauseLeader], start: "1500ms", overlap: true,
+              length: ("50ms", "1000ms"), gap: ("20ms", "400ms"), stop: "6s"),
+    checks: [LostWrite, Unseen, Duplicate, InconsistentOffsets, NonmonotonicSend, NonmonotonicPoll,
+             PollSkip, AbortedRead, AcknowledgedKept, CommittedLogsAgree, ReplicasConverge],
+)"#;
+
+/// The queue anomalies and the replicas' check: what a Kafka data-loss bug may be caught as.
+const KAFKA_LOSS: &[&str] = &[
+    "LostWrite",
+    "Unseen",
+    "InconsistentOffsets",
+    "Duplicate",
+    "NonmonotonicPoll",
+    "PollSkip",
+    "AcknowledgedKept",
+    "CommittedLogsAgree",
+    "ReplicasConverge",
+];
 
 /// 20 SWIM members with Lifeguard on memberlist's Local timing and Serf's reconnect, under
 /// long crashes, pauses, isolations and partitions (scenarios/swim/nemesis.ron).
@@ -477,6 +522,52 @@ pub const TARGETS: &[BugTarget] = &[
         invariants: &["DeadWithin", "ViewsConvergeWithin"],
         seeds: 10,
         max_faults: 2,
+    },
+    // Jepsen 2013: with min.insync.replicas 1 the ISR shrinks to the leader alone, which
+    // acknowledges acks=all writes by itself; once it is lost an out-of-sync replica is
+    // elected (unclean) and the writes are gone.
+    BugTarget {
+        name: "kafka lone ISR leader",
+        template: KAFKA_NEMESIS,
+        bug: "min_insync_replicas: 1, unclean_leader_election: true",
+        correct: "min_insync_replicas: 2, unclean_leader_election: false",
+        invariants: KAFKA_LOSS,
+        seeds: 10,
+        max_faults: 4,
+    },
+    // Pre-KIP-101: a follower truncates to its own high watermark (one fetch round behind
+    // the leader's) when it follows a new leader or restarts; elected next, it has lost
+    // committed records, and the old leader keeps them when it returns (divergence).
+    BugTarget {
+        name: "kafka no leader epochs",
+        template: KAFKA_NEMESIS,
+        bug: "min_insync_replicas: 1, leader_epochs: false",
+        correct: "min_insync_replicas: 1, leader_epochs: true",
+        invariants: KAFKA_LOSS,
+        seeds: 100,
+        max_faults: 5,
+    },
+    // Unclean election with min.insync.replicas 2: when no ISR member is alive, an
+    // out-of-sync replica takes over and committed records are lost.
+    BugTarget {
+        name: "kafka unclean election",
+        template: KAFKA_NEMESIS,
+        bug: "min_insync_replicas: 2, unclean_leader_election: true",
+        correct: "min_insync_replicas: 2, unclean_leader_election: false",
+        invariants: KAFKA_LOSS,
+        seeds: 20,
+        max_faults: 4,
+    },
+    // acks=1: a write the leader alone has is acknowledged; the leader fails before a
+    // follower fetches it, and the new leader never had it.
+    BugTarget {
+        name: "kafka acks=1",
+        template: KAFKA_ACKS_NEMESIS,
+        bug: "acks: One, idempotent: false",
+        correct: "acks: All",
+        invariants: KAFKA_LOSS,
+        seeds: 10,
+        max_faults: 3,
     },
 ];
 

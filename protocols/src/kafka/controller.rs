@@ -51,10 +51,18 @@ struct Active {
     heard: Vec<Time>,
     /// ISR change requests: (leader, partition, partition epoch, ISR).
     alters: Vec<(NodeId, u32, u64, Vec<NodeId>)>,
-    /// Offset commits not yet proposed: (client, consumer, offsets).
-    commits: Vec<(ClientId, u64, Vec<(u32, u64)>)>,
+    /// Offset commits not yet proposed.
+    commits: Vec<Commit>,
     /// Clients to answer once `version` commits.
     waiting: Vec<(u64, ClientId)>,
+}
+
+/// A consumer's offset commit waiting for the next proposal.
+#[derive(Debug)]
+struct Commit {
+    client: ClientId,
+    consumer: u64,
+    offsets: Vec<(u32, u64)>,
 }
 
 /// A controller quorum voter.
@@ -395,7 +403,12 @@ impl Broker {
                 ctx.cover("kafka.isr.changed");
             }
         }
-        for (client, consumer, offsets) in a.commits.drain(..) {
+        for Commit {
+            client,
+            consumer,
+            offsets,
+        } in a.commits.drain(..)
+        {
             for (p, o) in offsets {
                 next.offsets.insert((consumer, p), o);
             }
@@ -414,7 +427,7 @@ impl Broker {
     // ---- the broker side: heartbeats and metadata ----
 
     /// A broker's heartbeat: to the controller it knows, or to every voter when it has heard
-    /// none for three heartbeats.
+    /// none for `session_timeout`.
     pub(super) fn heartbeat(&mut self, ctx: &mut Context<'_, Self>) {
         let version = self.version;
         let now = ctx.now();
@@ -572,7 +585,11 @@ impl Broker {
             ..
         }) = self.quorum.as_mut()
         {
-            a.commits.push((client, consumer, offsets));
+            a.commits.push(Commit {
+                client,
+                consumer,
+                offsets,
+            });
         }
         self.duties(ctx);
     }

@@ -27,16 +27,20 @@
 //! Files: `meta.rs` (the metadata and the controller's decisions), `controller.rs` (the
 //! quorum and the active controller), `node.rs` (messages, requests, dispatch),
 //! `replica.rs` (fetching, the high watermark, ISR changes, truncation), `produce.rs`
-//! (produce and poll), `workload.rs` (producers and consumers), `history.rs` and `check.rs`
+//! (produce and poll), `queue_config.rs`, `workload.rs`, `producer.rs` and `consumer.rs` (the
+//! queue workload), `history.rs` and `check.rs`
 //! (Jepsen's queue checker), `monitor.rs` (CommittedLogsAgree, leaders, ISR metrics).
 
 mod check;
+mod consumer;
 mod controller;
 mod history;
 pub mod meta;
 mod monitor;
 mod node;
 mod produce;
+mod producer;
+mod queue_config;
 mod replica;
 mod workload;
 
@@ -46,8 +50,9 @@ pub use monitor::KafkaMonitor;
 pub use node::{
     Acks, Broker, Durable, Message, PartitionLog, ProduceError, Record, Reply, Request, Timer,
 };
+pub use queue_config::QueueWorkloadConfig;
 pub use replica::{Following, Replica};
-pub use workload::{QueueWorkload, QueueWorkloadConfig};
+pub use workload::QueueWorkload;
 
 use crate::checks::{Checks, Invariant, InvariantInfo};
 use crate::family::{Built, Family, MetricInfo, Setup};
@@ -206,6 +211,8 @@ pub mod metric {
     pub const THROUGHPUT: &str = "kafka.throughput_msgs_per_s";
     /// Acknowledged sends no consumer ever read, as a fraction of acknowledged sends.
     pub const LOSS_RATE: &str = "kafka.acked_loss_rate";
+    /// Acknowledged sends whose offset in the final log holds something else (or nothing).
+    pub const ACKED_MISSING: &str = "kafka.acked_missing_from_log";
     /// The ISR size of the newest leader of each partition, sampled at every change.
     pub const ISR_SIZE: &str = "kafka.isr_size";
     /// The smallest ISR over all partitions, sampled at every change.
@@ -264,8 +271,16 @@ impl Family for KafkaFamily {
                 "no consumer reads a value whose send definitely failed",
             ),
             I::safety(
+                Invariant::ACKNOWLEDGED_KEPT,
+                "every send acknowledged at an offset is there in the final log, read or not",
+            ),
+            I::safety(
                 Invariant::COMMITTED_LOGS_AGREE,
                 "replicas agree on every record below their high watermarks (checked from the logs)",
+            ),
+            I::safety(
+                Invariant::REPLICAS_CONVERGE,
+                "at the end, the live replicas of each partition agree below their high watermarks",
             ),
             I::within(
                 Invariant::LEADER_PER_PARTITION_WITHIN,

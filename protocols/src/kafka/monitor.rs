@@ -1,4 +1,5 @@
-//! The replicas' monitor: `CommittedLogsAgree` (from the logs, not the clients), partition
+//! The replicas' monitor: `CommittedLogsAgree` and `ReplicasConverge` (from the logs, not the
+//! clients), partition
 //! leadership (`LeaderPerPartitionWithin`, leader changes) and the ISR-size series.
 //!
 //! A record is committed once it is below some replica's high watermark. The monitor keeps,
@@ -44,6 +45,7 @@ struct Committed {
 /// Watches the replicas of a run.
 pub struct KafkaMonitor {
     agree: bool,
+    converge: bool,
     leader_within: Option<Time>,
     /// Per partition: the committed records.
     committed: Vec<Vec<Committed>>,
@@ -72,6 +74,7 @@ impl KafkaMonitor {
         let p = config.partitions as usize;
         KafkaMonitor {
             agree: checks.has(Invariant::COMMITTED_LOGS_AGREE),
+            converge: checks.has(Invariant::REPLICAS_CONVERGE),
             leader_within: checks
                 .deadline(Invariant::LEADER_PER_PARTITION_WITHIN)
                 .map(|d| setup.quiet_from + d.0),
@@ -182,11 +185,45 @@ impl Monitor<Broker> for KafkaMonitor {
             && event.time >= deadline
         {
             self.deadline_checked = true;
-            if let Some(p) = self.leader.iter().position(Option::is_none) {
+            if let Some(why) = leaderless(view) {
                 return Check::Violated(Violation::new(
                     Invariant::LEADER_PER_PARTITION_WITHIN.name(),
-                    format!("partition {p} had no live leader at the deadline {deadline}"),
+                    format!("at the deadline {deadline}, {why}"),
                 ));
+            }
+        }
+        Check::Ok
+    }
+
+    /// `ReplicasConverge`: at the end, every two live replicas of a partition hold the same
+    /// records below both their high watermarks (a divergence that lasts, KIP-101 scenario 2).
+    fn finish(&mut self, view: &View<'_, Broker>) -> Check {
+        if !self.converge {
+            return Check::Ok;
+        }
+        for p in 0..self.leader.len() {
+            let replicas: Vec<NodeId> = view
+                .live_nodes()
+                .filter(|(_, n)| n.replica(p).is_some())
+                .map(|(id, _)| id)
+                .collect();
+            for (i, &a) in replicas.iter().enumerate() {
+                for &b in &replicas[i + 1..] {
+                    let (la, lb) = (&view.durable(a).logs[p], &view.durable(b).logs[p]);
+                    let below = la.hw.min(lb.hw).min(la.leo()).min(lb.leo());
+                    let differ =
+                        (0..below).find(|&o| la.records[o as usize] != lb.records[o as usize]);
+                    if let Some(o) = differ {
+                        let (ra, rb) = (la.records[o as usize], lb.records[o as usize]);
+                        return Check::Violated(Violation::new(
+                            Invariant::REPLICAS_CONVERGE.name(),
+                            format!(
+                                "partition {p} offset {o}: at the end {a} holds value {} (leader epoch {}) and {b} holds value {} (leader epoch {}), both below their high watermarks ({} and {})",
+                                ra.value, ra.epoch, rb.value, rb.epoch, la.hw, lb.hw
+                            ),
+                        ));
+                    }
+                }
             }
         }
         Check::Ok
@@ -198,4 +235,35 @@ impl Monitor<Broker> for KafkaMonitor {
             metrics.sample(name, at, v);
         }
     }
+}
+
+/// A partition without a serving leader, per the newest metadata any live broker holds: its
+/// leader must be up and lead that leader epoch. `None` when every partition has one.
+fn leaderless(view: &View<'_, Broker>) -> Option<String> {
+    let Some((_, newest, meta)) = view
+        .live_nodes()
+        .filter_map(|(id, n)| n.meta.as_ref().map(|m| (id, n, m)))
+        .max_by_key(|(_, n, _)| n.version)
+    else {
+        return Some("no live broker holds any metadata".to_string());
+    };
+    for (p, part) in meta.partitions.iter().enumerate() {
+        let Some(l) = part.leader else {
+            return Some(format!(
+                "partition {p} is offline (metadata version {}): no in-sync replica is alive",
+                newest.version
+            ));
+        };
+        let serving = view
+            .node(l)
+            .and_then(|n| n.replica(p))
+            .is_some_and(|r| r.leads() && r.leader_epoch == part.leader_epoch);
+        if !serving {
+            return Some(format!(
+                "partition {p}'s leader {l} (leader epoch {}) is not serving",
+                part.leader_epoch
+            ));
+        }
+    }
+    None
 }

@@ -94,6 +94,8 @@ impl Broker {
             }
             if req.seq != last + 1 {
                 ctx.cover("kafka.produce.out_of_order");
+                // Below the last: an older attempt this producer gave up on, which may be in
+                // the log (indeterminate); above the next: a gap (nothing appended).
                 let error = if req.seq < last {
                     ProduceError::LeadershipLost
                 } else {

@@ -83,6 +83,13 @@ pub struct FetchReply {
     pub fenced: bool,
 }
 
+/// Truncates partition `p`'s log to `offset`, counting the records dropped.
+fn truncate(ctx: &mut Context<'_, Broker>, p: usize, offset: u64) {
+    let dropped = ctx.durable().logs[p].leo().saturating_sub(offset);
+    ctx.durable_mut().logs[p].truncate(offset);
+    ctx.count("kafka.truncated_records", dropped);
+}
+
 impl Replica {
     /// Whether this broker leads the partition.
     pub fn leads(&self) -> bool {
@@ -196,7 +203,7 @@ impl Broker {
             let log = &ctx.durable().logs[p];
             if log.leo() > log.hw {
                 let hw = log.hw;
-                ctx.durable_mut().logs[p].truncate(hw);
+                truncate(ctx, p, hw);
                 ctx.cover("kafka.truncate.to_hw");
             }
             self.rep(p).following = Following::Fetching;
@@ -352,7 +359,7 @@ impl Broker {
             return;
         }
         if let Some(leo) = reply.leo {
-            ctx.durable_mut().logs[p].truncate(leo);
+            truncate(ctx, p, leo);
             ctx.cover("kafka.truncate.out_of_range");
             self.send_fetch(ctx, p);
             return;
@@ -432,7 +439,7 @@ impl Broker {
             to = to.min(log.end_of_epoch(epoch).1);
         }
         if to < log.leo() {
-            ctx.durable_mut().logs[p].truncate(to);
+            truncate(ctx, p, to);
             ctx.cover("kafka.truncate.epoch");
         }
         if epoch != asked {
