@@ -249,7 +249,7 @@ fn example_sweep_files_pass_the_check_and_every_point_validates() {
         .filter(|p| p.extension().is_some_and(|e| e == "sweep"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), 9, "{files:?}");
+    assert_eq!(files.len(), 10, "{files:?}");
     let registry = faultline::builtin::registry();
     let mut kinds = std::collections::BTreeSet::new();
     for f in &files {
@@ -264,7 +264,7 @@ fn example_sweep_files_pass_the_check_and_every_point_validates() {
         assert!(quick.checked <= grid && quick.checked >= 1);
         kinds.extend(spec.plots.iter().copied());
     }
-    assert_eq!(kinds.len(), 8, "every chart kind has an example: {kinds:?}");
+    assert_eq!(kinds.len(), 9, "every chart kind has an example: {kinds:?}");
 }
 
 #[test]
@@ -306,6 +306,7 @@ fn example_sweeps_draw_their_charts() {
         ("swim_detection", &["swim_detection"]),
         ("swim_dissemination", &["swim_dissemination"]),
         ("swim_slow", &["swim_false_positives"]),
+        ("kafka_loss", &["kafka_loss", "kafka_throughput"]),
     ] {
         let out = std::env::var("SWEEP_OUT")
             .map_or_else(|_| dir.join(file), |o| PathBuf::from(o).join(file));

@@ -19,6 +19,7 @@
 pub mod check;
 pub mod grid;
 pub mod plots;
+mod plots_kafka;
 mod plots_swim;
 pub mod run_plot;
 pub mod tree;

@@ -6,7 +6,8 @@
 //! against Pittel 1987 (log2 n + ln n) and Karp et al. 2000 (log3 n), Raft election-time CDFs
 //! in the manner of the Raft paper's Figure 16 (Ongaro & Ousterhout 2014), failover windows
 //! against the failure-detector timeout, and the rumor-mongering residue against
-//! s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4). The SWIM charts are in `plots_swim.rs`.
+//! s = e^(-(k+1)(1-s)) (Demers et al. 1987 §1.4). The SWIM charts are in `plots_swim.rs`, the
+//! Kafka ones in `plots_kafka.rs`.
 
 use super::grid::{Point, RunRow};
 use super::{SweepError, SweepSpec};
@@ -42,6 +43,9 @@ pub enum PlotKind {
     /// SWIM: false positives per run against the first numeric parameter, one line per the
     /// other parameters (Lifeguard on and off).
     SwimFalsePositives,
+    /// Kafka: acknowledged writes never read against `protocol.min_insync_replicas`, one line
+    /// per acks mode (mean, 10–90% band), and acknowledged sends per second (two charts).
+    KafkaLoss,
 }
 
 impl PlotKind {
@@ -54,6 +58,7 @@ impl PlotKind {
             PlotKind::SwimDetection
             | PlotKind::SwimDissemination
             | PlotKind::SwimFalsePositives => "Swim",
+            PlotKind::KafkaLoss => "Kafka",
         }
     }
 }
@@ -121,6 +126,10 @@ pub fn draw_plots(
             PlotKind::SwimFalsePositives => {
                 vec![super::plots_swim::false_positives(spec, points, rows)]
             }
+            PlotKind::KafkaLoss => vec![
+                super::plots_kafka::loss(spec, points, rows),
+                super::plots_kafka::throughput(spec, points, rows),
+            ],
         };
         for (stem, chart, what) in charts {
             let files = render(&chart, &dir.join(stem)).map_err(|e| SweepError(e.to_string()))?;
