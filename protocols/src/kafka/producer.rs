@@ -196,7 +196,7 @@ impl QueueWorkload {
         if let Reply::ProduceFailed {
             partition, leader, ..
         } = &reply
-            && self.leaders[*partition as usize] == Some(from)
+            && self.leaders[*partition as usize].is_none_or(|l| l == from)
         {
             self.leaders[*partition as usize] = leader.filter(|&l| l != from);
         }
