@@ -163,3 +163,35 @@ fn a_run_with_clients_draws_every_operation_by_outcome() {
     assert!(csv.starts_with("series,kind,invoked at (s),latency (ms),low,high\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_kafka_run_draws_its_isr_sizes_as_steps() {
+    let dir = std::env::temp_dir().join(format!("faultline-run-plot-kafka-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = scenario::load(&root().join("scenarios/kafka/jepsen_2013_safe.ron")).unwrap();
+    let out = runner::run("kafka", &s, &RunOptions::default());
+    let files = plot_run(&dir, &s, &out).unwrap();
+    let names = names(&files);
+    assert!(names.contains(&"isr.png".to_string()), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("kafka_isr")),
+        "the ISR series are drawn once, as steps: {names:?}"
+    );
+    // The CSV holds the steps: the ISR of partition 0 falls to 1 when n3 is cut off from its
+    // followers (3 s) and is back to 3 after the heal (7 s), held to the end of the run.
+    let csv = std::fs::read_to_string(dir.join("isr.csv")).unwrap();
+    let steps: Vec<(f64, f64)> = csv
+        .lines()
+        .filter(|l| l.starts_with("partition 0,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2].parse().unwrap(), f[3].parse().unwrap())
+        })
+        .collect();
+    let at = |t: f64| steps.iter().rev().find(|p| p.0 <= t).map(|p| p.1);
+    assert_eq!(at(2.0), Some(3.0), "{steps:?}");
+    assert_eq!(at(5.0), Some(1.0), "{steps:?}");
+    assert_eq!(at(11.0), Some(3.0), "{steps:?}");
+    assert_eq!(steps.last().unwrap().0, 12.0, "held to the end");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,7 +4,8 @@
 //! leads over time (from the nodes' `role` annotations, with fault periods shaded), and
 //! messages delivered per second. The last two come from the trace, so the run must be made
 //! with `RunOptions::record_trace`; without a trace they are left out.
-//! Every other sample series with more than one point gets a chart of its own too.
+//! Kafka runs get their ISR sizes per partition as one step chart. Every other sample series
+//! with more than one point gets a chart of its own too.
 
 use crate::runner::Outcome;
 use crate::scenario::Scenario;
@@ -31,7 +32,7 @@ pub fn plot_run(
     let secs = |ns: u64| ns as f64 / 1e9;
     let mut files = vec![];
     for (name, pts) in &outcome.samples {
-        if pts.len() < 2 {
+        if pts.len() < 2 || name.starts_with("kafka.isr_") {
             continue;
         }
         let y = if name == "gossip.informed_fraction" {
@@ -44,6 +45,9 @@ pub fn plot_run(
         s.markers = pts.len() <= 200;
         c.series.push(s);
         files.extend(render(&c, &dir.join(name.replace('.', "_")))?);
+    }
+    if let Some(chart) = isr_chart(outcome, &what) {
+        files.extend(render(&chart, &dir.join("isr"))?);
     }
     if let Some(chart) = operations_chart(outcome, &what) {
         files.extend(render(&chart, &dir.join("operations"))?);
@@ -168,6 +172,59 @@ fn leader_chart(outcome: &Outcome, nodes: usize, what: &str) -> Option<Chart> {
             ..Default::default()
         });
     }
+    Some(c)
+}
+
+/// Kafka's in-sync replica sets over time: a step line per partition (the ISR size its newest
+/// leader applied, `kafka.isr_size.pN`) and the smallest over the partitions, held to the end
+/// of the run. `None` for runs without them.
+fn isr_chart(outcome: &Outcome, what: &str) -> Option<Chart> {
+    let end = outcome.virtual_time_ns as f64 / 1e9;
+    let step = |pts: &[(u64, f64)]| {
+        let mut out: Vec<(f64, f64)> = Vec::new();
+        for &(t, v) in pts {
+            let t = t as f64 / 1e9;
+            if let Some(&(_, prev)) = out.last() {
+                out.push((t, prev));
+            }
+            out.push((t, v));
+        }
+        if let Some(&(_, last)) = out.last() {
+            out.push((end, last));
+        }
+        out
+    };
+    let mut partitions: Vec<(u64, &Vec<(u64, f64)>)> = outcome
+        .samples
+        .iter()
+        .filter_map(|(name, pts)| {
+            let p = name.strip_prefix("kafka.isr_size.p")?.parse().ok()?;
+            Some((p, pts))
+        })
+        .collect();
+    if partitions.is_empty() {
+        return None;
+    }
+    partitions.sort_by_key(|p| p.0);
+    let top = partitions
+        .iter()
+        .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
+        .fold(1.0, f64::max);
+    let mut c = Chart::new(
+        &format!("ISR size per partition: {what}"),
+        Axis::new("time (s)"),
+        Axis::new("in-sync replicas").range(0.0, top + 0.5),
+    );
+    for (p, pts) in partitions {
+        c.series
+            .push(Series::line(&format!("partition {p}"), step(pts)));
+    }
+    if let Some(min) = outcome.samples.get("kafka.isr_min") {
+        let mut s = Series::line("smallest over the partitions", step(min));
+        s.dashed = true;
+        c.series.push(s);
+    }
+    c.legend = reports::Corner::LowerRight;
     Some(c)
 }
 

@@ -1,4 +1,4 @@
-//! Jepsen's queue checker (`jepsen/tests/kafka.clj`, docs: REFERENCES.md §7) over a
+//! Jepsen's queue checker (`jepsen/tests/kafka.clj`, docs: docs/references.md §8) over a
 //! [`QueueHistory`]: the anomalies a Kafka-style log can show its producers and consumers.
 //!
 //! Everything is judged per partition. One pass over the history builds what was *observed*:

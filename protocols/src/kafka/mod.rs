@@ -11,7 +11,7 @@
 //! ```
 //!
 //! The switches that re-create Kafka's historical data-loss bugs (docs/kafka.md,
-//! ../shared/REFERENCES.md §7), each caught by the queue checker or the replicas' check:
+//! docs/references.md §8), each caught by the queue checker or the replicas' check:
 //! - `min_insync_replicas: 1` with `unclean_leader_election`: the ISR shrinks to the leader
 //!   alone, which keeps acknowledging acks=all writes; after it is cut off an out-of-sync
 //!   replica takes over and the writes are gone (Jepsen, Kafka 0.8, 2013).

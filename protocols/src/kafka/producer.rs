@@ -194,14 +194,23 @@ impl QueueWorkload {
         // Every "not the leader" refreshes the metadata cache, answered or not: acks=0
         // producers wait for no answer, and this is how they learn of a new leader.
         if let Reply::ProduceFailed {
-            partition, leader, ..
+            partition,
+            leader,
+            error: ProduceError::NotLeader,
+            ..
         } = &reply
             && self.leaders[*partition as usize].is_none_or(|l| l == from)
         {
             self.leaders[*partition as usize] = leader.filter(|&l| l != from);
         }
-        if matches!(reply, Reply::ProduceFailed { leader: None, .. })
-            && self.producers[i].target == from
+        if matches!(
+            reply,
+            Reply::ProduceFailed {
+                leader: None,
+                error: ProduceError::NotLeader,
+                ..
+            }
+        ) && self.producers[i].target == from
         {
             self.producers[i].target = NodeId((from.0 + 1) % ctx.node_count() as u32);
         }
@@ -224,9 +233,14 @@ impl QueueWorkload {
                 partition,
             } if value == s.value => {
                 let p = partition as usize;
-                self.leaders[p] = leader.filter(|&l| l != from);
-                if self.leaders[p].is_none() {
-                    self.producers[i].target = NodeId((from.0 + 1) % ctx.node_count() as u32);
+                if error == ProduceError::NotLeader {
+                    self.leaders[p] = leader.filter(|&l| l != from);
+                    if self.leaders[p].is_none() {
+                        self.producers[i].target = NodeId((from.0 + 1) % ctx.node_count() as u32);
+                    }
+                } else {
+                    // The leader itself refused (too few in sync, a sequence gap): retry there.
+                    self.leaders[p] = Some(from);
                 }
                 let s = self.producers[i].send.as_mut().expect("checked");
                 s.last_error = Some(error);

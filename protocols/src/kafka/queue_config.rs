@@ -169,6 +169,10 @@ impl WorkloadConfig for QueueWorkloadConfig {
             ),
             m("kafka.acked_unread", "acknowledged sends never read"),
             m(
+                "kafka.drained",
+                "1 if the consumers read every partition to its high watermark after the last send (Unseen is judged only then)",
+            ),
+            m(
                 metric::ACKED_MISSING,
                 "acknowledged sends missing from the final log (read or not)",
             ),

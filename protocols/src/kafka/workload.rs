@@ -222,6 +222,7 @@ impl Workload<Broker> for QueueWorkload {
         if let Some(missing) = self.missing {
             metrics.count(metric::ACKED_MISSING, missing);
         }
+        metrics.count("kafka.drained", u64::from(self.history.drained));
         let (acked, unread) = check::unread_acknowledged(&self.history);
         metrics.count("kafka.acked_unread", unread as u64);
         let secs = self.duration.as_secs_f64().max(1e-9);
