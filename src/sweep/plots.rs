@@ -584,3 +584,17 @@ pub fn write_index(
     }
     crate::io::write_file(path, s.as_bytes()).map_err(SweepError)
 }
+
+/// The y range from 0 to the highest band, with room above it for a legend of `rows` lines.
+pub(super) fn headroom(series: &[Series], rows: usize) -> f64 {
+    let top = series
+        .iter()
+        .flat_map(|s| {
+            s.band
+                .iter()
+                .map(|b| b.2)
+                .chain(s.points.iter().map(|p| p.1))
+        })
+        .fold(0.0f64, f64::max);
+    (top * (1.2 + 0.1 * rows as f64)).max(1.0)
+}

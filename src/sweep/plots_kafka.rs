@@ -17,7 +17,7 @@
 
 use super::SweepSpec;
 use super::grid::{Point, RunRow};
-use super::plots::{Drawn, mean_of, runs_note};
+use super::plots::{Drawn, headroom, mean_of, runs_note};
 use protocols::kafka::{KafkaConfig, QueueWorkloadConfig, metric};
 use reports::stats::bands;
 use reports::{Axis, Chart, Corner, Series};
@@ -96,20 +96,6 @@ fn x_axis(points: &[Point]) -> Axis {
     } else {
         axis
     }
-}
-
-/// The y range from 0 to the highest band, with room above it for a legend of `rows` lines.
-fn headroom(series: &[Series], rows: usize) -> f64 {
-    let top = series
-        .iter()
-        .flat_map(|s| {
-            s.band
-                .iter()
-                .map(|b| b.2)
-                .chain(s.points.iter().map(|p| p.1))
-        })
-        .fold(0.0f64, f64::max);
-    (top * (1.2 + 0.1 * rows as f64)).max(1.0)
 }
 
 /// `0.35%` with as many decimals as a small rate needs.

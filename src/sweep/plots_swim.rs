@@ -4,7 +4,7 @@
 
 use super::SweepSpec;
 use super::grid::{Point, RunRow};
-use super::plots::{Drawn, mean_of, metric_vs_x, runs_note};
+use super::plots::{Drawn, headroom, mean_of, metric_vs_x, runs_note};
 use protocols::swim::theory;
 use reports::{Axis, Chart, Corner, Series};
 
@@ -142,17 +142,7 @@ pub(super) fn false_positives(spec: &SweepSpec, points: &[Point], rows: &[RunRow
         "",
     );
     // Headroom above the highest band for the legend, one line per series.
-    let top = series
-        .iter()
-        .flat_map(|s| {
-            s.band
-                .iter()
-                .map(|b| b.2)
-                .chain(s.points.iter().map(|p| p.1))
-        })
-        .fold(0.0f64, f64::max);
-    let rows = series.len() as f64;
-    chart.y = chart.y.range(0.0, (top * (1.25 + 0.08 * rows)).max(1.0));
+    chart.y = chart.y.range(0.0, headroom(&series, series.len()));
     chart.series = series;
     let what = format!(
         "swim.false_positives per run (a member declaring another dead while that member was up and had not been crashed, paused, partitioned or slowed within the excuse window) against {axis}, one line per value of the other parameters; points are means over seeds with min–max bands. Lifeguard (Dadgar et al. 2018) reports more than 50× fewer false positives than plain SWIM with slow members."

@@ -51,7 +51,7 @@ pub use node::{
     Acks, Broker, Durable, Message, PartitionLog, ProduceError, Record, Reply, Request, Timer,
 };
 pub use queue_config::QueueWorkloadConfig;
-pub use replica::{Following, Replica};
+pub use replica::{FetchReply, Following, Replica};
 pub use workload::QueueWorkload;
 
 use crate::checks::{Checks, Invariant, InvariantInfo};

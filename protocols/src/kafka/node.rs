@@ -8,7 +8,7 @@
 use super::KafkaConfig;
 use super::controller::Quorum;
 use super::meta::Metadata;
-use super::replica::Replica;
+use super::replica::{FetchReply, Replica};
 use serde::{Deserialize, Serialize};
 use sim::{ClientId, Context, NodeId, Protocol, Time};
 
@@ -241,18 +241,8 @@ pub enum Message {
         leader_epoch: u64,
         offset: u64,
     },
-    /// The leader's answer: records from `offset` and its high watermark. `leo` is set when
-    /// the fetch offset was past the leader's log end (the follower truncates to it); `fenced`
-    /// when the epochs disagree.
-    FetchReply {
-        partition: u32,
-        leader_epoch: u64,
-        offset: u64,
-        records: Vec<Record>,
-        hw: u64,
-        leo: Option<u64>,
-        fenced: bool,
-    },
+    /// The leader's answer to a fetch.
+    FetchReply(FetchReply),
     /// OffsetsForLeaderEpoch: where does `epoch` end in the leader's log?
     EpochQuery {
         partition: u32,
@@ -375,25 +365,7 @@ impl Protocol for Broker {
                 leader_epoch,
                 offset,
             } => self.on_fetch(ctx, from, partition, leader_epoch, offset),
-            Message::FetchReply {
-                partition,
-                leader_epoch,
-                offset,
-                records,
-                hw,
-                leo,
-                fenced,
-            } => {
-                let reply = super::replica::FetchReply {
-                    leader_epoch,
-                    offset,
-                    records,
-                    hw,
-                    leo,
-                    fenced,
-                };
-                self.on_fetch_reply(ctx, from, partition, reply)
-            }
+            Message::FetchReply(reply) => self.on_fetch_reply(ctx, from, reply),
             Message::EpochQuery {
                 partition,
                 leader_epoch,

@@ -12,6 +12,7 @@
 //! pre-KIP-101 rule whose data loss and divergence the library scenarios show.
 
 use super::node::{Broker, Message, Record, Timer};
+use serde::Serialize;
 use sim::{Context, NodeId, Time};
 use std::collections::BTreeMap;
 
@@ -72,14 +73,17 @@ pub struct Replica {
     generation: u64,
 }
 
-/// A leader's answer to a fetch, as the follower reads it.
-#[derive(Clone, Debug)]
+/// A leader's answer to a follower's fetch: records from `offset` and its high watermark.
+#[derive(Clone, Debug, Serialize)]
 pub struct FetchReply {
+    pub partition: u32,
     pub leader_epoch: u64,
     pub offset: u64,
     pub records: Vec<Record>,
     pub hw: u64,
+    /// Set when the fetch offset was past the leader's log end: the follower truncates to it.
     pub leo: Option<u64>,
+    /// Set when the leader does not lead this leader epoch.
     pub fenced: bool,
 }
 
@@ -290,12 +294,8 @@ impl Broker {
         let p = partition as usize;
         let now = ctx.now();
         let leo = ctx.durable().logs.get(p).map_or(0, |l| l.leo());
-        let serving = self
-            .replicas
-            .get(p)
-            .and_then(Option::as_ref)
-            .is_some_and(|r| r.leading && r.leader_epoch == leader_epoch);
-        let mut reply = Message::FetchReply {
+        let serving = self.serves(p, leader_epoch);
+        let mut reply = FetchReply {
             partition,
             leader_epoch,
             offset,
@@ -306,9 +306,7 @@ impl Broker {
         };
         if serving && offset > leo {
             // The follower's log is longer than ours: it must truncate to our end.
-            if let Message::FetchReply { leo: l, .. } = &mut reply {
-                *l = Some(leo);
-            }
+            reply.leo = Some(leo);
         } else if serving {
             let r = self.rep(p);
             if let Some(f) = r.followers.get_mut(&from) {
@@ -325,12 +323,16 @@ impl Broker {
             self.maybe_expand(ctx, p, from);
             let log = &ctx.durable().logs[p];
             let end = leo.min(offset + ctx.config().max_batch as u64);
-            if let Message::FetchReply { records, hw, .. } = &mut reply {
-                *records = log.records[offset as usize..end as usize].to_vec();
-                *hw = log.hw;
-            }
+            reply.records = log.records[offset as usize..end as usize].to_vec();
+            reply.hw = log.hw;
         }
-        ctx.send(from, reply);
+        ctx.send(from, Message::FetchReply(reply));
+    }
+
+    /// Whether this broker leads partition `p` in `leader_epoch`.
+    fn serves(&self, p: usize, leader_epoch: u64) -> bool {
+        self.replica(p)
+            .is_some_and(|r| r.leading && r.leader_epoch == leader_epoch)
     }
 
     /// The follower takes what the leader sent: appends it, raises its high watermark to
@@ -340,10 +342,9 @@ impl Broker {
         &mut self,
         ctx: &mut Context<'_, Self>,
         from: NodeId,
-        partition: u32,
         reply: FetchReply,
     ) {
-        let p = partition as usize;
+        let p = reply.partition as usize;
         let Some(r) = self.replicas.get(p).and_then(Option::as_ref) else {
             return;
         };
@@ -394,10 +395,7 @@ impl Broker {
         epoch: u64,
     ) {
         let p = partition as usize;
-        let serving = self
-            .replica(p)
-            .is_some_and(|r| r.leading && r.leader_epoch == leader_epoch);
-        if !serving {
+        if !self.serves(p, leader_epoch) {
             return;
         }
         let (epoch, end_offset) = ctx.durable().logs[p].end_of_epoch(epoch);
