@@ -670,3 +670,60 @@ fn swim_sections_are_checked() {
     );
     assert!(err(&text).message.contains("ElectionSafety"));
 }
+
+#[test]
+fn kafka_sections_are_checked() {
+    let kafka = |protocol: &str, workload: &str| {
+        format!(
+            "Scenario(\n    name: \"t\",\n    protocol: Kafka(({protocol})),\n    nodes: 3,\n    duration: \"10s\",\n    workload: Queue(({workload})),\n)\n"
+        )
+    };
+    parse("case.ron", &kafka("", "")).expect("valid");
+    parse("case.ron", &kafka("", "acks: One, idempotent: false")).expect("valid");
+    // min.insync.replicas cannot exceed the replicas.
+    assert_err(
+        &kafka("min_insync_replicas: 4", ""),
+        3,
+        &["min_insync_replicas", "replication_factor"],
+    );
+    // Dedicated controllers leave too few brokers for three replicas.
+    assert_err(
+        &kafka("controllers: 1, dedicated_controllers: true", ""),
+        3,
+        &["replication_factor", "2 brokers"],
+    );
+    assert_err(&kafka("controllers: 4", ""), 3, &["controllers"]);
+    assert_err(
+        &kafka("heartbeat: \"1s\"", ""),
+        3,
+        &["session_timeout", "heartbeat"],
+    );
+    assert_err(
+        &kafka("leader_epoch: false", ""),
+        3,
+        &["leader_epoch", "leader_epochs"],
+    );
+    // Kafka's rule: idempotent producers need acks=all.
+    assert_err(
+        &kafka("", "acks: One, idempotent: true"),
+        6,
+        &["idempotent", "acks"],
+    );
+    assert_err(&kafka("", "acks: Two"), 6, &["Two"]);
+    assert_err(
+        &kafka("", "start: \"6s\", drain: \"5s\""),
+        6,
+        &["start", "drain"],
+    );
+    // A Kafka invariant on another family, and another family's on Kafka, are refused.
+    let text = kafka("", "").replace(
+        "duration: \"10s\",",
+        "duration: \"10s\",\n    checks: [ElectionSafety],",
+    );
+    assert!(err(&text).message.contains("ElectionSafety"));
+    let text = kafka("", "").replace(
+        "duration: \"10s\",",
+        "duration: \"10s\",\n    checks: [LeaderPerPartitionWithin],",
+    );
+    assert!(err(&text).message.contains("LeaderPerPartitionWithin"));
+}

@@ -6,12 +6,12 @@
 //! controller's rules (clean and unclean leader election, fencing, ISR changes) can be read
 //! and tested without the quorum around them.
 
-use serde::{Deserialize, Serialize};
+use serde::{Serialize, Serializer};
 use sim::NodeId;
 use std::collections::BTreeMap;
 
 /// One partition's replication state.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PartitionMeta {
     /// The replicas, preferred leader first (fixed for the run).
     pub replicas: Vec<NodeId>,
@@ -28,15 +28,21 @@ pub struct PartitionMeta {
 }
 
 /// Everything the controller quorum agrees on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Metadata {
     /// Per partition.
     pub partitions: Vec<PartitionMeta>,
     /// Brokers whose session expired: not eligible as leaders or ISR members until they
     /// heartbeat again.
     pub fenced: Vec<bool>,
-    /// Committed consumer offsets: (consumer, partition) → next offset to read.
+    /// Committed consumer offsets: (consumer, partition) → next offset to read. Serialized
+    /// as a list of `[[consumer, partition], offset]`: JSON (traces) has no tuple keys.
+    #[serde(serialize_with = "as_list")]
     pub offsets: BTreeMap<(u64, u32), u64>,
+}
+
+fn as_list<S: Serializer>(offsets: &BTreeMap<(u64, u32), u64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(offsets.iter())
 }
 
 /// Who may become leader when the ISR has no live member.
