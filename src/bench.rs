@@ -41,13 +41,7 @@ pub fn gossip_scale(nodes: usize) -> GossipScale {
           workload: Updates((updates: [(at: \"0s\", node: 0, key: 0)], stop_when_spread: true)),
           checks: [NoInventedValues, VersionsMonotonic])"
     );
-    let s = parse("<bench>", &text).expect("the benchmark scenario is valid");
-    let cpu_before = cpu_secs();
-    let o = run("<bench>", &s, &RunOptions::default());
-    let cpu = cpu_secs()
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
-    let peak = peak_rss_mib();
+    let (o, cpu, peak) = timed_run(&text);
     let rounds_to_100 = o
         .metrics
         .get("gossip.update.rounds_to_100")
@@ -95,12 +89,7 @@ pub fn swim_scale(members: usize) -> SwimScale {
           faults: [(at: \"10s\", do: Crash(1)), (at: \"20s\", do: Crash(Random))],
           checks: [FalsePositiveRate, NoFlapping, DeadWithin(\"40s\")])"
     );
-    let s = parse("<bench>", &text).expect("the benchmark scenario is valid");
-    let cpu_before = cpu_secs();
-    let o = run("<bench>", &s, &RunOptions::default());
-    let cpu = cpu_secs()
-        .zip(cpu_before)
-        .map(|(after, before)| after - before);
+    let (o, cpu, peak) = timed_run(&text);
     let metric = |name: &str| {
         o.metrics.get(name).and_then(|v| {
             v.as_f64()
@@ -114,11 +103,23 @@ pub fn swim_scale(members: usize) -> SwimScale {
         wall_secs: o.wall_ms / 1e3,
         cpu_secs: cpu,
         events_per_sec: o.events as f64 / (o.wall_ms / 1e3),
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: peak,
         messages_per_member_s: metric("swim.messages_per_member_s"),
         dissemination_periods: metric("swim.dissemination_periods"),
         verdict: o.verdict,
     }
+}
+
+/// Runs a benchmark scenario given as text: its outcome, the process's CPU seconds during
+/// the run (Linux only) and the peak resident memory after it, in MiB.
+fn timed_run(text: &str) -> (crate::runner::Outcome, Option<f64>, Option<f64>) {
+    let s = parse("<bench>", text).expect("the benchmark scenario is valid");
+    let cpu_before = cpu_secs();
+    let o = run("<bench>", &s, &RunOptions::default());
+    let cpu = cpu_secs()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
+    (o, cpu, peak_rss_mib())
 }
 
 /// CPU time this thread has used, in seconds (`CLOCK_THREAD_CPUTIME_ID`): per-phase costs
