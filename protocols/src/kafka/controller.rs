@@ -463,22 +463,16 @@ impl Broker {
         let Some((v, meta)) = a.committed.as_ref() else {
             return;
         };
-        let msg = Message::Metadata {
-            ballot: a.ballot,
-            version: *v,
-            meta: (version < *v).then(|| meta.clone()),
-        };
+        let (ballot, current) = (a.ballot, *v);
+        let meta = (version < current).then(|| meta.clone());
         if from == ctx.id() {
-            let Message::Metadata {
-                ballot,
-                version,
-                meta,
-            } = msg
-            else {
-                unreachable!()
-            };
-            self.on_metadata(ctx, from, ballot, version, meta);
+            self.on_metadata(ctx, from, ballot, current, meta);
         } else {
+            let msg = Message::Metadata {
+                ballot,
+                version: current,
+                meta,
+            };
             ctx.send(from, msg);
         }
     }

@@ -268,7 +268,7 @@ impl Broker {
         generation: u64,
     ) {
         let p = partition as usize;
-        let Some(r) = self.replicas.get(p).and_then(Option::as_ref) else {
+        let Some(r) = self.replica(p) else {
             return;
         };
         if r.generation != generation {
@@ -345,7 +345,7 @@ impl Broker {
         reply: FetchReply,
     ) {
         let p = reply.partition as usize;
-        let Some(r) = self.replicas.get(p).and_then(Option::as_ref) else {
+        let Some(r) = self.replica(p) else {
             return;
         };
         if r.following != Following::Fetching
